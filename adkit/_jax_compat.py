@@ -1,0 +1,141 @@
+"""The one place where adkit touches JAX's jaxpr machinery and internals.
+
+Everything version-sensitive lives here so that a JAX upgrade is one file's work. The rest of
+adkit imports jaxpr types and helpers from this module only; nothing else imports `jax._src`,
+`jax.interpreters` or `jax.extend.core` directly.
+
+Checked against jax 0.10.2.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import jax
+import jax.extend.core as _jex
+import jax.extend.core.primitives as _jex_primitives
+from jax._src import linear_util as _lu
+
+# --- jaxpr types ---
+ClosedJaxpr = _jex.ClosedJaxpr
+Jaxpr = _jex.Jaxpr
+JaxprEqn = _jex.JaxprEqn
+Var = _jex.Var
+Literal = _jex.Literal
+DropVar = _jex.DropVar
+Primitive = _jex.Primitive
+primal_dtype_to_tangent_dtype = _jex.primal_dtype_to_tangent_dtype
+
+# --- the primitives adkit's interpreters treat specially ---
+jit_p = _jex_primitives.jit_p
+remat_p = _jex_primitives.remat_p  # named "remat2": `jax.checkpoint`
+cond_p = _jex_primitives.cond_p
+scan_p = _jex_primitives.scan_p
+while_p = _jex_primitives.while_p
+custom_jvp_call_p = _jex_primitives.custom_jvp_call_p
+custom_vjp_call_p = _jex_primitives.custom_vjp_call_p
+custom_linear_solve_p = _jex_primitives.linear_solve_p
+
+
+def bind_equation(eqn: JaxprEqn, invals: Sequence[Any]) -> list[Any]:
+    """Applies one equation's primitive to concrete or traced inputs; always returns a list.
+
+    `get_bind_params` turns jaxpr-valued params back into the callables some primitives bind with
+    (custom_jvp_call, custom_vjp_call); a plain `bind(**eqn.params)` breaks on those.
+    """
+    params = eqn.primitive.get_bind_params(eqn.params)
+    with eqn.ctx.manager:
+        out = eqn.primitive.bind(*invals, **params)
+    return list(out) if eqn.primitive.multiple_results else [out]
+
+
+def bind_custom_call(eqn: JaxprEqn, body: Callable[..., list[Any]], invals: Sequence[Any]):
+    """Binds a `custom_jvp_call` / `custom_vjp_call` equation with its primal body replaced.
+
+    The user's custom rules (the JVP jaxpr thunk, or the fwd thunk and bwd function) are kept as
+    they are, so JAX's own transformations applied on top still see the user's rule; `body`, which
+    computes the primal outputs from all inputs (consts first), is what runs when no
+    transformation intervenes.
+    """
+    params = eqn.primitive.get_bind_params(eqn.params)
+    fun, *rules = params["subfuns"]
+    params["subfuns"] = (_lu.wrap_init(body, debug_info=fun.debug_info), *rules)
+    with eqn.ctx.manager:
+        return list(eqn.primitive.bind(*invals, **params))
+
+
+def custom_jvp_rule(params: dict[str, Any], tangent_is_zero: Sequence[bool]):
+    """The user's JVP rule of a `custom_jvp_call` equation, as a jaxpr.
+
+    Returns `(jvp_jaxpr, consts, out_tangent_is_zero)`. Evaluating `jvp_jaxpr` on the non-const
+    primals followed by the nonzero tangents yields the primal outputs, then the nonzero output
+    tangents.
+    """
+    return params["jvp_jaxpr_fun"].call_wrapped(*tangent_is_zero)
+
+
+def custom_vjp_forward(params: dict[str, Any], input_is_nonzero: Sequence[bool]):
+    """The user's fwd rule of a `custom_vjp_call` equation: `(fwd_jaxpr, consts, out_trees)`.
+
+    `fwd_jaxpr` (open) maps the non-const primal inputs to the residuals followed by the primal
+    outputs.
+    `out_trees` is `(out_tree, residual_tree, input_forwards)`; residual i is input
+    `input_forwards[i]` when that entry is not None.
+    """
+    fwd_jaxpr, consts = params["fwd_jaxpr_thunk"].call_wrapped(*input_is_nonzero)
+    return fwd_jaxpr, consts, params["out_trees"]()
+
+
+def custom_vjp_backward(
+    params: dict[str, Any], residuals: Sequence[Any], cotangents: Sequence[Any]
+):
+    """The user's bwd rule of a `custom_vjp_call` equation applied to residuals and cotangents."""
+    return params["bwd"].call_wrapped(*residuals, *cotangents)
+
+
+# --- walking nested jaxprs ---
+def sub_jaxprs(eqn: JaxprEqn) -> Iterator[Jaxpr]:
+    """The open jaxprs held directly in an equation's params (not recursive)."""
+    yield from _jex.jaxprs_in_params(eqn.params)
+
+
+def primitives_in(jaxpr: Jaxpr | ClosedJaxpr) -> set[str]:
+    """Names of every primitive in a jaxpr, recursing into all nested jaxprs."""
+    if isinstance(jaxpr, ClosedJaxpr):
+        jaxpr = jaxpr.jaxpr
+    names: set[str] = set()
+    for eqn in jaxpr.eqns:
+        names.add(eqn.primitive.name)
+        for sub in sub_jaxprs(eqn):
+            names |= primitives_in(sub)
+    return names
+
+
+@functools.cache
+def _primitive_table() -> dict[str, Primitive]:
+    table: dict[str, Primitive] = {}
+    for module in (_jex_primitives, jax.lax):
+        for attr in dir(module):
+            value = getattr(module, attr)
+            if isinstance(value, Primitive):
+                table.setdefault(value.name, value)
+    return table
+
+
+def primitive_by_name(name: str) -> Primitive:
+    """Looks up a JAX primitive object by its name (as printed in jaxprs)."""
+    table = _primitive_table()
+    if name not in table:
+        raise KeyError(
+            f"No JAX primitive named {name!r} is exported by jax.lax or "
+            "jax.extend.core.primitives. Check the spelling against a printed jaxpr, or pass "
+            "the primitive object itself."
+        )
+    return table[name]
+
+
+def is_concrete(value: Any) -> bool:
+    """True when `value` holds data now (not an abstract tracer under jit or vmap)."""
+    return not isinstance(value, jax.core.Tracer)

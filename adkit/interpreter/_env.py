@@ -1,0 +1,49 @@
+"""The variable environment every adkit interpreter keeps while it walks a jaxpr.
+
+A jaxpr is a Wengert list: each equation reads variables (or literal constants) and writes new
+variables. An interpreter keeps a map from variables to whatever it tracks for them: a primal
+value for the evaluator, a (value, name) node for the tape, later a (primal, tangent) pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from .._jax_compat import DropVar, Literal, Var
+
+T = TypeVar("T")
+
+
+class Env(Generic[T]):
+    """Maps jaxpr variables to an interpreter's values.
+
+    `literal` says how a Literal (an inline scalar constant such as `2.0:f32[]`) becomes a value
+    of the interpreter's kind.
+    """
+
+    def __init__(self, literal: Callable[[Literal], T]):
+        self._values: dict[Var, T] = {}
+        self._literal = literal
+
+    def read(self, atom: Var | Literal) -> T:
+        if isinstance(atom, Literal):
+            return self._literal(atom)
+        return self._values[atom]
+
+    def write(self, var: Var, value: T) -> None:
+        if not isinstance(var, DropVar):  # DropVar `_` marks an output nobody reads
+            self._values[var] = value
+
+    def read_all(self, atoms: Sequence[Var | Literal]) -> list[T]:
+        return [self.read(a) for a in atoms]
+
+    def write_all(self, variables: Sequence[Var], values: Sequence[T]) -> None:
+        assert len(variables) == len(values), "adkit bug: arity mismatch; please report it."
+        for var, value in zip(variables, values, strict=True):
+            self.write(var, value)
+
+
+def literal_value(lit: Literal) -> Any:
+    """A literal's value, as a plain Python or numpy scalar."""
+    return lit.val

@@ -1,0 +1,76 @@
+"""Rendering a tape as the table textbooks print: one row per value, with its operation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ._tape import Tape, TapeEntry
+
+_HEADER = ("var", "op", "inputs", "value", "scope")
+
+
+def format_value(value: Any, max_items: int = 4) -> str:
+    """A short text for a value: scalars with 10 significant digits, arrays with dtype, shape
+    and their first few elements."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biufc":  # PRNG keys, float0 and other extended dtypes
+        return f"{getattr(value, 'dtype', array.dtype)}{list(np.shape(value))}"
+    if array.ndim == 0:
+        return _scalar(array.item())
+    flat = array.ravel()
+    items = ", ".join(_scalar(x) for x in flat[:max_items].tolist())
+    more = ", ..." if flat.size > max_items else ""
+    return f"{array.dtype}{list(array.shape)} [{items}{more}]"
+
+
+def _scalar(x: Any) -> str:
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, float):
+        return f"{x:.10g}"
+    if isinstance(x, complex):
+        return f"{x.real:.6g}{x.imag:+.6g}j"
+    return str(x)
+
+
+_QUIET_PARAMS = ("sharding", "out_sharding", "accumulation_type")
+
+
+def _op_text(entry: TapeEntry) -> str:
+    """`op[param=value ...]`, leaving out unset (None) and sharding params."""
+    if entry.op == "input":
+        return entry.label
+    shown = [
+        f"{k}={v}" for k, v in entry.params.items() if v is not None and k not in _QUIET_PARAMS
+    ]
+    return f"{entry.op}[{' '.join(shown)}]" if shown else entry.op
+
+
+def _rows(tape: Tape) -> list[tuple[str, ...]]:
+    rows = []
+    for entry in (*tape.inputs, *tape.entries):
+        inputs = ", ".join(entry.inputs)
+        for k, (name, value) in enumerate(zip(entry.outputs, entry.values, strict=True)):
+            op = _op_text(entry) if k == 0 else "  ..."
+            rows.append((name, op, inputs if k == 0 else "", format_value(value), entry.scope))
+    for k, name in enumerate(tape.outputs):
+        rows.append((f"y{k + 1}" if len(tape.outputs) > 1 else "y", "output", name, "", ""))
+    return rows
+
+
+def render_tape(tape: Tape) -> str:
+    """The Wengert list as an aligned text table; the scope column only when it says anything."""
+    rows = _rows(tape)
+    has_scope = any(row[4] for row in rows)
+    columns = len(_HEADER) if has_scope else len(_HEADER) - 1
+    table = [_HEADER[:columns], *(row[:columns] for row in rows)]
+    widths = [max(len(row[c]) for row in table) for c in range(columns)]
+    lines = [f"Wengert list of {tape.name}: {len(tape.ops())} primitive operations"]
+    for i, row in enumerate(table):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,0 +1,27 @@
+"""The `adkit` command line."""
+
+import math
+import subprocess
+import sys
+
+import adkit
+from adkit import cli
+
+
+def test_demo_prints_the_textbook_wengert_list(capsys):
+    assert cli.main(["demo"]) == 0
+    out = capsys.readouterr().out
+    value = math.log(2) + 10 - math.sin(5)
+    assert f"f(2, 5) = {value:.15g}" in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("v")}
+    assert rows["v-1"][1:] == ["x1", "2"] and rows["v0"][1:] == ["x2", "5"]
+    assert rows["v1"][1:3] == ["log", "v-1"]
+    assert float(rows["v5"][-1]) == float(f"{value:.10g}")
+
+
+def test_version_and_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "adkit.cli", "--version"], capture_output=True, text=True
+    )
+    assert result.stdout.strip() == f"adkit {adkit.__version__}"
+    assert cli.main([]) == 2
