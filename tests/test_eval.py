@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from corpus import CORPUS
-from helpers import assert_trees_identical, program_args
+from helpers import assert_trees_close, assert_trees_identical, program_args
 
 import adkit
 
@@ -20,10 +20,24 @@ def _staged(program, dtype):
     return args, jax.tree.leaves(args), run
 
 
+# Library functions wrapped in `jit(inline=True)` (jnp.logaddexp, for one) compile as one unit
+# when called eagerly, but tracing inlines them: the jaxpr no longer marks that unit, so an eager
+# walk applies their primitives one by one, which may round differently in the last bit.
+# Under `jax.jit` both sides are one computation and agree exactly (next test).
+INLINED_JIT = {"custom_jvp_functions": "jnp.logaddexp inside a custom_jvp body"}
+
+
 @pytest.mark.parametrize("program", PROGRAMS)
 def test_eager_evaluation_is_exact(program, dtype):
     args, leaves, run = _staged(program, dtype)
-    assert_trees_identical(run(*leaves), program.fn(*args))
+    expected = program.fn(*args)
+    for leaf in jax.tree.leaves(expected):
+        if jnp.issubdtype(leaf.dtype, jnp.inexact):
+            assert jnp.all(jnp.isfinite(leaf)), "corpus inputs must lie in the program's domain"
+    if program.name in INLINED_JIT:
+        assert_trees_close(run(*leaves), expected, rtol=4 * jnp.finfo(dtype).eps)
+    else:
+        assert_trees_identical(run(*leaves), expected)
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
@@ -77,7 +91,7 @@ def test_rejects_the_wrong_number_of_arguments():
 
 def test_rejects_arguments_of_the_wrong_type():
     closed = jax.make_jaxpr(jnp.sin)(jnp.zeros(3, jnp.float32))
-    with pytest.raises(TypeError, match=r"argument 0 is float32\[4\].*expects f32\[3\]"):
+    with pytest.raises(TypeError, match=r"argument 0 is float32\[4\].*expects float32\[3\]"):
         adkit.eval_jaxpr(closed, jnp.zeros(4, jnp.float32))
-    with pytest.raises(TypeError, match=r"argument 0 is float64\[3\].*expects f32\[3\]"):
+    with pytest.raises(TypeError, match=r"argument 0 is float64\[3\].*expects float32\[3\]"):
         adkit.eval_jaxpr(closed, jnp.zeros(3, jnp.float64))

@@ -14,25 +14,25 @@ _HEADER = ("var", "op", "inputs", "value", "scope")
 
 def format_value(value: Any, max_items: int = 4) -> str:
     """A short text for a value: scalars with 10 significant digits, arrays with dtype, shape
-    and their first few elements."""
+    and their first few elements (4 significant digits)."""
     array = np.asarray(value)
     if array.dtype.kind not in "biufc":  # PRNG keys, float0 and other extended dtypes
         return f"{getattr(value, 'dtype', array.dtype)}{list(np.shape(value))}"
     if array.ndim == 0:
         return _scalar(array.item())
     flat = array.ravel()
-    items = ", ".join(_scalar(x) for x in flat[:max_items].tolist())
+    items = ", ".join(_scalar(x, digits=4) for x in flat[:max_items].tolist())
     more = ", ..." if flat.size > max_items else ""
     return f"{array.dtype}{list(array.shape)} [{items}{more}]"
 
 
-def _scalar(x: Any) -> str:
+def _scalar(x: Any, digits: int = 10) -> str:
     if isinstance(x, bool):
         return str(x)
     if isinstance(x, float):
-        return f"{x:.10g}"
+        return f"{x:.{digits}g}"
     if isinstance(x, complex):
-        return f"{x.real:.6g}{x.imag:+.6g}j"
+        return f"{x.real:.{digits}g}{x.imag:+.{digits}g}j"
     return str(x)
 
 
