@@ -69,11 +69,14 @@ def eval_open(jaxpr: jc.Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> li
     env.write_all(jaxpr.constvars, consts)
     env.write_all(jaxpr.invars, args)
     for eqn in jaxpr.eqns:
-        invals = env.read_all(eqn.invars)
-        rule = HIGHER_ORDER_RULES.get(eqn.primitive)
-        outvals = rule(eqn, invals) if rule else jc.bind_equation(eqn, invals)
-        env.write_all(eqn.outvars, outvals)
+        env.write_all(eqn.outvars, eval_equation(eqn, env.read_all(eqn.invars)))
     return env.read_all(jaxpr.outvars)
+
+
+def eval_equation(eqn: jc.JaxprEqn, invals: Sequence[Any]) -> list[Any]:
+    """Applies one equation to values; always returns the list of its outputs."""
+    rule = HIGHER_ORDER_RULES.get(eqn.primitive)
+    return rule(eqn, list(invals)) if rule else jc.bind_equation(eqn, invals)
 
 
 # --- higher-order primitives ---

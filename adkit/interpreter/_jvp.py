@@ -1,0 +1,94 @@
+"""Forward mode: walk a jaxpr carrying a (primal, tangent) pair per variable.
+
+This is the evaluator's loop (see `_eval.py`) with one change: each equation is applied through
+its JVP rule, which maps input pairs to output pairs. Tangents that are known to be zero are
+kept symbolic (`Zero`); an equation whose input tangents are all zero is simply evaluated, so a
+JVP with respect to one argument does no tangent work for the others.
+
+Higher-order primitives (jit, cond, scan, ...) are differentiated by transforming their
+sub-jaxprs into JVP jaxprs (`jvp_jaxpr`), cached per sub-jaxpr and pattern of zero tangents.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+
+from .. import _jax_compat as jc
+from ._env import Env
+from ._eval import eval_equation
+from ._zeros import Zero, instantiate, is_zero
+from .rules._table import jvp_rule
+
+
+def jvp_open(
+    jaxpr: jc.Jaxpr, consts: Sequence[Any], primals: Sequence[Any], tangents: Sequence[Any]
+) -> tuple[list[Any], list[Any]]:
+    """Pushes `tangents` through `jaxpr` at `primals`; constants get zero tangents."""
+    env: Env[tuple[Any, Any]] = Env(lambda lit: (lit.val, Zero.from_aval(lit.aval)))
+    env.write_all(jaxpr.constvars, [(c, Zero.like(c)) for c in consts])
+    env.write_all(jaxpr.invars, list(zip(primals, tangents, strict=True)))
+    for eqn in jaxpr.eqns:
+        pairs = env.read_all(eqn.invars)
+        xs = [p for p, _ in pairs]
+        ts = [t for _, t in pairs]
+        if all(is_zero(t) for t in ts):
+            outs = eval_equation(eqn, xs)
+            touts = [Zero.like(o) for o in outs]
+        else:
+            rule = jvp_rule(eqn.primitive)
+            with eqn.ctx.manager:
+                out, tout = rule(xs, ts, **eqn.params)
+            multiple = eqn.primitive.multiple_results
+            outs, touts = (list(out), list(tout)) if multiple else ([out], [tout])
+        env.write_all(eqn.outvars, list(zip(outs, touts, strict=True)))
+    results = env.read_all(jaxpr.outvars)
+    return [p for p, _ in results], [t for _, t in results]
+
+
+def jvp_closed(closed: jc.ClosedJaxpr, primals, tangents) -> tuple[list[Any], list[Any]]:
+    return jvp_open(closed.jaxpr, closed.consts, primals, tangents)
+
+
+@functools.lru_cache(maxsize=4096)
+def jvp_jaxpr(
+    closed: jc.ClosedJaxpr,
+    nonzero_in: tuple[bool, ...],
+    instantiate_out: tuple[bool, ...] | None = None,
+) -> tuple[jc.ClosedJaxpr, tuple[bool, ...]]:
+    """The JVP of a closed jaxpr as a new closed jaxpr, for sub-jaxprs of jit, cond, scan, ...
+
+    The new jaxpr takes the primals followed by the nonzero tangents (`nonzero_in`) and returns
+    the primal outputs followed by the nonzero output tangents. Output tangents listed in
+    `instantiate_out` are returned even when zero (so branches and loop carries agree).
+
+    Returns:
+        `(jvp_closed_jaxpr, nonzero_out)`.
+    """
+    n = len(nonzero_in)
+    nonzero_out: list[bool] = []
+
+    def flat_jvp(*args):
+        primals, nz_tangents = args[:n], iter(args[n:])
+        tangents = [
+            next(nz_tangents) if nz else Zero.from_aval(aval)
+            for nz, aval in zip(nonzero_in, closed.in_avals, strict=True)
+        ]
+        outs, touts = jvp_closed(closed, primals, tangents)
+        if instantiate_out is not None:
+            touts = [instantiate(t) if inst else t for t, inst in zip(touts, instantiate_out)]
+        nonzero_out[:] = [not is_zero(t) for t in touts]
+        return [*outs, *(t for t in touts if not is_zero(t))]
+
+    in_avals = [*closed.in_avals, *(tangent_aval(a) for a, nz in zip(closed.in_avals, nonzero_in) if nz)]
+    structs = [jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in in_avals]
+    new_closed = jax.make_jaxpr(flat_jvp)(*structs)
+    return new_closed, tuple(nonzero_out)
+
+
+def tangent_aval(aval):
+    """The abstract type of a tangent for a primal of abstract type `aval`."""
+    return aval.update(dtype=jc.primal_dtype_to_tangent_dtype(aval.dtype))

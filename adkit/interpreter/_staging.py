@@ -1,0 +1,88 @@
+"""Turning a Python function of pytrees into a closed jaxpr over flat leaves, with a cache.
+
+Every adkit transformation starts here: `stage(fun, args)` flattens the arguments, traces `fun`
+with `jax.make_jaxpr` and remembers the output structure. Jaxprs are cached per function and
+input signature (shapes, dtypes, weak types, x64 mode), like `jax.jit` does, so a transformed
+function called again in a loop is not traced again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import jax
+
+from .. import _jax_compat as jc
+
+
+@dataclasses.dataclass(frozen=True)
+class Staged:
+    """A traced function: its closed jaxpr over flat leaves and the pytree structures.
+
+    With `has_aux`, the jaxpr's outputs are the main output leaves followed by the aux leaves.
+    """
+
+    closed: jc.ClosedJaxpr
+    in_tree: Any
+    out_tree: Any
+    aux_tree: Any = None
+
+    @property
+    def num_main_outputs(self) -> int:
+        return self.out_tree.num_leaves
+
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def stage(fun: Callable[..., Any], args: tuple[Any, ...], has_aux: bool = False) -> Staged:
+    """Traces `fun(*args)` into a closed jaxpr over the flattened leaves of `args`."""
+    leaves, in_tree = jax.tree.flatten(args)
+    key = (in_tree, has_aux, jax.config.jax_enable_x64, *(_signature(x) for x in leaves))
+    per_fun = _per_function_cache(fun)
+    if per_fun is not None and key in per_fun:
+        return per_fun[key]
+    trees: dict[str, Any] = {}
+
+    def flat_fun(*flat_args):
+        out = fun(*jax.tree.unflatten(in_tree, flat_args))
+        if has_aux:
+            out, aux = _split_aux(out)
+            aux_leaves, trees["aux"] = jax.tree.flatten(aux)
+        else:
+            aux_leaves = []
+        out_leaves, trees["out"] = jax.tree.flatten(out)
+        return [*out_leaves, *aux_leaves]
+
+    closed = jax.make_jaxpr(flat_fun)(*leaves)
+    staged = Staged(closed, in_tree, trees["out"], trees.get("aux"))
+    # A jaxpr that closed over tracers of an enclosing transformation must not outlive it.
+    if per_fun is not None and all(jc.is_concrete(c) for c in closed.consts):
+        per_fun[key] = staged
+    return staged
+
+
+def _signature(x: Any):
+    aval = jax.typeof(x)
+    return (aval.shape, aval.dtype, aval.weak_type)
+
+
+def _per_function_cache(fun: Callable[..., Any]) -> dict | None:
+    try:
+        return _CACHE.setdefault(fun, {})
+    except TypeError:  # not weak-referenceable or not hashable: do not cache
+        return None
+
+
+def _split_aux(out: Any) -> tuple[Any, Any]:
+    if not (isinstance(out, tuple | list) and len(out) == 2):
+        raise TypeError(
+            "With `has_aux=True` the function must return a pair `(output, auxiliary_data)`, "
+            f"but it returned {type(out).__name__}"
+            + (f" of length {len(out)}" if isinstance(out, tuple | list) else "")
+            + ". Return a 2-tuple, or drop `has_aux=True`."
+        )
+    return out[0], out[1]

@@ -1,0 +1,71 @@
+"""Small builders for the common shapes of JVP rules, so each family file states only maths."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..._jax_compat import Primitive
+from .._zeros import Zero, instantiate, is_zero
+
+
+def zeros_like_out(out: Any) -> Any:
+    """Zero tangents for a primitive's output (a list for multiple results)."""
+    if isinstance(out, list | tuple):
+        return [Zero.like(o) for o in out]
+    return Zero.like(out)
+
+
+def add_tangents(a: Any, b: Any) -> Any:
+    """a + b where either may be a symbolic zero."""
+    if is_zero(a):
+        return b
+    if is_zero(b):
+        return a
+    return a + b
+
+
+def scale(t: Any, factor: Any) -> Any:
+    """t * factor, skipping symbolic zeros."""
+    return t if is_zero(t) else t * factor
+
+
+def linear(primitive: Primitive, linear_operands: Sequence[int] | None = None):
+    """The rule of a primitive that is linear in some operands: d f(x) = f(dx).
+
+    Operands not listed in `linear_operands` (indices, predicates, ...) keep their primal value;
+    by default every operand is linear (jointly: add, concatenate, pad, reshape, ...).
+    """
+
+    def rule(primals, tangents, **params):
+        out = primitive.bind(*primals, **params)
+        positions = range(len(primals)) if linear_operands is None else linear_operands
+        if all(is_zero(tangents[i]) for i in positions):
+            return out, zeros_like_out(out)
+        args = [instantiate(tangents[i]) if i in positions else p for i, p in enumerate(primals)]
+        return out, primitive.bind(*args, **params)
+
+    return rule
+
+
+def unary(primitive: Primitive, derivative: Callable[..., Any]):
+    """The rule of an elementwise f: d f(x) = f'(x) dx, with `derivative(x, y) = f'(x)`
+    where `y = f(x)` is already computed (handy for exp, tanh, sqrt, ...)."""
+
+    def rule(primals, tangents, **params):
+        (x,), (t,) = primals, tangents
+        y = primitive.bind(x, **params)
+        return y, scale(t, derivative(x, y))
+
+    return rule
+
+
+def zero_tangent(primitive: Primitive):
+    """The rule of a primitive whose output does not vary with its inputs (comparisons, integer
+    plumbing, floor/round/sign, ...): the output tangent is zero."""
+
+    def rule(primals, tangents, **params):
+        out = primitive.bind(*primals, **params)
+        return out, zeros_like_out(out)
+
+    return rule
