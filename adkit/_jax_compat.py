@@ -139,3 +139,10 @@ def primitive_by_name(name: str) -> Primitive:
 def is_concrete(value: Any) -> bool:
     """True when `value` holds data now (not an abstract tracer under jit or vmap)."""
     return not isinstance(value, jax.core.Tracer)
+
+
+@functools.lru_cache(maxsize=4096)
+def close_jaxpr(jaxpr: Jaxpr) -> ClosedJaxpr:
+    """An open jaxpr without constants as a closed one (the same object for the same jaxpr, so
+    caches keyed on closed jaxprs keep hitting)."""
+    return ClosedJaxpr(jaxpr, ())
