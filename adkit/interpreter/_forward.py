@@ -43,9 +43,9 @@ def jvp(
         >>> round(float(dy), 6)   # df/dx1 = 1/x1 + x2
         5.5
     """
-    leaves_p, leaves_t = _check_primals_and_tangents("adkit.jvp", primals, tangents)
+    leaves_p, leaves_t = check_primals_and_tangents("adkit.jvp", primals, tangents)
     staged = stage(fun, tuple(primals), has_aux)
-    tangents_in = [_as_tangent(p, t) for p, t in zip(leaves_p, leaves_t, strict=True)]
+    tangents_in = [as_tangent(p, t) for p, t in zip(leaves_p, leaves_t, strict=True)]
     outs, touts = jvp_closed(staged.closed, leaves_p, tangents_in)
     n = staged.num_main_outputs
     out = jax.tree.unflatten(staged.out_tree, outs[:n])
@@ -119,7 +119,7 @@ def jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: b
 
 
 # --- helpers ---
-def _check_primals_and_tangents(name, primals, tangents):
+def check_primals_and_tangents(name, primals, tangents):
     for what, value in (("primals", primals), ("tangents", tangents)):
         if not isinstance(value, tuple | list):
             raise TypeError(
@@ -139,14 +139,18 @@ def _check_primals_and_tangents(name, primals, tangents):
         if ap.shape != at.shape or np.dtype(at.dtype) != np.dtype(expected):
             raise TypeError(
                 f"`{name}`: a primal of type {ap.str_short()} needs a tangent of shape "
-                f"{ap.shape} and dtype {np.dtype(expected).name}, but received "
+                f"{ap.shape} and dtype {_dtype_name(expected)}, but received "
                 f"{at.str_short()}. Integer and boolean primals take float0 tangents "
                 "(`np.zeros(shape, jax.dtypes.float0)`)."
             )
     return leaves_p, leaves_t
 
 
-def _as_tangent(primal, tangent):
+def _dtype_name(dtype) -> str:
+    return "float0" if np.dtype(dtype) == jax.dtypes.float0 else np.dtype(dtype).name
+
+
+def as_tangent(primal, tangent):
     if np.dtype(jax.typeof(tangent).dtype) == jax.dtypes.float0:
         return Zero.like(primal)
     return tangent

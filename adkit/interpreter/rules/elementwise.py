@@ -224,18 +224,21 @@ def _abs_jvp(primals, tangents):
 
 @register_jvp(lax.clamp_p)
 def _clamp_jvp(primals, tangents):
-    # clamp(lo, x, hi): dx inside (lo, hi), dlo below, dhi above
+    # clamp(lo, x, hi) = min(max(x, lo), hi):  dx where lo < x < hi, dlo where x < lo < hi,
+    # dhi where hi < x (JAX's convention, also for inverted bounds)
     (lo, x, hi), (tlo, tx, thi) = primals, tangents
     out = lax.clamp(lo, x, hi)
     zero = lax.full_like(out, 0)
-    inside = lax.bitwise_and(lax.gt(x, lo), lax.lt(x, hi))
+    pieces = (
+        (tx, lax.bitwise_and(lax.gt(x, lo), lax.lt(x, hi))),
+        (tlo, lax.bitwise_and(lax.gt(lo, x), lax.lt(lo, hi))),
+        (thi, lax.lt(hi, x)),
+    )
     result = Zero.like(out)
-    if not is_zero(tx):
-        result = add_tangents(result, lax.select(inside, tx, zero))
-    if not is_zero(tlo):
-        result = add_tangents(result, lax.select(lax.lt(x, lo), _broadcast(tlo, out), zero))
-    if not is_zero(thi):
-        result = add_tangents(result, lax.select(lax.gt(x, hi), _broadcast(thi, out), zero))
+    for tangent, where in pieces:
+        if not is_zero(tangent):
+            where = _broadcast(where, out)
+            result = add_tangents(result, lax.select(where, _broadcast(tangent, out), zero))
     return out, result
 
 
