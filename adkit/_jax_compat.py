@@ -16,7 +16,11 @@ from typing import Any
 import jax
 import jax.extend.core as _jex
 import jax.extend.core.primitives as _jex_primitives
+from jax._src import debugging as _debugging
 from jax._src import linear_util as _lu
+from jax._src.lax.control_flow import conditionals as _conditionals
+from jax._src.random import core as _random_core
+from jax._src.random import prng as _prng
 
 # --- jaxpr types ---
 ClosedJaxpr = _jex.ClosedJaxpr
@@ -37,6 +41,7 @@ while_p = _jex_primitives.while_p
 custom_jvp_call_p = _jex_primitives.custom_jvp_call_p
 custom_vjp_call_p = _jex_primitives.custom_vjp_call_p
 custom_linear_solve_p = _jex_primitives.linear_solve_p
+add_any_p = _jex_primitives.add_jaxvals_p  # named "add_any": how JAX's own gradients accumulate
 
 
 def bind_equation(eqn: JaxprEqn, invals: Sequence[Any]) -> list[Any]:
@@ -113,9 +118,20 @@ def primitives_in(jaxpr: Jaxpr | ClosedJaxpr) -> set[str]:
     return names
 
 
+# Primitives that appear in ordinary jaxprs but that no public module exports.
+_UNEXPORTED = (
+    _debugging.debug_print_p,
+    _debugging.debug_callback_p,
+    _prng.random_wrap_p,
+    _prng.random_unwrap_p,
+    _random_core.random_clone_p,
+    _conditionals.platform_index_p,
+)
+
+
 @functools.cache
 def _primitive_table() -> dict[str, Primitive]:
-    table: dict[str, Primitive] = {}
+    table: dict[str, Primitive] = {p.name: p for p in _UNEXPORTED}
     for module in (_jex_primitives, jax.lax):
         for attr in dir(module):
             value = getattr(module, attr)

@@ -1,5 +1,6 @@
 """Rule cases for elementwise arithmetic and mathematical functions."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -102,6 +103,8 @@ CASES = [
     ),
     RuleCase("add", lambda x, y: x + y, normal(*BROADCAST)),
     RuleCase("add", lambda x: x + 2.0, normal((3,)), name="literal"),
+    # JAX's own gradient programs accumulate with add_any
+    RuleCase("add_any", jax.grad(lambda x: jnp.sum(jnp.sin(x) * x)), normal((3,))),
     RuleCase("sub", lambda x, y: x - y, normal(*BROADCAST)),
     RuleCase("mul", lambda x, y: x * y, normal(*BROADCAST)),
     RuleCase("mul", lambda x, y: x * x * y, normal((4,), (4,)), name="square"),

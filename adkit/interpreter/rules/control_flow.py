@@ -31,7 +31,9 @@ def _nonzero_values(tangents) -> list:
 def _merge(primal_outs, nonzero_out, nz_values):
     """Tangents for `primal_outs`: the given values where nonzero, symbolic zeros elsewhere."""
     values = iter(nz_values)
-    return [next(values) if nz else Zero.like(p) for p, nz in zip(primal_outs, nonzero_out)]
+    return [
+        next(values) if nz else Zero.like(p) for p, nz in zip(primal_outs, nonzero_out, strict=True)
+    ]
 
 
 def _call(closed, *args):
@@ -66,7 +68,7 @@ def _cond_jvp(primals, tangents, *, branches, **_):
     index, *operands = primals
     nonzero_in = _nonzero(tangents[1:])
     patterns = [jvp_jaxpr(branch, nonzero_in)[1] for branch in branches]
-    nonzero_out = tuple(any(column) for column in zip(*patterns))
+    nonzero_out = tuple(any(column) for column in zip(*patterns, strict=True))
     rules = [jvp_jaxpr(branch, nonzero_in, nonzero_out)[0] for branch in branches]
     fns = [functools.partial(_call, rule) for rule in rules]
     outs = lax.switch(index, fns, *operands, *_nonzero_values(tangents[1:]))
@@ -79,7 +81,7 @@ def _carry_fixed_point(body, nonzero_before, nonzero_carry, nonzero_after, num_c
     carry = list(nonzero_carry)
     while True:
         _, out = jvp_jaxpr(body, (*nonzero_before, *carry, *nonzero_after))
-        widened = [a or b for a, b in zip(carry, out[:num_carry])]
+        widened = [a or b for a, b in zip(carry, out[:num_carry], strict=True)]
         if widened == carry:
             return tuple(carry)
         carry = widened
@@ -99,7 +101,7 @@ def _scan_jvp(primals, tangents, *, reverse, length, jaxpr, num_consts, num_carr
         jaxpr, (*nz_consts, *nz_carry, *nz_xs), (*nz_carry, *[False] * n_ys)
     )
     const_t = _nonzero_values(t_consts)
-    init_t = [instantiate(t) for t, nz in zip(t_init, nz_carry) if nz]
+    init_t = [instantiate(t) for t, nz in zip(t_init, nz_carry, strict=True) if nz]
     n_carry_t = sum(nz_carry)
 
     def step(carry, x):
@@ -141,7 +143,7 @@ def _while_jvp(primals, tangents, *, cond_nconsts, cond_jaxpr, body_nconsts, bod
         outs = eval_closed(rule, [*body_consts, *c, *const_t, *ct])
         return outs[:n], outs[n:]
 
-    init_t = [instantiate(t) for t, nz in zip(t_init, nz_carry) if nz]
+    init_t = [instantiate(t) for t, nz in zip(t_init, nz_carry, strict=True) if nz]
     carry, carry_t = lax.while_loop(keep_going, step, (list(init), init_t))
     return list(carry), _merge(carry, nz_carry, carry_t)
 

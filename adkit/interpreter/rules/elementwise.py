@@ -10,6 +10,7 @@ import jax
 import numpy as np
 from jax import lax
 
+from ..._jax_compat import add_any_p
 from .._zeros import Zero, instantiate, is_zero
 from ._helpers import add_tangents, linear, scale, unary, zero_tangent, zeros_like_out
 from ._table import register_jvp
@@ -26,13 +27,13 @@ def _dtype(x):
 
 # --- linear maps: d f(x) = f(dx) ---
 for _p in (lax.neg_p, lax.add_p, lax.sub_p, lax.real_p, lax.imag_p, lax.complex_p, lax.conj_p,
-           lax.reduce_precision_p, lax.copy_p):  # fmt: skip
+           lax.reduce_precision_p, lax.copy_p, add_any_p):  # fmt: skip
     register_jvp(_p, linear(_p))
 register_jvp(lax.select_n_p, linear(lax.select_n_p, held=(0,)))  # the predicate is held
 
 
 # --- constant almost everywhere: the tangent is zero ---
-for _p in (lax.sign_p, lax.floor_p, lax.ceil_p, lax.round_p, lax.is_finite_p, lax.nextafter_p,
+for _p in (lax.sign_p, lax.floor_p, lax.ceil_p, lax.round_p, lax.is_finite_p,
            lax.stop_gradient_p,
            lax.eq_p, lax.ne_p, lax.lt_p, lax.le_p, lax.gt_p, lax.ge_p,
            lax.and_p, lax.or_p, lax.xor_p, lax.not_p, lax.population_count_p, lax.clz_p,
@@ -113,6 +114,14 @@ def _square_minus_one(x):
     return (x - one) * (x + one)
 
 
+@register_jvp(lax.nextafter_p)
+def _nextafter_jvp(primals, tangents):
+    # nextafter(x, y) is x moved one ulp towards y: it follows x, d = dx (JAX defines none)
+    (x, y), (tx, _) = primals, tangents
+    out = lax.nextafter(x, y)
+    return out, Zero.like(out) if is_zero(tx) else tx
+
+
 @register_jvp(lax.atan2_p)
 def _atan2_jvp(primals, tangents):
     # atan2(x, y) = atan(x / y):  d = (y dx - x dy) / (x² + y²)
@@ -158,7 +167,7 @@ register_jvp(lax.bessel_i1e_p, unary(lax.bessel_i1e_p, _bessel_i1e_slope))
 @register_jvp(lax.polygamma_p)
 def _polygamma_jvp(primals, tangents):
     # d ψ⁽ᵐ⁾(x) = ψ⁽ᵐ⁺¹⁾(x) dx; the order m is an integer-valued parameter (no tangent)
-    (m, x), (tm, tx) = primals, tangents
+    (m, x), (_, tx) = primals, tangents
     out = lax.polygamma(m, x)
     return out, scale(tx, lax.polygamma(m + _const(m, 1), x))
 
@@ -252,7 +261,7 @@ def _convert_element_type_jvp(primals, tangents, *, new_dtype, weak_type, shardi
     (x,), (t,) = primals, tangents
     out = lax.convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type,
                                           sharding=sharding)  # fmt: skip
-    if not np.issubdtype(np.dtype(new_dtype), np.inexact):
+    if not jax.dtypes.issubdtype(new_dtype, np.inexact):  # (bfloat16 is inexact too)
         return out, zeros_like_out(out)
     tangent = lax.convert_element_type_p.bind(
         t, new_dtype=new_dtype, weak_type=weak_type, sharding=sharding
