@@ -16,8 +16,11 @@ from typing import Any
 import jax
 import jax.extend.core as _jex
 import jax.extend.core.primitives as _jex_primitives
+from jax._src import core as _core
 from jax._src import debugging as _debugging
 from jax._src import linear_util as _lu
+from jax._src import shard_map as _shard_map
+from jax._src.lax import parallel as _parallel
 from jax._src.lax.control_flow import conditionals as _conditionals
 from jax._src.random import core as _random_core
 from jax._src.random import prng as _prng
@@ -42,6 +45,7 @@ custom_jvp_call_p = _jex_primitives.custom_jvp_call_p
 custom_vjp_call_p = _jex_primitives.custom_vjp_call_p
 custom_linear_solve_p = _jex_primitives.linear_solve_p
 add_any_p = _jex_primitives.add_jaxvals_p  # named "add_any": how JAX's own gradients accumulate
+shard_map_p = _shard_map.shard_map_p
 
 
 def bind_equation(eqn: JaxprEqn, invals: Sequence[Any]) -> list[Any]:
@@ -126,6 +130,13 @@ _UNEXPORTED = (
     _prng.random_unwrap_p,
     _random_core.random_clone_p,
     _conditionals.platform_index_p,
+    _shard_map.shard_map_p,
+    _core.pvary_p,
+    _parallel.psum_invariant_p,
+    _parallel.pbroadcast_p,
+    _parallel.all_gather_invariant_p,
+    _parallel.reduce_scatter_p,
+    _parallel.axis_index_p,
 )
 
 

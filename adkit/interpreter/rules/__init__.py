@@ -1,6 +1,7 @@
 """adkit's rule tables, one file per primitive family; importing a family registers its rules."""
 
 from . import (  # noqa: F401  (registration)
+    collectives,
     control_flow,
     decompositions,
     elementwise,
