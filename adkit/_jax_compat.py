@@ -16,7 +16,14 @@ from typing import Any
 import jax
 import jax.extend.core as _jex
 import jax.extend.core.primitives as _jex_primitives
+from jax._src import core as _core
+from jax._src import debugging as _debugging
 from jax._src import linear_util as _lu
+from jax._src import shard_map as _shard_map
+from jax._src.lax import parallel as _parallel
+from jax._src.lax.control_flow import conditionals as _conditionals
+from jax._src.random import core as _random_core
+from jax._src.random import prng as _prng
 
 # --- jaxpr types ---
 ClosedJaxpr = _jex.ClosedJaxpr
@@ -37,6 +44,8 @@ while_p = _jex_primitives.while_p
 custom_jvp_call_p = _jex_primitives.custom_jvp_call_p
 custom_vjp_call_p = _jex_primitives.custom_vjp_call_p
 custom_linear_solve_p = _jex_primitives.linear_solve_p
+add_any_p = _jex_primitives.add_jaxvals_p  # named "add_any": how JAX's own gradients accumulate
+shard_map_p = _shard_map.shard_map_p
 
 
 def bind_equation(eqn: JaxprEqn, invals: Sequence[Any]) -> list[Any]:
@@ -113,9 +122,27 @@ def primitives_in(jaxpr: Jaxpr | ClosedJaxpr) -> set[str]:
     return names
 
 
+# Primitives that appear in ordinary jaxprs but that no public module exports.
+_UNEXPORTED = (
+    _debugging.debug_print_p,
+    _debugging.debug_callback_p,
+    _prng.random_wrap_p,
+    _prng.random_unwrap_p,
+    _random_core.random_clone_p,
+    _conditionals.platform_index_p,
+    _shard_map.shard_map_p,
+    _core.pvary_p,
+    _parallel.psum_invariant_p,
+    _parallel.pbroadcast_p,
+    _parallel.all_gather_invariant_p,
+    _parallel.reduce_scatter_p,
+    _parallel.axis_index_p,
+)
+
+
 @functools.cache
 def _primitive_table() -> dict[str, Primitive]:
-    table: dict[str, Primitive] = {}
+    table: dict[str, Primitive] = {p.name: p for p in _UNEXPORTED}
     for module in (_jex_primitives, jax.lax):
         for attr in dir(module):
             value = getattr(module, attr)
@@ -139,3 +166,10 @@ def primitive_by_name(name: str) -> Primitive:
 def is_concrete(value: Any) -> bool:
     """True when `value` holds data now (not an abstract tracer under jit or vmap)."""
     return not isinstance(value, jax.core.Tracer)
+
+
+@functools.lru_cache(maxsize=4096)
+def close_jaxpr(jaxpr: Jaxpr) -> ClosedJaxpr:
+    """An open jaxpr without constants as a closed one (the same object for the same jaxpr, so
+    caches keyed on closed jaxprs keep hitting)."""
+    return ClosedJaxpr(jaxpr, ())

@@ -1,11 +1,13 @@
-"""adkit's evaluator against plain JAX, measured in the same run.
+"""adkit against JAX, measured in the same run.
 
     python benchmarks/run.py [--repeats N]
 
-For each program it prints three ratios, adkit / JAX (1.00 means no overhead):
-  eager    calling `adkit.eval_jaxpr(closed, *args)` vs calling `f(*args)`, op by op
-  compile  tracing + compiling `jax.jit` of the walk vs `jax.jit(f)` (first call)
-  jitted   running the compiled walk vs the compiled `f`
+Two comparisons per program: adkit's evaluator (`adkit.eval_jaxpr`) against calling `f`, and
+adkit's forward mode (`adkit.jvp`) against `jax.jvp`. Each prints three ratios, adkit / JAX
+(1.00 means no overhead):
+  eager    an uncompiled call
+  compile  tracing + compiling under `jax.jit` (first call)
+  jitted   running the compiled function
 """
 
 from __future__ import annotations
@@ -60,21 +62,29 @@ def _compile_seconds(fun, args):
     return time.perf_counter() - start
 
 
-def measure(name, repeats):
-    f, args = PROGRAMS[name]()
-    leaves = jax.tree.leaves(args)
-    closed = jax.make_jaxpr(f)(*args)
-    walk = lambda *a: adkit.eval_jaxpr(closed, *a)
-    flat_f = lambda *a: f(*jax.tree.unflatten(jax.tree.structure(args), a))
-    eager = _median_seconds(lambda: walk(*leaves), repeats) / _median_seconds(
-        lambda: f(*args), repeats
+def _ratios(ours, theirs, args, repeats):
+    eager = _median_seconds(lambda: ours(*args), repeats) / _median_seconds(
+        lambda: theirs(*args), repeats
     )
-    compile_ratio = _compile_seconds(walk, leaves) / _compile_seconds(flat_f, leaves)
-    walk_jit, f_jit = jax.jit(walk), jax.jit(flat_f)
-    jitted = _median_seconds(lambda: walk_jit(*leaves), repeats) / _median_seconds(
-        lambda: f_jit(*leaves), repeats
+    compile_ratio = _compile_seconds(ours, args) / _compile_seconds(theirs, args)
+    ours_jit, theirs_jit = jax.jit(ours), jax.jit(theirs)
+    jitted = _median_seconds(lambda: ours_jit(*args), repeats) / _median_seconds(
+        lambda: theirs_jit(*args), repeats
     )
     return eager, compile_ratio, jitted
+
+
+def comparisons(name):
+    f, args = PROGRAMS[name]()
+    leaves = jax.tree.leaves(args)
+    tree = jax.tree.structure(args)
+    flat_f = lambda *a: f(*jax.tree.unflatten(tree, a))
+    closed = jax.make_jaxpr(flat_f)(*leaves)
+    walk = lambda *a: adkit.eval_jaxpr(closed, *a)
+    tangents = [jnp.ones_like(x) for x in leaves]
+    ours_jvp = lambda *a: adkit.jvp(flat_f, a, tangents)
+    jax_jvp = lambda *a: jax.jvp(flat_f, a, tangents)
+    return {"eval": (walk, flat_f, leaves), "jvp": (ours_jvp, jax_jvp, leaves)}
 
 
 def main():
@@ -82,10 +92,11 @@ def main():
     parser.add_argument("--repeats", type=int, default=50)
     repeats = parser.parse_args().repeats
     print(f"adkit {adkit.__version__}, jax {jax.__version__}, {jax.devices()[0].platform}")
-    print(f"{'program':<10} {'eager':>7} {'compile':>8} {'jitted':>7}   (adkit / jax)")
+    print(f"{'program':<10} {'what':<5} {'eager':>7} {'compile':>8} {'jitted':>7}   (adkit / jax)")
     for name in PROGRAMS:
-        eager, compile_ratio, jitted = measure(name, repeats)
-        print(f"{name:<10} {eager:>7.2f} {compile_ratio:>8.2f} {jitted:>7.2f}")
+        for what, (ours, theirs, args) in comparisons(name).items():
+            eager, compile_ratio, jitted = _ratios(ours, theirs, args, repeats)
+            print(f"{name:<10} {what:<5} {eager:>7.2f} {compile_ratio:>8.2f} {jitted:>7.2f}")
 
 
 if __name__ == "__main__":

@@ -12,11 +12,14 @@ def test_demo_prints_the_textbook_wengert_list(capsys):
     assert cli.main(["demo"]) == 0
     out = capsys.readouterr().out
     value = math.log(2) + 10 - math.sin(5)
-    assert f"f(2, 5) = {value:.15g}" in out
+    assert f"f(2, 5)   = {value:.15g}" in out
     rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("v")}
-    assert rows["v-1"][1:] == ["x1", "2"] and rows["v0"][1:] == ["x2", "5"]
+    assert rows["v-1"][1:] == ["x1", "2", "1"] and rows["v0"][1:] == ["x2", "5", "0"]
     assert rows["v1"][1:3] == ["log", "v-1"]
-    assert float(rows["v5"][-1]) == float(f"{value:.10g}")
+    assert rows["v5"][1:] == ["sub", "v3,", "v4", f"{value:.10g}", "5.5"]
+    assert rows["v1"][-1] == "0.5"  # d log(x1) = dx1 / x1
+    assert "df/dx1    = 5.5 " in out
+    assert "cross-check: adkit.jvp 5.5, jax.jvp 5.5" in out
 
 
 def test_version_and_help():

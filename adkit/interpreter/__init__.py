@@ -1,6 +1,19 @@
-"""adkit's jaxpr interpreters: the evaluator and the tape (Wengert list)."""
+"""adkit's jaxpr interpreters: the evaluator, the tape (Wengert list) and forward mode."""
 
+from . import rules
 from ._eval import eval_jaxpr
+from ._forward import jacfwd, jvp, linearize
 from ._tape import Tape, TapeEntry, trace
+from ._zeros import Zero
 
-__all__ = ["Tape", "TapeEntry", "eval_jaxpr", "trace"]
+__all__ = [
+    "Tape",
+    "TapeEntry",
+    "Zero",
+    "eval_jaxpr",
+    "jacfwd",
+    "jvp",
+    "linearize",
+    "rules",
+    "trace",
+]

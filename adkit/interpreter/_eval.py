@@ -94,11 +94,11 @@ def _rule(primitive: jc.Primitive):
 @_rule(jc.jit_p)
 def _eval_jit(eqn, invals):
     # jit(body) -> jax.jit(walk of body): the same compilation unit as in the original program.
-    return _jitted_walk(eqn.params["jaxpr"], eqn.params["name"])(*invals)
+    return jitted_walk(eqn.params["jaxpr"], eqn.params["name"])(*invals)
 
 
 @functools.lru_cache(maxsize=4096)
-def _jitted_walk(closed_jaxpr: jc.ClosedJaxpr, name: str):
+def jitted_walk(closed_jaxpr: jc.ClosedJaxpr, name: str):
     # Inner jaxprs of library functions are cached by JAX, so this cache hits on repeated calls.
     def walk(*args):
         return eval_closed(closed_jaxpr, args)

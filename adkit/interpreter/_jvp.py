@@ -79,11 +79,17 @@ def jvp_jaxpr(
         ]
         outs, touts = jvp_closed(closed, primals, tangents)
         if instantiate_out is not None:
-            touts = [instantiate(t) if inst else t for t, inst in zip(touts, instantiate_out)]
+            touts = [
+                instantiate(t) if inst else t
+                for t, inst in zip(touts, instantiate_out, strict=True)
+            ]
         nonzero_out[:] = [not is_zero(t) for t in touts]
         return [*outs, *(t for t in touts if not is_zero(t))]
 
-    in_avals = [*closed.in_avals, *(tangent_aval(a) for a, nz in zip(closed.in_avals, nonzero_in) if nz)]
+    in_avals = [
+        *closed.in_avals,
+        *(tangent_aval(a) for a, nz in zip(closed.in_avals, nonzero_in, strict=True) if nz),
+    ]
     structs = [jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in in_avals]
     new_closed = jax.make_jaxpr(flat_jvp)(*structs)
     return new_closed, tuple(nonzero_out)

@@ -9,7 +9,7 @@ import numpy as np
 if TYPE_CHECKING:
     from ._tape import Tape, TapeEntry
 
-_HEADER = ("var", "op", "inputs", "value", "scope")
+_HEADER = ("var", "op", "inputs", "value", "tangent", "scope")
 
 
 def format_value(value: Any, max_items: int = 4) -> str:
@@ -53,21 +53,25 @@ def _rows(tape: Tape) -> list[tuple[str, ...]]:
     rows = []
     for entry in (*tape.inputs, *tape.entries):
         inputs = ", ".join(entry.inputs)
+        tangents = entry.tangents or ("",) * len(entry.values)
         for k, (name, value) in enumerate(zip(entry.outputs, entry.values, strict=True)):
             op = _op_text(entry) if k == 0 else "  ..."
-            rows.append((name, op, inputs if k == 0 else "", format_value(value), entry.scope))
+            tangent = format_value(tangents[k]) if entry.tangents is not None else ""
+            rows.append(
+                (name, op, inputs if k == 0 else "", format_value(value), tangent, entry.scope)
+            )
     for k, name in enumerate(tape.outputs):
-        rows.append((f"y{k + 1}" if len(tape.outputs) > 1 else "y", "output", name, "", ""))
+        rows.append((f"y{k + 1}" if len(tape.outputs) > 1 else "y", "output", name, "", "", ""))
     return rows
 
 
 def render_tape(tape: Tape) -> str:
-    """The Wengert list as an aligned text table; the scope column only when it says anything."""
+    """The Wengert list as an aligned text table; the tangent and scope columns only when
+    they say anything."""
     rows = _rows(tape)
-    has_scope = any(row[4] for row in rows)
-    columns = len(_HEADER) if has_scope else len(_HEADER) - 1
-    table = [_HEADER[:columns], *(row[:columns] for row in rows)]
-    widths = [max(len(row[c]) for row in table) for c in range(columns)]
+    keep = [c for c in range(len(_HEADER)) if c < 4 or any(row[c] for row in rows)]
+    table = [tuple(row[c] for c in keep) for row in [_HEADER, *rows]]
+    widths = [max(len(row[c]) for row in table) for c in range(len(keep))]
     lines = [f"Wengert list of {tape.name}: {len(tape.ops())} primitive operations"]
     for i, row in enumerate(table):
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())

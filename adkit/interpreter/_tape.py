@@ -9,6 +9,9 @@ inputs v-1, v0, ..., then one intermediate v1, v2, ... per elementary operation.
 Loops need two bookkeeping rows that are not primitives of the program: `scan.index` takes
 iteration i's slice of a scanned input and `scan.stack` stacks a scanned output. Everything
 else on the tape is a JAX primitive applied to the values shown.
+
+Given tangents, `trace(f, *args, tangents=...)` also pushes them forward through adkit's JVP
+rules and records each row's tangent: the forward-mode (dual number) table.
 """
 
 from __future__ import annotations
@@ -20,35 +23,13 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 
 from .. import _jax_compat as jc
-from ._env import Env
+from ._entry import TapeEntry
+from ._forward import as_tangent, check_primals_and_tangents
+from ._recorder import Recorder
 from ._render import render_tape
-
-
-@dataclasses.dataclass(frozen=True)
-class TapeEntry:
-    """One row of the Wengert list.
-
-    Attributes:
-        op: the primitive's name, or `input`, `const`, `scan.index`, `scan.stack`.
-        inputs: names of the values read (`v3`, `c1`, ...) or the text of an inline literal.
-        outputs: names of the values written.
-        values: the output values, in the order of `outputs`.
-        params: the primitive's parameters (jaxpr-valued ones left out).
-        scope: where the equation sat, e.g. `jit(relu)/custom_jvp` or `scan[2]`; empty at top.
-        label: for inputs, the argument it came from, e.g. `x1` or `params['w']`.
-    """
-
-    op: str
-    inputs: tuple[str, ...]
-    outputs: tuple[str, ...]
-    values: tuple[Any, ...]
-    params: dict[str, Any] = dataclasses.field(default_factory=dict)
-    scope: str = ""
-    label: str = ""
+from ._zeros import instantiate
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +42,7 @@ class Tape:
         entries: the executed operations in order, constants (`c1`, ...) where first used.
         outputs: names (or literal text) of the output leaves.
         output: the function's result, a pytree equal to `f(*args)`.
+        output_tangent: with `tangents=`, the tangent of the result (the JVP), else None.
     """
 
     name: str
@@ -68,6 +50,7 @@ class Tape:
     entries: tuple[TapeEntry, ...]
     outputs: tuple[str, ...]
     output: Any
+    output_tangent: Any = None
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -86,15 +69,17 @@ class Tape:
         return render_tape(self)
 
 
-_BOOKKEEPING = ("const", "scan.index", "scan.stack")
+_BOOKKEEPING = ("const", "scan.index", "scan.stack", "custom_jvp.rule")
 
 
-def trace(fun: Callable[..., Any], *args: Any) -> Tape:
+def trace(fun: Callable[..., Any], *args: Any, tangents: tuple | None = None) -> Tape:
     """Runs `fun(*args)` through adkit's tape interpreter and returns its Wengert list.
 
     Args:
         fun: a function of arrays (pytrees allowed) that `jax.make_jaxpr` can trace.
         *args: concrete arguments (the tape records values, so call it outside `jax.jit`).
+        tangents: optional tangents for `args` (a tuple with the same structure, as for
+            `adkit.jvp`); each row then also records its tangent.
 
     Returns:
         A `Tape`: one entry per executed primitive, inlined through nested jaxprs, with the
@@ -112,6 +97,8 @@ def trace(fun: Callable[..., Any], *args: Any) -> Tape:
         ['log', 'mul', 'add', 'sin', 'sub']
         >>> round(float(tape.output), 4)
         11.6521
+        >>> float(adkit.trace(f, 2.0, 5.0, tangents=(1.0, 0.0)).output_tangent)  # df/dx1
+        5.5
     """
     leaves = jax.tree.leaves(args)
     for leaf in leaves:
@@ -121,186 +108,27 @@ def trace(fun: Callable[..., Any], *args: Any) -> Tape:
                 f"({leaf}). Call `adkit.trace` outside `jax.jit`/`jax.vmap`, on real arrays."
             )
     closed, out_shape = jax.make_jaxpr(fun, return_shape=True)(*args)
-    recorder = _Recorder()
-    inputs = recorder.add_inputs(leaves, _input_labels(fun, args))
+    recorder = Recorder(with_tangents=tangents is not None)
+    tangent_leaves = None
+    if tangents is not None:
+        _, tangent_leaves = check_primals_and_tangents("adkit.trace", args, tangents)
+        tangent_leaves = [as_tangent(p, t) for p, t in zip(leaves, tangent_leaves, strict=True)]
+    inputs = recorder.add_inputs(leaves, _input_labels(fun, args), tangent_leaves)
     consts = [recorder.constant(c) for c in closed.consts]
     outs = recorder.walk(closed.jaxpr, consts, inputs, scope="")
-    output = jax.tree.unflatten(jax.tree.structure(out_shape), [n.value for n in outs])
+    out_tree = jax.tree.structure(out_shape)
+    output = jax.tree.unflatten(out_tree, [n.value for n in outs])
+    output_tangent = None
+    if tangents is not None:
+        output_tangent = jax.tree.unflatten(out_tree, [instantiate(n.tangent) for n in outs])
     return Tape(
         name=getattr(fun, "__name__", type(fun).__name__),
         inputs=tuple(recorder.input_entries),
         entries=tuple(recorder.entries),
         outputs=tuple(n.name for n in outs),
         output=output,
+        output_tangent=output_tangent,
     )
-
-
-@dataclasses.dataclass(frozen=True)
-class _Node:
-    """What the tape interpreter keeps per variable: the value and its name on the tape."""
-
-    value: Any
-    name: str
-
-
-class _Recorder:
-    """Walks jaxprs, inlining every sub-jaxpr, and appends one entry per primitive applied."""
-
-    def __init__(self) -> None:
-        self.entries: list[TapeEntry] = []
-        self.input_entries: list[TapeEntry] = []
-        self._count = 0
-        self._consts = 0
-
-    def add_inputs(self, leaves: Sequence[Any], labels: Sequence[str]) -> list[_Node]:
-        nodes = []
-        for k, (leaf, label) in enumerate(zip(leaves, labels, strict=True)):
-            name = f"v{k + 1 - len(leaves)}"  # v-1, v0 for two inputs, as in the textbooks
-            value = jnp.asarray(leaf)
-            self.input_entries.append(TapeEntry("input", (), (name,), (value,), label=label))
-            nodes.append(_Node(value, name))
-        return nodes
-
-    def constant(self, value: Any, scope: str = "") -> _Node:
-        self._consts += 1
-        name = f"c{self._consts}"
-        self.entries.append(TapeEntry("const", (), (name,), (value,), scope=scope))
-        return _Node(value, name)
-
-    def record(self, op: str, inputs: Sequence[_Node], values, params, scope) -> list[_Node]:
-        names = []
-        for _ in values:
-            self._count += 1
-            names.append(f"v{self._count}")
-        self.entries.append(
-            TapeEntry(op, tuple(n.name for n in inputs), tuple(names), tuple(values), params, scope)
-        )
-        return [_Node(v, n) for v, n in zip(values, names, strict=True)]
-
-    def walk(self, jaxpr: jc.Jaxpr, consts, args, scope: str) -> list[_Node]:
-        env: Env[_Node] = Env(lambda lit: _Node(lit.val, _literal_text(lit)))
-        env.write_all(jaxpr.constvars, consts)
-        env.write_all(jaxpr.invars, args)
-        for eqn in jaxpr.eqns:
-            nodes = env.read_all(eqn.invars)
-            inline = INLINE_RULES.get(eqn.primitive)
-            if inline is not None:
-                outs = inline(self, eqn, nodes, scope)
-            else:
-                values = jc.bind_equation(eqn, [n.value for n in nodes])
-                outs = self.record(eqn.primitive.name, nodes, values, _shown(eqn.params), scope)
-            env.write_all(eqn.outvars, outs)
-        return env.read_all(jaxpr.outvars)
-
-    def walk_closed(self, closed: jc.ClosedJaxpr, args, scope: str) -> list[_Node]:
-        consts = [self.constant(c, scope) for c in closed.consts]
-        return self.walk(closed.jaxpr, consts, args, scope)
-
-
-# --- how the tape inlines each higher-order primitive ---
-InlineRule = Callable[[_Recorder, jc.JaxprEqn, list[_Node], str], list[_Node]]
-INLINE_RULES: dict[jc.Primitive, InlineRule] = {}
-
-
-def _inline(*primitives: jc.Primitive):
-    def register(rule: InlineRule) -> InlineRule:
-        for p in primitives:
-            INLINE_RULES[p] = rule
-        return rule
-
-    return register
-
-
-def _nest(scope: str, inner: str) -> str:
-    return f"{scope}/{inner}" if scope else inner
-
-
-@_inline(jc.jit_p)
-def _inline_jit(rec, eqn, nodes, scope):
-    inner = _nest(scope, f"jit({eqn.params['name']})")
-    return rec.walk_closed(eqn.params["jaxpr"], nodes, inner)
-
-
-@_inline(jc.remat_p)
-def _inline_remat(rec, eqn, nodes, scope):
-    return rec.walk(eqn.params["jaxpr"], [], nodes, _nest(scope, "checkpoint"))
-
-
-@_inline(jc.custom_jvp_call_p, jc.custom_vjp_call_p)
-def _inline_custom(rec, eqn, nodes, scope):
-    kind = "custom_jvp" if eqn.primitive is jc.custom_jvp_call_p else "custom_vjp"
-    return rec.walk_closed(eqn.params["call_jaxpr"], nodes, _nest(scope, kind))
-
-
-@_inline(jc.cond_p)
-def _inline_cond(rec, eqn, nodes, scope):
-    index, *operands = nodes
-    branch = int(index.value)
-    return rec.walk_closed(
-        eqn.params["branches"][branch], operands, _nest(scope, f"cond[branch {branch}]")
-    )
-
-
-@_inline(jc.while_p)
-def _inline_while(rec, eqn, nodes, scope):
-    p = eqn.params
-    n_cond, n_body = p["cond_nconsts"], p["body_nconsts"]
-    cond_consts, body_consts, carry = (
-        nodes[:n_cond],
-        nodes[n_cond : n_cond + n_body],
-        nodes[n_cond + n_body :],
-    )
-    step = 0
-    while True:
-        [flag] = rec.walk_closed(
-            p["cond_jaxpr"], [*cond_consts, *carry], _nest(scope, f"while[{step}].cond")
-        )
-        if not bool(flag.value):
-            return carry
-        carry = rec.walk_closed(
-            p["body_jaxpr"], [*body_consts, *carry], _nest(scope, f"while[{step}]")
-        )
-        step += 1
-
-
-@_inline(jc.scan_p)
-def _inline_scan(rec, eqn, nodes, scope):
-    p = eqn.params
-    n_consts, n_carry, length = p["num_consts"], p["num_carry"], p["length"]
-    consts, carry, xs = (
-        nodes[:n_consts],
-        nodes[n_consts : n_consts + n_carry],
-        nodes[n_consts + n_carry :],
-    )
-    steps = range(length - 1, -1, -1) if p["reverse"] else range(length)
-    ys_per_step: dict[int, list[_Node]] = {}
-    for i in steps:
-        here = _nest(scope, f"scan[{i}]")
-        x_i = [rec.record("scan.index", [x], [x.value[i]], {"i": i}, here)[0] for x in xs]
-        out = rec.walk_closed(p["jaxpr"], [*consts, *carry, *x_i], here)
-        carry, ys_per_step[i] = out[:n_carry], out[n_carry:]
-    ys_avals = eqn.params["jaxpr"].out_avals[n_carry:]
-    stacked = []
-    for k, aval in enumerate(ys_avals):
-        parts = [ys_per_step[i][k] for i in range(length)]
-        value = (
-            jnp.stack([n.value for n in parts])
-            if parts
-            else jnp.zeros((0, *aval.shape), aval.dtype)
-        )
-        stacked += rec.record("scan.stack", parts, [value], {}, scope)
-    return [*carry, *stacked]
-
-
-# --- helpers ---
-def _literal_text(lit: jc.Literal) -> str:
-    value = np.asarray(lit.val)
-    return str(value.item()) if value.ndim == 0 else np.array2string(value)
-
-
-def _shown(params: dict[str, Any]) -> dict[str, Any]:
-    """The params without jaxprs (which the tape inlines rather than shows)."""
-    return {k: v for k, v in params.items() if not isinstance(v, jc.ClosedJaxpr | jc.Jaxpr)}
 
 
 def _input_labels(fun: Callable[..., Any], args: Sequence[Any]) -> list[str]:

@@ -30,16 +30,20 @@ def scale(t: Any, factor: Any) -> Any:
     return t if is_zero(t) else t * factor
 
 
-def linear(primitive: Primitive, linear_operands: Sequence[int] | None = None):
-    """The rule of a primitive that is linear in some operands: d f(x) = f(dx).
+def linear(primitive: Primitive, only: Sequence[int] | None = None, held: Sequence[int] = ()):
+    """The rule of a primitive that is linear in its operands: d f(x) = f(dx).
 
-    Operands not listed in `linear_operands` (indices, predicates, ...) keep their primal value;
-    by default every operand is linear (jointly: add, concatenate, pad, reshape, ...).
+    By default every operand is linear (jointly: add, concatenate, pad, reshape, ...). `only`
+    lists the linear operands when the others are indices or sizes (gather, dynamic_slice);
+    `held` lists the operands that are not linear (the predicate of select_n). Non-linear
+    operands keep their primal value in the tangent computation.
     """
 
     def rule(primals, tangents, **params):
         out = primitive.bind(*primals, **params)
-        positions = range(len(primals)) if linear_operands is None else linear_operands
+        positions = [
+            i for i in range(len(primals)) if (only is None or i in only) and i not in held
+        ]
         if all(is_zero(tangents[i]) for i in positions):
             return out, zeros_like_out(out)
         args = [instantiate(tangents[i]) if i in positions else p for i, p in enumerate(primals)]

@@ -1,0 +1,31 @@
+"""One row of a tape."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class TapeEntry:
+    """One row of the Wengert list.
+
+    Attributes:
+        op: the primitive's name, or `input`, `const`, `scan.index`, `scan.stack`.
+        inputs: names of the values read (`v3`, `c1`, ...) or the text of an inline literal.
+        outputs: names of the values written.
+        values: the output values, in the order of `outputs`.
+        params: the primitive's parameters (jaxpr-valued ones left out).
+        scope: where the equation sat, e.g. `jit(relu)/custom_jvp` or `scan[2]`; empty at top.
+        label: for inputs, the argument it came from, e.g. `x1` or `params['w']`.
+        tangents: the output tangents when the tape was traced with tangents, else None.
+    """
+
+    op: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    values: tuple[Any, ...]
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    scope: str = ""
+    label: str = ""
+    tangents: tuple[Any, ...] | None = None

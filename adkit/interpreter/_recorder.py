@@ -1,0 +1,250 @@
+"""The tape interpreter: walks a jaxpr, inlining every sub-jaxpr, one `TapeEntry` per primitive.
+
+With tangents, each primitive is applied through adkit's JVP rule, so every row also carries
+its tangent: the forward-mode table of the textbooks. A `custom_jvp` function's rows are
+inlined for their values, and a `custom_jvp.rule` row then applies the user's rule to give the
+tangent JAX would (relu'(0) = 0).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _jax_compat as jc
+from ._entry import TapeEntry
+from ._env import Env
+from ._zeros import Zero, instantiate, is_zero
+from .rules._table import jvp_rule
+
+_NO_TANGENT = object()  # tangents are not being computed
+
+
+@dataclasses.dataclass(frozen=True)
+class Node:
+    """What the tape interpreter keeps per variable: value, name on the tape, tangent."""
+
+    value: Any
+    name: str
+    tangent: Any = _NO_TANGENT
+
+
+class Recorder:
+    """Walks jaxprs, inlining every sub-jaxpr, and appends one entry per primitive applied."""
+
+    def __init__(self, with_tangents: bool = False) -> None:
+        self.entries: list[TapeEntry] = []
+        self.input_entries: list[TapeEntry] = []
+        self.with_tangents = with_tangents
+        self._count = 0
+        self._consts = 0
+
+    def _zero(self, value: Any) -> Any:
+        return Zero.like(value) if self.with_tangents else _NO_TANGENT
+
+    def add_inputs(self, leaves, labels, tangents=None) -> list[Node]:
+        nodes = []
+        tangents = tangents if tangents is not None else [_NO_TANGENT] * len(leaves)
+        for k, (leaf, label, tangent) in enumerate(zip(leaves, labels, tangents, strict=True)):
+            name = f"v{k + 1 - len(leaves)}"  # v-1, v0 for two inputs, as in the textbooks
+            value = jnp.asarray(leaf)
+            self.input_entries.append(
+                TapeEntry("input", (), (name,), (value,), label=label, tangents=_shown_t([tangent]))
+            )
+            nodes.append(Node(value, name, tangent))
+        return nodes
+
+    def constant(self, value: Any, scope: str = "") -> Node:
+        self._consts += 1
+        name = f"c{self._consts}"
+        self.entries.append(TapeEntry("const", (), (name,), (value,), scope=scope))
+        return Node(value, name, self._zero(value))
+
+    def record(self, op, inputs, values, params, scope, tangents=None) -> list[Node]:
+        names = []
+        for _ in values:
+            self._count += 1
+            names.append(f"v{self._count}")
+        tangents = tangents if tangents is not None else [self._zero(v) for v in values]
+        self.entries.append(
+            TapeEntry(op, tuple(n.name for n in inputs), tuple(names), tuple(values), params,
+                      scope, tangents=_shown_t(tangents))
+        )  # fmt: skip
+        return [Node(v, n, t) for v, n, t in zip(values, names, tangents, strict=True)]
+
+    def apply(self, eqn: jc.JaxprEqn, nodes: list[Node], scope: str) -> list[Node]:
+        """Applies a first-order primitive (through its JVP rule when tangents flow)."""
+        primals = [n.value for n in nodes]
+        tangents = [n.tangent for n in nodes]
+        if self.with_tangents and not all(is_zero(t) for t in tangents):
+            with eqn.ctx.manager:
+                out, tout = jvp_rule(eqn.primitive)(primals, tangents, **eqn.params)
+            many = eqn.primitive.multiple_results
+            values, touts = (list(out), list(tout)) if many else ([out], [tout])
+        else:
+            values, touts = jc.bind_equation(eqn, primals), None
+        return self.record(eqn.primitive.name, nodes, values, _shown(eqn.params), scope, touts)
+
+    def walk(self, jaxpr: jc.Jaxpr, consts, args, scope: str) -> list[Node]:
+        env: Env[Node] = Env(self._literal)
+        env.write_all(jaxpr.constvars, consts)
+        env.write_all(jaxpr.invars, args)
+        for eqn in jaxpr.eqns:
+            nodes = env.read_all(eqn.invars)
+            inline = INLINE_RULES.get(eqn.primitive)
+            outs = inline(self, eqn, nodes, scope) if inline else self.apply(eqn, nodes, scope)
+            env.write_all(eqn.outvars, outs)
+        return env.read_all(jaxpr.outvars)
+
+    def walk_closed(self, closed: jc.ClosedJaxpr, args, scope: str) -> list[Node]:
+        consts = [self.constant(c, scope) for c in closed.consts]
+        return self.walk(closed.jaxpr, consts, args, scope)
+
+    def _literal(self, lit: jc.Literal) -> Node:
+        tangent = Zero.from_aval(lit.aval) if self.with_tangents else _NO_TANGENT
+        return Node(lit.val, _literal_text(lit), tangent)
+
+
+def _shown_t(tangents) -> tuple | None:
+    """Tangents as stored on an entry: None when not computed, arrays (zeros filled in)."""
+    if any(t is _NO_TANGENT for t in tangents):
+        return None
+    return tuple(instantiate(t) for t in tangents)
+
+
+# --- how the tape inlines each higher-order primitive ---
+InlineRule = Callable[[Recorder, jc.JaxprEqn, list[Node], str], list[Node]]
+INLINE_RULES: dict[jc.Primitive, InlineRule] = {}
+
+
+def _inline(*primitives: jc.Primitive):
+    def register(rule: InlineRule) -> InlineRule:
+        for p in primitives:
+            INLINE_RULES[p] = rule
+        return rule
+
+    return register
+
+
+def _nest(scope: str, inner: str) -> str:
+    return f"{scope}/{inner}" if scope else inner
+
+
+@_inline(jc.jit_p)
+def _inline_jit(rec, eqn, nodes, scope):
+    inner = _nest(scope, f"jit({eqn.params['name']})")
+    return rec.walk_closed(eqn.params["jaxpr"], nodes, inner)
+
+
+@_inline(jc.remat_p)
+def _inline_remat(rec, eqn, nodes, scope):
+    return rec.walk(eqn.params["jaxpr"], [], nodes, _nest(scope, "checkpoint"))
+
+
+@_inline(jc.custom_jvp_call_p, jc.custom_vjp_call_p)
+def _inline_custom(rec, eqn, nodes, scope):
+    kind = "custom_jvp" if eqn.primitive is jc.custom_jvp_call_p else "custom_vjp"
+    tangents = [n.tangent for n in nodes]
+    flowing = rec.with_tangents and not all(is_zero(t) for t in tangents)
+    if flowing and kind == "custom_vjp":
+        jvp_rule(eqn.primitive)([n.value for n in nodes], tangents, **eqn.params)  # raises
+    outs = rec.walk_closed(eqn.params["call_jaxpr"], nodes, _nest(scope, kind))
+    if not flowing:
+        return outs
+    # The rows above give the values; the tangent is the user's rule, as JAX would apply it.
+    rule = jvp_rule(eqn.primitive)
+    _, touts = rule([n.value for n in nodes], tangents, **eqn.params)
+    return rec.record("custom_jvp.rule", outs, [n.value for n in outs], {}, scope, list(touts))
+
+
+@_inline(jc.cond_p)
+def _inline_cond(rec, eqn, nodes, scope):
+    index, *operands = nodes
+    branch = int(index.value)
+    return rec.walk_closed(
+        eqn.params["branches"][branch], operands, _nest(scope, f"cond[branch {branch}]")
+    )
+
+
+@_inline(jc.while_p)
+def _inline_while(rec, eqn, nodes, scope):
+    p = eqn.params
+    n_cond, n_body = p["cond_nconsts"], p["body_nconsts"]
+    cond_consts, body_consts, carry = (
+        nodes[:n_cond],
+        nodes[n_cond : n_cond + n_body],
+        nodes[n_cond + n_body :],
+    )
+    step = 0
+    while True:
+        [flag] = rec.walk_closed(
+            p["cond_jaxpr"], [*cond_consts, *carry], _nest(scope, f"while[{step}].cond")
+        )
+        if not bool(flag.value):
+            return carry
+        carry = rec.walk_closed(
+            p["body_jaxpr"], [*body_consts, *carry], _nest(scope, f"while[{step}]")
+        )
+        step += 1
+
+
+@_inline(jc.scan_p)
+def _inline_scan(rec, eqn, nodes, scope):
+    p = eqn.params
+    n_consts, n_carry, length = p["num_consts"], p["num_carry"], p["length"]
+    consts, carry, xs = (
+        nodes[:n_consts],
+        nodes[n_consts : n_consts + n_carry],
+        nodes[n_consts + n_carry :],
+    )
+    steps = range(length - 1, -1, -1) if p["reverse"] else range(length)
+    ys_per_step: dict[int, list[Node]] = {}
+    for i in steps:
+        here = _nest(scope, f"scan[{i}]")
+        x_i = [_index(rec, x, i, here) for x in xs]
+        out = rec.walk_closed(p["jaxpr"], [*consts, *carry, *x_i], here)
+        carry, ys_per_step[i] = out[:n_carry], out[n_carry:]
+    ys_avals = eqn.params["jaxpr"].out_avals[n_carry:]
+    stacked = []
+    for k, aval in enumerate(ys_avals):
+        parts = [ys_per_step[i][k] for i in range(length)]
+        stacked += _stack(rec, parts, aval, scope)
+    return [*carry, *stacked]
+
+
+def _index(rec, x: Node, i: int, scope: str) -> Node:
+    """Row `scan.index`: iteration i's slice of a scanned input (and of its tangent)."""
+    tangent = None
+    if rec.with_tangents:
+        t = x.tangent
+        tangent = [Zero(t.shape[1:], t.dtype) if is_zero(t) else t[i]]
+    return rec.record("scan.index", [x], [x.value[i]], {"i": i}, scope, tangent)[0]
+
+
+def _stack(rec, parts: list[Node], aval, scope: str) -> list[Node]:
+    """Row `scan.stack`: the per-iteration outputs stacked (and their tangents)."""
+    if not parts:
+        value = jnp.zeros((0, *aval.shape), aval.dtype)
+        return rec.record("scan.stack", parts, [value], {}, scope)
+    value = jnp.stack([n.value for n in parts])
+    tangent = None
+    if rec.with_tangents:
+        ts = [n.tangent for n in parts]
+        zero = all(is_zero(t) for t in ts)
+        tangent = [Zero.like(value) if zero else jnp.stack([instantiate(t) for t in ts])]
+    return rec.record("scan.stack", parts, [value], {}, scope, tangent)
+
+
+# --- helpers ---
+def _literal_text(lit: jc.Literal) -> str:
+    value = np.asarray(lit.val)
+    return str(value.item()) if value.ndim == 0 else np.array2string(value)
+
+
+def _shown(params: dict[str, Any]) -> dict[str, Any]:
+    """The params without jaxprs (which the tape inlines rather than shows)."""
+    return {k: v for k, v in params.items() if not isinstance(v, jc.ClosedJaxpr | jc.Jaxpr)}

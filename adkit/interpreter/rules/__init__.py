@@ -1,0 +1,19 @@
+"""adkit's rule tables, one file per primitive family; importing a family registers its rules."""
+
+from . import (  # noqa: F401  (registration)
+    collectives,
+    control_flow,
+    decompositions,
+    elementwise,
+    fft,
+    indexing,
+    linalg,
+    misc,
+    reductions,
+    sorting,
+    structural,
+    windows,
+)
+from ._table import JVP_RULES, MissingRuleError, coverage, jvp_rule, register_jvp
+
+__all__ = ["JVP_RULES", "MissingRuleError", "coverage", "jvp_rule", "register_jvp"]

@@ -1,0 +1,200 @@
+"""JVP rules for reductions over axes and cumulative (prefix) reductions.
+
+`reduce_sum` and `cumsum` are linear. The extrema spread the tangent evenly over tied maxima
+(JAX's convention). `reduce_prod` uses the products of all the other elements, computed
+without division so zeros in the input are handled. The other cumulative reductions are
+differentiated the way JAX does it, as a parallel prefix scan of (value, tangent) pairs combined
+with the JVP of the binary operation, so ties and infinities follow JAX's conventions.
+
+The generic `reduce` primitive is differentiated as `reduce(jvp(computation))`: the tangents
+join the reduction as extra operands, with zero as their initial value (see `monoid_jvp`, which
+the generic `reduce_window` reuses).
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+from jax import lax
+
+from .. import _jvp
+from .._eval import eval_closed
+from .._zeros import Zero, instantiate, is_zero
+from ._helpers import linear, zero_tangent
+from ._table import register_jvp
+
+
+def _const(x, value):
+    return np.array(value, dtype=jax.typeof(x).dtype)
+
+
+# --- linear and constant reductions ---
+register_jvp(lax.reduce_sum_p, linear(lax.reduce_sum_p))  # d Σx = Σ dx
+register_jvp(lax.cumsum_p, linear(lax.cumsum_p))  # d cumsum(x) = cumsum(dx)
+for _p in (lax.reduce_and_p, lax.reduce_or_p, lax.reduce_xor_p, lax.argmax_p, lax.argmin_p):
+    register_jvp(_p, zero_tangent(_p))  # boolean results and indices: zero tangent
+
+
+# --- extrema ---
+def _chooser_jvp(primitive):
+    # d max(x) = mean of dx over the positions where x attains the max (ties share equally)
+    def rule(primals, tangents, *, axes):
+        (x,), (t,) = primals, tangents
+        out = primitive.bind(x, axes=axes)
+        kept = [d for d in range(x.ndim) if d not in axes]
+        hits = lax.eq(x, lax.broadcast_in_dim(out, x.shape, kept))
+        weights = lax.convert_element_type(hits, t.dtype)
+        count = lax.reduce_sum(weights, axes)
+        return out, lax.div(lax.reduce_sum(lax.mul(t, weights), axes), count)
+
+    return rule
+
+
+register_jvp(lax.reduce_max_p, _chooser_jvp(lax.reduce_max_p))
+register_jvp(lax.reduce_min_p, _chooser_jvp(lax.reduce_min_p))
+
+
+# --- products ---
+def _shift(x, axis, step):
+    """x moved `step` (±1) places along `axis`, the vacated place filled with 1."""
+    config = [(0, 0, 0)] * x.ndim
+    config[axis] = (1, -1, 0) if step > 0 else (-1, 1, 0)
+    return lax.pad(x, _const(x, 1), config)
+
+
+def _product_of_others(x, axis):
+    """∏_{j≠i} x_j along `axis`: (product before i) * (product after i), exact with zeros."""
+    before = _shift(lax.cumprod(x, axis), axis, 1)
+    after = _shift(lax.cumprod(x, axis, reverse=True), axis, -1)
+    return lax.mul(before, after)
+
+
+@register_jvp(lax.reduce_prod_p)
+def _reduce_prod_jvp(primals, tangents, *, axes):
+    # d ∏x = Σ_i dx_i ∏_{j≠i} x_j   (no division by x, so zeros in x are fine)
+    (x,), (t,) = primals, tangents
+    out = lax.reduce_prod(x, axes)
+    if not axes:
+        return out, t
+    if len(axes) > 1:  # merge the reduced axes into one, placed last
+        kept = [d for d in range(x.ndim) if d not in axes]
+        x, t = _merge_axes(x, kept, axes), _merge_axes(t, kept, axes)
+        axes = (len(kept),)
+    others = _product_of_others(x, axes[0])
+    return out, lax.reduce_sum(lax.mul(t, others), axes)
+
+
+def _merge_axes(v, kept, axes):
+    """v with the `axes` moved last and merged into one."""
+    moved = lax.transpose(v, (*kept, *sorted(axes)))
+    size = int(np.prod([v.shape[d] for d in axes]))
+    return lax.reshape(moved, (*moved.shape[: len(kept)], size))
+
+
+# --- cumulative reductions: a prefix scan of (value, tangent) pairs ---
+def _mul_pair(a, b):
+    # d(x y) = dx y + x dy
+    (x, dx), (y, dy) = a, b
+    return lax.mul(x, y), lax.add(lax.mul(dx, y), lax.mul(x, dy))
+
+
+def _extremum_pair(compare):
+    # d max(x, y) = dx where x wins, dy where y wins, (dx + dy) / 2 on a tie (JAX's max rule)
+    def combine(a, b):
+        (x, dx), (y, dy) = a, b
+        x_wins, y_wins = compare(x, y), compare(y, x)
+        out = lax.select(x_wins, x, y)
+        tie = lax.mul(lax.add(dx, dy), _const(dx, 0.5))
+        return out, lax.select(x_wins, dx, lax.select(y_wins, dy, tie))
+
+    return combine
+
+
+def _finite_or_zero(x):
+    """+inf replaced by 0 (so inf - inf does not poison the weights below, as in JAX)."""
+    return lax.select(lax.eq(x, _const(x, np.inf)), lax.full_like(x, 0), x)
+
+
+def _logaddexp_pair(a, b):
+    # z = log(e^x + e^y):  dz = e^(x - z) dx + e^(y - z) dy
+    (x, dx), (y, dy) = a, b
+    delta = lax.sub(x, y)
+    stable = lax.add(lax.max(x, y), lax.log1p(lax.exp(lax.neg(lax.abs(delta)))))
+    z = lax.select(lax.ne(delta, delta), lax.add(x, y), stable)  # NaN delta: equal infinities
+    zf = _finite_or_zero(z)
+    wx = lax.exp(lax.sub(_finite_or_zero(x), zf))
+    wy = lax.exp(lax.sub(_finite_or_zero(y), zf))
+    return z, lax.add(lax.mul(dx, wx), lax.mul(dy, wy))
+
+
+def _cumulative_jvp(primitive, combine):
+    # d scan(⊕)(x) = tangent part of scan(jvp ⊕)((x, dx)), the parallel prefix scan JAX uses
+    def rule(primals, tangents, *, axis, reverse):
+        (x,), (t,) = primals, tangents
+        out = primitive.bind(x, axis=axis, reverse=reverse)
+        _, tangent = lax.associative_scan(combine, (x, t), reverse=reverse, axis=axis)
+        return out, tangent
+
+    return rule
+
+
+register_jvp(lax.cumprod_p, _cumulative_jvp(lax.cumprod_p, _mul_pair))
+register_jvp(lax.cummax_p, _cumulative_jvp(lax.cummax_p, _extremum_pair(lax.gt)))
+register_jvp(lax.cummin_p, _cumulative_jvp(lax.cummin_p, _extremum_pair(lax.lt)))
+register_jvp(lax.cumlogsumexp_p, _cumulative_jvp(lax.cumlogsumexp_p, _logaddexp_pair))
+
+
+# --- the generic variadic reduce ---
+def monoid_jvp(closed, primals, tangents):
+    """`jvp(⊕)` of a monoid `⊕` given as a closed jaxpr (accumulators..., elements...) -> outs.
+
+    Returns `(computation, operands, init_tangents, nonzero)`: `computation(a, b)` combines two
+    tuples (primal values..., tangents...) and is again a monoid, with identity
+    (identity of ⊕, 0); `operands` are the primals followed by the tangents it carries. Only the
+    operands in `nonzero` carry a tangent; the set grows until ⊕ maps it into itself.
+    """
+    n = len(primals)
+    nonzero = [not is_zero(t) for t in tangents]
+    while True:
+        _, out = _jvp.jvp_jaxpr(closed, (*nonzero, *nonzero))
+        widened = [a or b for a, b in zip(nonzero, out, strict=True)]
+        if widened == nonzero:
+            break
+        nonzero = widened
+    rule, _ = _jvp.jvp_jaxpr(closed, (*nonzero, *nonzero), tuple(nonzero))
+
+    def computation(a, b):
+        outs = eval_closed(rule, [*a[:n], *b[:n], *a[n:], *b[n:]])
+        return tuple(outs)
+
+    carried = [instantiate(t) for t, nz in zip(tangents, nonzero, strict=True) if nz]
+    init_tangents = [np.zeros((), t.dtype) for t in carried]
+    return computation, [*primals, *carried], init_tangents, nonzero
+
+
+def check_init_tangents(init_tangents, name, error=NotImplementedError):
+    """Refuses tangents for the initial values, as JAX does (with JAX's exception type)."""
+    if not all(is_zero(t) for t in init_tangents):
+        raise error(
+            f"adkit cannot differentiate the primitive `{name}` with respect to its initial "
+            "values (the initial value must be the identity of the computation, so it has no "
+            "well-defined derivative); JAX does not support this either."
+        )
+
+
+def merge_tangents(outs, nonzero, tangent_outs):
+    """Output tangents: the computed ones where `nonzero`, symbolic zeros elsewhere."""
+    values = iter(tangent_outs)
+    return [next(values) if nz else Zero.like(o) for o, nz in zip(outs, nonzero, strict=True)]
+
+
+@register_jvp(lax.reduce_p)
+def _reduce_jvp(primals, tangents, *, computation, jaxpr, dimensions):
+    # jvp(reduce(⊕)) = reduce(jvp ⊕) over (x, dx) with initial values (identity, 0)
+    del computation
+    n = len(primals) // 2
+    check_init_tangents(tangents[n:], "reduce")
+    operands, inits = primals[:n], primals[n:]
+    fn, carried, zeros, nonzero = monoid_jvp(jaxpr, operands, tangents[:n])
+    outs = lax.reduce(tuple(carried), (*inits, *zeros), fn, dimensions)
+    return list(outs[:n]), merge_tangents(outs[:n], nonzero, outs[n:])

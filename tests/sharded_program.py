@@ -1,0 +1,40 @@
+"""Run as a script with 4 simulated CPU devices (the device count must be set before JAX
+starts, so tests/test_sharding.py runs this in a fresh process). Exits non-zero on mismatch."""
+
+import os
+
+os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
+
+import adkit
+
+jax.config.update("jax_enable_x64", True)
+
+
+def main():
+    mesh = jax.make_mesh((4,), ("i",))
+
+    def body(x, w):
+        local = jnp.sin(x) * jax.lax.psum(jnp.sum(x * w), "i")
+        return local, jax.lax.all_gather(x, "i", tiled=True) * 2.0
+
+    f = jax.shard_map(body, mesh=mesh, in_specs=(P("i"), P()), out_specs=(P("i"), P("i")))
+    x = jax.device_put(jnp.linspace(-1.0, 1.0, 8), NamedSharding(mesh, P("i")))
+    w = jnp.float64(0.7)
+    tangents = (jax.device_put(jnp.ones(8) * 0.5, NamedSharding(mesh, P("i"))), jnp.float64(1.0))
+    ours = adkit.jvp(f, (x, w), tangents)
+    theirs = jax.jvp(f, (x, w), tangents)
+    for a, b in zip(jax.tree.leaves(ours), jax.tree.leaves(theirs), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+    names = adkit._jax_compat.primitives_in(jax.make_jaxpr(f)(x, w))
+    assert {"shard_map", "psum_invariant", "pvary", "all_gather"} <= names, names
+    print("sharded jvp ok", sorted(names))
+
+
+if __name__ == "__main__":
+    main()
