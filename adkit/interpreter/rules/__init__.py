@@ -14,6 +14,25 @@ from . import (  # noqa: F401  (registration)
     structural,
     windows,
 )
-from ._table import JVP_RULES, MissingRuleError, coverage, jvp_rule, register_jvp
+from . import transpose  # noqa: F401  (registration)
+from ._table import (
+    JVP_RULES,
+    TRANSPOSE_RULES,
+    MissingRuleError,
+    coverage,
+    jvp_rule,
+    register_jvp,
+    register_transpose,
+    transpose_rule,
+)
 
-__all__ = ["JVP_RULES", "MissingRuleError", "coverage", "jvp_rule", "register_jvp"]
+__all__ = [
+    "JVP_RULES",
+    "TRANSPOSE_RULES",
+    "MissingRuleError",
+    "coverage",
+    "jvp_rule",
+    "register_jvp",
+    "register_transpose",
+    "transpose_rule",
+]
