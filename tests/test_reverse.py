@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from test_forward import _f, PARAMS, X
+from test_forward import PARAMS, X, _f
 from test_jvp_rules import assert_close
 
 import adkit
@@ -124,3 +124,20 @@ def test_equinox_model_gradients_match_jax(kind):
         return jnp.sum(y**2)
 
     assert_close(adkit.grad(loss)(params), jax.grad(loss)(params), 1e-10)
+
+
+def test_custom_vjp_rules_are_used_in_reverse():
+    @jax.custom_vjp
+    def f(x, y):
+        return jnp.sin(x) * y
+
+    # a deliberately "wrong" bwd (3x the true x-derivative) proves the user's rule is used
+    f.defvjp(
+        lambda x, y: (f(x, y), (jnp.cos(x), y, x)),
+        lambda r, g: (3.0 * r[0] * r[1] * g, jnp.sin(r[2]) * g),
+    )
+    g = lambda x, y: f(x, y) ** 2 + x
+    assert_close(adkit.grad(g, (0, 1))(1.0, 2.0), jax.grad(g, (0, 1))(1.0, 2.0), 1e-12)
+    assert_close(jax.jit(adkit.grad(g))(1.0, 2.0), jax.grad(g)(1.0, 2.0), 1e-12)
+    seven = jax.custom_gradient(lambda x: (jnp.sin(x), lambda ct: (7.0 * ct,)))
+    assert float(adkit.grad(seven)(0.3)) == 7.0

@@ -62,7 +62,9 @@ def forward_pass(jaxpr: jc.Jaxpr, consts, values, linear: Sequence[bool]) -> Lin
         else:
             state.env[var] = value
     for eqn in jaxpr.eqns:
-        reads_linear = [not isinstance(v, jc.Literal) and v in state.linear_vars for v in eqn.invars]
+        reads_linear = [
+            not isinstance(v, jc.Literal) and v in state.linear_vars for v in eqn.invars
+        ]
         if not any(reads_linear):
             outs = eval_equation(eqn, [_read(v, state.env) for v in eqn.invars])
             state.env.update(zip(eqn.outvars, outs, strict=True))
@@ -83,7 +85,10 @@ def forward_pass(jaxpr: jc.Jaxpr, consts, values, linear: Sequence[bool]) -> Lin
 def _forward_call(eqn, state: Linearized, reads_linear):
     body = eqn.params[_CALLS[eqn.primitive]]
     inner, consts = (body.jaxpr, body.consts) if isinstance(body, jc.ClosedJaxpr) else (body, ())
-    values = [None if lin else _read(v, state.env) for v, lin in zip(eqn.invars, reads_linear, strict=True)]
+    values = [
+        None if lin else _read(v, state.env)
+        for v, lin in zip(eqn.invars, reads_linear, strict=True)
+    ]
     inner_state = forward_pass(inner, consts, values, reads_linear)
     state.calls[id(eqn)] = inner_state
     for outer, var in zip(eqn.outvars, inner.outvars, strict=True):
@@ -117,7 +122,10 @@ def backward_pass(state: Linearized, cts_out: Sequence[Any]):
         if not any(v in linear_vars for v in eqn.outvars if not isinstance(v, jc.DropVar)):
             continue
         ct_outs = [cts.pop(v, None) if not isinstance(v, jc.DropVar) else None for v in eqn.outvars]
-        ct_outs = [Zero.from_aval(v.aval) if ct is None else ct for v, ct in zip(eqn.outvars, ct_outs, strict=True)]
+        ct_outs = [
+            Zero.from_aval(v.aval) if ct is None else ct
+            for v, ct in zip(eqn.outvars, ct_outs, strict=True)
+        ]
         if all(is_zero(ct) for ct in ct_outs):
             continue
         if id(eqn) in state.calls:  # a call linearized through: transpose its body

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _jax_compat as jc
 from ._forward import _argnums_tuple, jacfwd
-from ._jvp import jvp_jaxpr
+from ._jvp import jvp_jaxpr, linearizing
 from ._linear import backward_pass, forward_pass
 from ._staging import stage
 from ._zeros import Zero, has_tangent_space, instantiate
@@ -46,13 +46,12 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: s
         [5.5, 1.7163]
     """
     if method not in METHODS:
-        raise ValueError(
-            f"`adkit.vjp` method must be one of {METHODS}, but received {method!r}."
-        )
+        raise ValueError(f"`adkit.vjp` method must be one of {METHODS}, but received {method!r}.")
     staged = stage(fun, primals, has_aux)
     leaves = jax.tree.leaves(primals)
     differentiable = tuple(has_tangent_space(x) for x in leaves)
-    linearized, nonzero_out = jvp_jaxpr(staged.closed, differentiable)
+    with linearizing():
+        linearized, nonzero_out = jvp_jaxpr(staged.closed, differentiable)
     n_lin = sum(differentiable)
     values = [*leaves, *[None] * n_lin]
     state = forward_pass(
@@ -67,9 +66,13 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: s
         ct_leaves = _check_cotangent(cotangent, staged.out_tree, outs[:n_main])
         ct_leaves += [None] * (n_out - n_main)  # aux outputs are not differentiated
         tangent_cts = [ct for ct, nz in zip(ct_leaves, nonzero_out, strict=True) if nz]
-        tangent_cts = [Zero.like(o) if ct is None else ct for o, ct in zip(
-            [o for o, nz in zip(outs, nonzero_out, strict=True) if nz], tangent_cts, strict=True)]
-        cts = backward_pass(state, [None] * n_out + tangent_cts)[len(leaves):]
+        tangent_cts = [
+            Zero.like(o) if ct is None else ct
+            for o, ct in zip(
+                [o for o, nz in zip(outs, nonzero_out, strict=True) if nz], tangent_cts, strict=True
+            )
+        ]
+        cts = backward_pass(state, [None] * n_out + tangent_cts)[len(leaves) :]
         cts = iter(cts)
         grads = [
             instantiate(next(cts)) if diff else np.zeros(np.shape(x), jax.dtypes.float0)
@@ -82,7 +85,9 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: s
     return out, vjp_fn
 
 
-def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False):
+def value_and_grad(
+    fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+):
     """Returns a function computing `fun`'s value and its gradient, like `jax.value_and_grad`.
 
     Example:

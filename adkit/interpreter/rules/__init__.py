@@ -3,6 +3,7 @@
 from . import (  # noqa: F401  (registration)
     collectives,
     control_flow,
+    custom_vjp,
     decompositions,
     elementwise,
     fft,
@@ -12,9 +13,9 @@ from . import (  # noqa: F401  (registration)
     reductions,
     sorting,
     structural,
+    transpose,
     windows,
 )
-from . import transpose  # noqa: F401  (registration)
 from ._table import (
     JVP_RULES,
     TRANSPOSE_RULES,

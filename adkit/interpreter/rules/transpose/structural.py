@@ -111,7 +111,9 @@ def _pad_transpose(ct, x, padding_value, *, padding_config):
     # the padding value collects the cotangent of every padded position
     ct = materialize(ct)
     lows, highs, interiors = zip(*padding_config, strict=True)
-    unpadded = lax.pad(ct, np.zeros((), ct.dtype), [(-lo, -hi, 0) for lo, hi in zip(lows, highs, strict=True)])
+    unpadded = lax.pad(
+        ct, np.zeros((), ct.dtype), [(-lo, -hi, 0) for lo, hi in zip(lows, highs, strict=True)]
+    )
     t_operand = lax.slice(unpadded, [0] * ct.ndim, unpadded.shape, [i + 1 for i in interiors])
     out = [t_operand if is_undefined(x) else None]
     if is_undefined(padding_value):
