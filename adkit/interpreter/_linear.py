@@ -18,6 +18,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+import jax
+
 from .. import _jax_compat as jc
 from ._env import literal_value
 from ._eval import eval_equation
@@ -50,7 +52,10 @@ class Linearized:
 # Calls whose body mixes primal and tangent work are linearized through, equation by equation.
 _CALLS = {jc.jit_p: "jaxpr", jc.remat_p: "jaxpr"}
 # Control flow whose JVP mixes primal and tangent work, which this path cannot split yet.
-_NOT_YET = {jc.cond_p, jc.scan_p, jc.while_p, jc.shard_map_p}
+_NOT_YET = {jc.cond_p, jc.scan_p, jc.shard_map_p}
+# primitive -> (forward(eqn, state, reads_linear) -> record, backward(eqn, record, cts) -> cts):
+# control flow whose primal and linear parts are split (see `_linear_cond.py`).
+STRUCTURED: dict = {}
 
 
 def forward_pass(jaxpr: jc.Jaxpr, consts, values, linear: Sequence[bool]) -> Linearized:
@@ -70,15 +75,27 @@ def forward_pass(jaxpr: jc.Jaxpr, consts, values, linear: Sequence[bool]) -> Lin
             state.env.update(zip(eqn.outvars, outs, strict=True))
         elif eqn.primitive in _CALLS:
             _forward_call(eqn, state, reads_linear)
-        elif eqn.primitive in _NOT_YET:
+        elif eqn.primitive in STRUCTURED:
+            forward, _ = STRUCTURED[eqn.primitive]
+            state.calls[id(eqn)] = forward(eqn, state, reads_linear)
+        elif eqn.primitive is jc.while_p:
+            raise ValueError(
+                "Reverse-mode differentiation does not work through `lax.while_loop` (or "
+                "`fori_loop` with bounds known only at run time): the number of iterations, and "
+                "so what to store for the backward pass, is not known ahead. Use `lax.scan` or a "
+                "`fori_loop` with static bounds, or forward mode (`adkit.jvp`); "
+                "`adkit.checkpoint.while_loop` will offer bounded reverse mode."
+            )
+        elif eqn.primitive not in _NOT_YET:
+            transpose_rule(eqn.primitive)  # raises a MissingRuleError naming it if there is none
+            state.linear_vars.update(eqn.outvars)
+        else:
             raise MissingRuleError(
                 f"adkit's reverse mode cannot yet differentiate through the primitive "
                 f"'{eqn.primitive.name}' (its linearization mixes primal and tangent work that "
                 "must be split first). Use `jax.grad` for this function for now, or forward "
                 "mode (`adkit.jvp`, `adkit.jacfwd`)."
             )
-        else:
-            state.linear_vars.update(eqn.outvars)
     return state
 
 
@@ -96,6 +113,24 @@ def _forward_call(eqn, state: Linearized, reads_linear):
             state.linear_vars.add(outer)
         else:
             state.env[outer] = _read(var, inner_state.env)
+
+
+def _flatten_linearized(state: Linearized):
+    keys = tuple(state.env)
+    call_keys = tuple(state.calls)
+    children = ([state.env[k] for k in keys], [state.calls[k] for k in call_keys])
+    return children, (state.jaxpr, keys, frozenset(state.linear_vars), call_keys)
+
+
+def _unflatten_linearized(aux, children):
+    jaxpr, keys, linear_vars, call_keys = aux
+    values, calls = children
+    env = dict(zip(keys, values, strict=True))
+    return Linearized(jaxpr, env, set(linear_vars), dict(zip(call_keys, calls, strict=True)))
+
+
+# A Linearized state is a pytree of its residual values, so control flow can carry it.
+jax.tree_util.register_pytree_node(Linearized, _flatten_linearized, _unflatten_linearized)
 
 
 def _read(atom, env):
@@ -128,7 +163,10 @@ def backward_pass(state: Linearized, cts_out: Sequence[Any]):
         ]
         if all(is_zero(ct) for ct in ct_outs):
             continue
-        if id(eqn) in state.calls:  # a call linearized through: transpose its body
+        if eqn.primitive in STRUCTURED:  # control flow split into primal and linear parts
+            _, backward = STRUCTURED[eqn.primitive]
+            ct_ins = backward(eqn, state.calls[id(eqn)], ct_outs)
+        elif id(eqn) in state.calls:  # a call linearized through: transpose its body
             ct_ins = backward_pass(state.calls[id(eqn)], ct_outs)
         else:
             invals = [_operand(v, env, linear_vars) for v in eqn.invars]

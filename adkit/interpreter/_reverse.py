@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _jax_compat as jc
+from . import _linear_cond, _linear_scan  # noqa: F401  (reverse mode through cond, scan)
 from ._forward import _argnums_tuple, jacfwd
 from ._jvp import jvp_jaxpr, linearizing
 from ._linear import backward_pass, forward_pass

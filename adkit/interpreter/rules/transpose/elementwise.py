@@ -56,7 +56,11 @@ def _div_transpose(ct, x, y):
 
 @register_transpose(lax.convert_element_type_p)
 def _convert_transpose(ct, x, *, new_dtype, weak_type, sharding):
-    # a change of precision transposes to the change back
+    # a change of precision transposes to the change back (real part if it became complex)
+    if np.issubdtype(ct.dtype, np.complexfloating) and not np.issubdtype(
+        x.aval.dtype, np.complexfloating
+    ):
+        ct = lax.real(ct)
     return [lax.convert_element_type(ct, x.aval.dtype)]
 
 
