@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 
 import jax
-from jax.extend.core import Primitive
 
 from ... import _jax_compat as jc
 from .._eval import eval_open
@@ -28,7 +27,7 @@ class _ByIdentity:
     value: object
 
 
-custom_vjp_lin_p = Primitive("adkit_custom_vjp_lin")
+custom_vjp_lin_p = jc.Primitive("adkit_custom_vjp_lin")
 custom_vjp_lin_p.multiple_results = True
 
 
