@@ -1,8 +1,23 @@
 """adkit: composable differentiation transformations for JAX, built on a readable interpreter."""
 
 from ._version import __version__
-from .interpreter import Tape, TapeEntry, Zero, eval_jaxpr, jacfwd, jvp, linearize, rules, trace
-from .interpreter.rules import MissingRuleError, register_jvp
+from .interpreter import (
+    Tape,
+    TapeEntry,
+    Zero,
+    eval_jaxpr,
+    grad,
+    hessian,
+    jacfwd,
+    jacrev,
+    jvp,
+    linearize,
+    rules,
+    trace,
+    value_and_grad,
+    vjp,
+)
+from .interpreter.rules import MissingRuleError, register_jvp, register_transpose
 
 __all__ = [
     "MissingRuleError",
@@ -11,10 +26,16 @@ __all__ = [
     "Zero",
     "__version__",
     "eval_jaxpr",
+    "grad",
+    "hessian",
     "jacfwd",
+    "jacrev",
     "jvp",
     "linearize",
     "register_jvp",
+    "register_transpose",
     "rules",
     "trace",
+    "value_and_grad",
+    "vjp",
 ]

@@ -23,7 +23,7 @@ def demo() -> int:
     column for d/dx1, then the derivative cross-checked against JAX."""
     import jax
 
-    from .interpreter import jvp, trace
+    from .interpreter import grad, jvp, trace
 
     with jax.enable_x64(True):
         x1, x2 = jax.numpy.float64(2.0), jax.numpy.float64(5.0)
@@ -32,12 +32,17 @@ def demo() -> int:
         direct = textbook_function(x1, x2)
         _, ours = jvp(textbook_function, (x1, x2), seed)
         _, theirs = jax.jvp(textbook_function, (x1, x2), seed)
+        gradient = grad(textbook_function, argnums=(0, 1))(x1, x2)
+        jax_gradient = jax.grad(textbook_function, argnums=(0, 1))(x1, x2)
     print(f"adkit {__version__} demo: {TEXTBOOK} at (x1, x2) = (2, 5), float64")
     print("Forward mode seeds the tangent (dx1, dx2) = (1, 0) and pushes it along the list.\n")
     print(tape)
     print(f"\nf(2, 5)   = {float(tape.output):.15g}   (direct JAX call: {float(direct):.15g})")
     print(f"df/dx1    = {float(tape.output_tangent):.15g}   (closed form 1/x1 + x2 = 5.5)")
     print(f"cross-check: adkit.jvp {float(ours):.15g}, jax.jvp {float(theirs):.15g}")
+    print("\nReverse mode (the transpose of the linearized forward pass) gives the whole gradient:")
+    print(f"grad f    = ({float(gradient[0]):.15g}, {float(gradient[1]):.15g})")
+    print(f"cross-check: jax.grad ({float(jax_gradient[0]):.15g}, {float(jax_gradient[1]):.15g})")
     return 0
 
 

@@ -20,6 +20,9 @@ def test_demo_prints_the_textbook_wengert_list(capsys):
     assert rows["v1"][-1] == "0.5"  # d log(x1) = dx1 / x1
     assert "df/dx1    = 5.5 " in out
     assert "cross-check: adkit.jvp 5.5, jax.jvp 5.5" in out
+    dx2 = 2 - math.cos(5)
+    assert f"grad f    = (5.5, {dx2:.15g})" in out
+    assert f"cross-check: jax.grad (5.5, {dx2:.15g})" in out
 
 
 def test_version_and_help():

@@ -11,6 +11,8 @@ sub-jaxprs into JVP jaxprs (`jvp_jaxpr`), cached per sub-jaxpr and pattern of ze
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 from collections.abc import Sequence
 from typing import Any
@@ -53,11 +55,36 @@ def jvp_closed(closed: jc.ClosedJaxpr, primals, tangents) -> tuple[list[Any], li
     return jvp_open(closed.jaxpr, closed.consts, primals, tangents)
 
 
-@functools.lru_cache(maxsize=4096)
+# True while reverse mode builds the linearization it will transpose: the one place where
+# forward mode and reverse mode differ (a custom_vjp function may be linearized, not pushed
+# forward; see rules/custom_vjp.py).
+LINEARIZING: contextvars.ContextVar[bool] = contextvars.ContextVar("linearizing", default=False)
+
+
+@contextlib.contextmanager
+def linearizing():
+    token = LINEARIZING.set(True)
+    try:
+        yield
+    finally:
+        LINEARIZING.reset(token)
+
+
 def jvp_jaxpr(
     closed: jc.ClosedJaxpr,
     nonzero_in: tuple[bool, ...],
     instantiate_out: tuple[bool, ...] | None = None,
+) -> tuple[jc.ClosedJaxpr, tuple[bool, ...]]:
+    """The JVP of a closed jaxpr as a new closed jaxpr (see `_jvp_jaxpr`), cached."""
+    return _jvp_jaxpr(closed, nonzero_in, instantiate_out, LINEARIZING.get())
+
+
+@functools.lru_cache(maxsize=4096)
+def _jvp_jaxpr(
+    closed: jc.ClosedJaxpr,
+    nonzero_in: tuple[bool, ...],
+    instantiate_out: tuple[bool, ...] | None,
+    linearizing: bool,
 ) -> tuple[jc.ClosedJaxpr, tuple[bool, ...]]:
     """The JVP of a closed jaxpr as a new closed jaxpr, for sub-jaxprs of jit, cond, scan, ...
 

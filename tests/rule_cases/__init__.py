@@ -32,6 +32,8 @@ class RuleCase:
             where JAX itself has no (or a broken) rule; None compares with `jax.jvp`.
         raises: the exception type both JAX and adkit must raise (forward mode of a
             custom_vjp function, for one).
+        dot_product: False where the function is not exactly linear in floating point
+            (reduce_precision rounds), so <J t, c> = <t, Jᵀ c> holds only to its precision.
     """
 
     primitive: str
@@ -42,6 +44,7 @@ class RuleCase:
     float32: bool = True
     oracle: Callable[[tuple, tuple], tuple] | None = None
     raises: type[Exception] | None = None
+    dot_product: bool = True
 
     @property
     def id(self) -> str:

@@ -3,6 +3,7 @@
 from . import (  # noqa: F401  (registration)
     collectives,
     control_flow,
+    custom_vjp,
     decompositions,
     elementwise,
     fft,
@@ -12,8 +13,27 @@ from . import (  # noqa: F401  (registration)
     reductions,
     sorting,
     structural,
+    transpose,
     windows,
 )
-from ._table import JVP_RULES, MissingRuleError, coverage, jvp_rule, register_jvp
+from ._table import (
+    JVP_RULES,
+    TRANSPOSE_RULES,
+    MissingRuleError,
+    coverage,
+    jvp_rule,
+    register_jvp,
+    register_transpose,
+    transpose_rule,
+)
 
-__all__ = ["JVP_RULES", "MissingRuleError", "coverage", "jvp_rule", "register_jvp"]
+__all__ = [
+    "JVP_RULES",
+    "TRANSPOSE_RULES",
+    "MissingRuleError",
+    "coverage",
+    "jvp_rule",
+    "register_jvp",
+    "register_transpose",
+    "transpose_rule",
+]

@@ -162,12 +162,3 @@ def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp_jaxpr_fun, num_co
     outs = eval_open(rule, consts, [*args, *_nonzero_values(arg_tangents)])
     n = len(out_zero)
     return outs[:n], _merge(outs[:n], [not z for z in out_zero], outs[n:])
-
-
-@register_jvp(jc.custom_vjp_call_p)
-def _custom_vjp_call_jvp(primals, tangents, **params):
-    raise TypeError(
-        "adkit cannot apply forward mode (jvp) to a `jax.custom_vjp` function: its user-defined "
-        "rule is a VJP only. Use reverse mode (`adkit.vjp`/`adkit.grad`), or define the function "
-        "with `jax.custom_jvp` to make it forward-differentiable."
-    )

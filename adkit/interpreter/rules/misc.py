@@ -40,13 +40,13 @@ for _name in ("debug_print", "debug_callback"):
 
 @register_jvp(lax.optimization_barrier_p)
 def _optimization_barrier_jvp(primals, tangents):
-    # the identity, d barrier(x) = barrier(dx): the nonzero tangents pass through the same
-    # barrier as the primals, so the scheduling constraint covers both
+    # the identity, d barrier(x) = barrier(dx): the nonzero tangents pass through a barrier of
+    # their own (one barrier over primals and tangents together would make the primal outputs
+    # depend on the tangents, which reverse mode cannot split into a forward and a linear part)
+    outs = lax.optimization_barrier_p.bind(*primals)
     nonzero = [t for t in tangents if not is_zero(t)]
-    outs = lax.optimization_barrier_p.bind(*primals, *nonzero)
-    n = len(primals)
-    tangent_outs = iter(outs[n:])
-    return outs[:n], [
+    tangent_outs = iter(lax.optimization_barrier_p.bind(*nonzero))
+    return outs, [
         Zero.like(p) if is_zero(t) else next(tangent_outs)
-        for p, t in zip(outs[:n], tangents, strict=True)
+        for p, t in zip(outs, tangents, strict=True)
     ]

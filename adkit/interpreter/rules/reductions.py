@@ -6,9 +6,9 @@ without division so zeros in the input are handled. The other cumulative reducti
 differentiated the way JAX does it, as a parallel prefix scan of (value, tangent) pairs combined
 with the JVP of the binary operation, so ties and infinities follow JAX's conventions.
 
-The generic `reduce` primitive is differentiated as `reduce(jvp(computation))`: the tangents
-join the reduction as extra operands, with zero as their initial value (see `monoid_jvp`, which
-the generic `reduce_window` reuses).
+The generic `reduce` primitive is differentiated as a pairwise tree of `jvp(computation)` over
+(value, tangent) pairs, with the identity and zero as padding (see `monoid_jvp`, which the
+generic `reduce_window` reuses).
 """
 
 from __future__ import annotations
@@ -190,11 +190,43 @@ def merge_tangents(outs, nonzero, tangent_outs):
 
 @register_jvp(lax.reduce_p)
 def _reduce_jvp(primals, tangents, *, computation, jaxpr, dimensions):
-    # jvp(reduce(⊕)) = reduce(jvp ⊕) over (x, dx) with initial values (identity, 0)
+    # jvp(reduce(⊕)) = a pairwise tree of jvp(⊕) over (x, dx) (the order JAX uses): the
+    # reduced axes are merged into one, which is halved until one element is left, an odd
+    # length padded with the identity (tangent 0). Unlike one reduce over (x, dx) operands,
+    # the tree keeps the primal outputs free of tangents, so reverse mode can transpose it.
     del computation
     n = len(primals) // 2
     check_init_tangents(tangents[n:], "reduce")
     operands, inits = primals[:n], primals[n:]
     fn, carried, zeros, nonzero = monoid_jvp(jaxpr, operands, tangents[:n])
-    outs = lax.reduce(tuple(carried), (*inits, *zeros), fn, dimensions)
+    kept = [d for d in range(operands[0].ndim) if d not in dimensions]
+    merged = [_merge_axes(v, kept, dimensions) for v in carried]
+    outs = _tree_reduce(fn, merged, [*inits, *zeros])
     return list(outs[:n]), merge_tangents(outs[:n], nonzero, outs[n:])
+
+
+def _tree_reduce(fn, values, identities):
+    """Reduces the last axis of every array in `values` jointly with the monoid `fn`."""
+    axis = values[0].ndim - 1
+    size = values[0].shape[axis]
+    if size == 0:
+        shape = values[0].shape[:axis]
+        return [lax.broadcast_in_dim(i, shape, ()) for i in identities]
+    while size > 1:
+        half = (size + 1) // 2
+        first = [lax.slice_in_dim(v, 0, half, axis=axis) for v in values]
+        second = [lax.slice_in_dim(v, half, size, axis=axis) for v in values]
+        if size % 2:
+            config = [(0, 0, 0)] * axis + [(0, 1, 0)]
+            second = [lax.pad(v, i, config) for v, i in zip(second, identities, strict=True)]
+        values = _elementwise(fn, first, second)
+        size = half
+    return [lax.squeeze(v, (axis,)) for v in values]
+
+
+def _elementwise(fn, first, second):
+    """fn applied element by element to two tuples of equally shaped arrays."""
+    shape, m = first[0].shape, len(first)
+    flat = [lax.reshape(v, (int(np.prod(shape)),)) for v in (*first, *second)]
+    outs = jax.vmap(lambda *xs: fn(xs[:m], xs[m:]))(*flat)
+    return [lax.reshape(v, shape) for v in outs]

@@ -1,13 +1,14 @@
 """JVP rules for sorting and selection: `sort` (one or several operands) and `top_k`.
 
 Both permute their input, so the tangent is the input tangent under the same permutation. For
-`sort` the tangents simply ride along as extra operands (only the first `num_keys` operands
-decide the order), so the JVP of a sort is one sort; `top_k` gathers the tangent at the indices
-it returns.
+`sort` the permutation comes from an iota sorted along as an extra, non-key operand (only the
+first `num_keys` operands decide the order); `top_k` returns its indices. The tangents are then
+gathered at those indices.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from jax import lax
 
 from .._zeros import Zero, is_zero
@@ -16,18 +17,20 @@ from ._table import register_jvp
 
 @register_jvp(lax.sort_p)
 def _sort_jvp(primals, tangents, *, dimension, is_stable, num_keys):
-    # d sort(x) = P dx, P the sorting permutation: the tangents are sorted along as non-keys
-    carried = [t for t in tangents if not is_zero(t)]
+    # d sort(x) = P dx, P the sorting permutation: an iota sorted along as a non-key gives P,
+    # and each tangent is gathered with it (a gather is linear, so reverse mode can transpose
+    # it; sorting the tangents themselves along would tie them to the primal outputs)
+    shape = primals[0].shape
+    iota = lax.broadcasted_iota(np.int32, shape, dimension)
     outs = lax.sort_p.bind(
-        *primals, *carried, dimension=dimension, is_stable=is_stable, num_keys=num_keys
+        *primals, iota, dimension=dimension, is_stable=is_stable, num_keys=num_keys
     )
-    n = len(primals)
-    sorted_tangents = iter(outs[n:])
+    *outs, permutation = outs
     tangent_outs = [
-        Zero.like(out) if is_zero(t) else next(sorted_tangents)
-        for out, t in zip(outs[:n], tangents, strict=True)
+        Zero.like(out) if is_zero(t) else _take_along(t, permutation, dimension)
+        for out, t in zip(outs, tangents, strict=True)
     ]
-    return list(outs[:n]), tangent_outs
+    return outs, tangent_outs
 
 
 def _take_along(t, indices, axis):

@@ -1,0 +1,124 @@
+"""Transpose rules for indexing: gather and the linear scatters.
+
+Reading elements at indices and adding values at indices are transposes of each other:
+<gather(t, i), c> = <t, scatter_add(0, i, c)>, with the same window layout and the same
+treatment of out-of-bounds indices (dropped writes mirror filled reads, clamped writes mirror
+clamped reads). Overwriting (`scatter` with unique indices) keeps the cotangent of the
+operand outside the written locations and gives the updates what was read back there.
+"""
+
+from __future__ import annotations
+
+from jax import lax
+
+from ..._linear import is_undefined
+from .._table import register_transpose
+from ._util import aval_of, materialize, zeros
+
+
+def _scatter_numbers(gather_numbers):
+    """The scatter layout writing back where a gather with `gather_numbers` reads."""
+    return lax.ScatterDimensionNumbers(
+        update_window_dims=gather_numbers.offset_dims,
+        inserted_window_dims=gather_numbers.collapsed_slice_dims,
+        scatter_dims_to_operand_dims=gather_numbers.start_index_map,
+        operand_batching_dims=gather_numbers.operand_batching_dims,
+        scatter_indices_batching_dims=gather_numbers.start_indices_batching_dims,
+    )
+
+
+def _read_back(ct, indices, updates_shape, numbers, mode):
+    """The gather reading, for each update element of a scatter with layout `numbers`, the
+    element of `ct` (shaped like the operand) that it is written to; dropped updates read 0."""
+    gather_numbers = lax.GatherDimensionNumbers(
+        offset_dims=numbers.update_window_dims,
+        collapsed_slice_dims=numbers.inserted_window_dims,
+        start_index_map=numbers.scatter_dims_to_operand_dims,
+        operand_batching_dims=numbers.operand_batching_dims,
+        start_indices_batching_dims=numbers.scatter_indices_batching_dims,
+    )
+    window_sizes = iter(updates_shape[d] for d in numbers.update_window_dims)
+    collapsed = set(numbers.inserted_window_dims) | set(numbers.operand_batching_dims)
+    slice_sizes = [1 if d in collapsed else next(window_sizes) for d in range(ct.ndim)]
+    return lax.gather(ct, indices, gather_numbers, tuple(slice_sizes), mode=mode, fill_value=0)
+
+
+@register_transpose(lax.gather_p)
+def _gather_transpose(ct, x, indices, *, dimension_numbers, slice_sizes, indices_are_sorted,
+                      unique_indices, mode, fill_value):  # fmt: skip
+    # gather(t, i) transposes to scatter_add(0, i, c): every read element collects the
+    # cotangent of each output that read it (filled out-of-bounds reads send nothing back)
+    del slice_sizes, fill_value
+    t_x = lax.scatter_add(
+        zeros(x.aval),
+        indices,
+        materialize(ct),
+        _scatter_numbers(dimension_numbers),
+        indices_are_sorted=indices_are_sorted,
+        unique_indices=unique_indices,
+        mode=mode,
+    )
+    return [t_x, None]
+
+
+def _additive_scatter_transpose(sign):
+    def rule(ct, x, indices, updates, *, update_jaxpr, update_consts, dimension_numbers,
+             indices_are_sorted, unique_indices, mode):  # fmt: skip
+        # scatter_add(t, i, u) = t + Σ_writes u transposes to c -> (c, ±gather(c, i))
+        ct = materialize(ct)
+        t_x = ct if is_undefined(x) else None
+        t_u = None
+        if is_undefined(updates):
+            u_shape = aval_of(updates).shape
+            t_u = _read_back(ct, indices, u_shape, dimension_numbers, mode)
+            t_u = lax.neg(t_u) if sign < 0 else t_u
+        return [t_x, None, t_u]
+
+    return rule
+
+
+register_transpose(lax.scatter_add_p, _additive_scatter_transpose(+1))
+register_transpose(lax.scatter_sub_p, _additive_scatter_transpose(-1))
+
+
+@register_transpose(lax.scatter_p)
+def _scatter_transpose(ct, x, indices, updates, *, update_jaxpr, update_consts,
+                       dimension_numbers, indices_are_sorted, unique_indices, mode):  # fmt: skip
+    # with unique indices scatter(t, i, u) keeps t outside the written locations and puts u
+    # there: it transposes to c -> (c with the written locations zeroed, gather(c, i)).
+    # (adkit's scatter JVP emits this form only for unique indices.)
+    assert unique_indices, "adkit bug: transposing a scatter with repeated indices."
+    ct = materialize(ct)
+    u_aval = aval_of(updates)
+    t_x = t_u = None
+    if is_undefined(x):
+        t_x = lax.scatter(
+            ct,
+            indices,
+            zeros(u_aval),
+            dimension_numbers,
+            indices_are_sorted=indices_are_sorted,
+            unique_indices=True,
+            mode=mode,
+        )
+    if is_undefined(updates):
+        t_u = _read_back(ct, indices, u_aval.shape, dimension_numbers, mode)
+    return [t_x, None, t_u]
+
+
+@register_transpose(lax.scatter_mul_p)
+def _scatter_mul_transpose(ct, x, indices, updates, *, dimension_numbers, indices_are_sorted,
+                           unique_indices, mode, **_):  # fmt: skip
+    # scatter_mul(t, i, u) (u fixed) multiplies each element of t by a fixed factor: a
+    # diagonal map, its own transpose: c -> scatter_mul(c, i, u)
+    assert not is_undefined(updates), "adkit bug: scatter_mul linear in its updates."
+    t_x = lax.scatter_mul(
+        materialize(ct),
+        indices,
+        updates,
+        dimension_numbers,
+        indices_are_sorted=indices_are_sorted,
+        unique_indices=unique_indices,
+        mode=mode,
+    )
+    return [t_x, None, None]
