@@ -34,15 +34,21 @@ def demo() -> int:
         _, theirs = jax.jvp(textbook_function, (x1, x2), seed)
         gradient = grad(textbook_function, argnums=(0, 1))(x1, x2)
         jax_gradient = jax.grad(textbook_function, argnums=(0, 1))(x1, x2)
+        adjoints = trace(textbook_function, x1, x2).backward()
     print(f"adkit {__version__} demo: {TEXTBOOK} at (x1, x2) = (2, 5), float64")
     print("Forward mode seeds the tangent (dx1, dx2) = (1, 0) and pushes it along the list.\n")
     print(tape)
     print(f"\nf(2, 5)   = {float(tape.output):.15g}   (direct JAX call: {float(direct):.15g})")
     print(f"df/dx1    = {float(tape.output_tangent):.15g}   (closed form 1/x1 + x2 = 5.5)")
     print(f"cross-check: adkit.jvp {float(ours):.15g}, jax.jvp {float(theirs):.15g}")
-    print("\nReverse mode (the transpose of the linearized forward pass) gives the whole gradient:")
-    print(f"grad f    = ({float(gradient[0]):.15g}, {float(gradient[1]):.15g})")
-    print(f"cross-check: jax.grad ({float(jax_gradient[0]):.15g}, {float(jax_gradient[1]):.15g})")
+    print("\nReverse mode seeds the output's adjoint (1) and sweeps the list backwards:\n")
+    print(adjoints)
+    sweep = adjoints.gradient
+    print(f"\ngrad f    = ({float(sweep[0]):.15g}, {float(sweep[1]):.15g})   (tape sweep)")
+    print(
+        f"cross-check: adkit.grad ({float(gradient[0]):.15g}, {float(gradient[1]):.15g}), "
+        f"jax.grad ({float(jax_gradient[0]):.15g}, {float(jax_gradient[1]):.15g})"
+    )
     return 0
 
 

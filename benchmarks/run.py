@@ -2,8 +2,9 @@
 
     python benchmarks/run.py [--repeats N]
 
-Two comparisons per program: adkit's evaluator (`adkit.eval_jaxpr`) against calling `f`, and
-adkit's forward mode (`adkit.jvp`) against `jax.jvp`. Each prints three ratios, adkit / JAX
+Three comparisons per program: adkit's evaluator (`adkit.eval_jaxpr`) against calling `f`,
+adkit's forward mode (`adkit.jvp`) against `jax.jvp`, and adkit's reverse mode (`adkit.grad` of
+the summed outputs) against `jax.grad`. Each prints three ratios, adkit / JAX
 (1.00 means no overhead):
   eager    an uncompiled call
   compile  tracing + compiling under `jax.jit` (first call)
@@ -81,10 +82,18 @@ def comparisons(name):
     flat_f = lambda *a: f(*jax.tree.unflatten(tree, a))
     closed = jax.make_jaxpr(flat_f)(*leaves)
     walk = lambda *a: adkit.eval_jaxpr(closed, *a)
-    tangents = [jnp.ones_like(x) for x in leaves]
+    tangents = tuple(jnp.ones_like(x) for x in leaves)
     ours_jvp = lambda *a: adkit.jvp(flat_f, a, tangents)
     jax_jvp = lambda *a: jax.jvp(flat_f, a, tangents)
-    return {"eval": (walk, flat_f, leaves), "jvp": (ours_jvp, jax_jvp, leaves)}
+    loss = lambda *a: sum(jnp.sum(o) for o in jax.tree.leaves(flat_f(*a)))
+    argnums = tuple(range(len(leaves)))
+    ours_grad = adkit.grad(loss, argnums=argnums)
+    jax_grad = jax.grad(loss, argnums=argnums)
+    return {
+        "eval": (walk, flat_f, leaves),
+        "jvp": (ours_jvp, jax_jvp, leaves),
+        "grad": (ours_grad, jax_grad, leaves),
+    }
 
 
 def main():

@@ -19,6 +19,8 @@ class TapeEntry:
         scope: where the equation sat, e.g. `jit(relu)/custom_jvp` or `scan[2]`; empty at top.
         label: for inputs, the argument it came from, e.g. `x1` or `params['w']`.
         tangents: the output tangents when the tape was traced with tangents, else None.
+        primitive: the JAX primitive applied (None for bookkeeping rows).
+        input_values: the values read, in the order of `inputs`.
     """
 
     op: str
@@ -29,3 +31,5 @@ class TapeEntry:
     scope: str = ""
     label: str = ""
     tangents: tuple[Any, ...] | None = None
+    primitive: Any = dataclasses.field(default=None, repr=False)
+    input_values: tuple[Any, ...] = dataclasses.field(default=(), repr=False)

@@ -64,7 +64,9 @@ class Recorder:
         self.entries.append(TapeEntry("const", (), (name,), (value,), scope=scope))
         return Node(value, name, self._zero(value))
 
-    def record(self, op, inputs, values, params, scope, tangents=None) -> list[Node]:
+    def record(
+        self, op, inputs, values, params, scope, tangents=None, primitive=None
+    ) -> list[Node]:
         names = []
         for _ in values:
             self._count += 1
@@ -72,7 +74,8 @@ class Recorder:
         tangents = tangents if tangents is not None else [self._zero(v) for v in values]
         self.entries.append(
             TapeEntry(op, tuple(n.name for n in inputs), tuple(names), tuple(values), params,
-                      scope, tangents=_shown_t(tangents))
+                      scope, tangents=_shown_t(tangents), primitive=primitive,
+                      input_values=tuple(n.value for n in inputs))
         )  # fmt: skip
         return [Node(v, n, t) for v, n, t in zip(values, names, tangents, strict=True)]
 
@@ -87,7 +90,8 @@ class Recorder:
             values, touts = (list(out), list(tout)) if many else ([out], [tout])
         else:
             values, touts = jc.bind_equation(eqn, primals), None
-        return self.record(eqn.primitive.name, nodes, values, _shown(eqn.params), scope, touts)
+        return self.record(eqn.primitive.name, nodes, values, _shown(eqn.params), scope, touts,
+                           eqn.primitive)  # fmt: skip
 
     def walk(self, jaxpr: jc.Jaxpr, consts, args, scope: str) -> list[Node]:
         env: Env[Node] = Env(self._literal)

@@ -43,6 +43,7 @@ class Tape:
         outputs: names (or literal text) of the output leaves.
         output: the function's result, a pytree equal to `f(*args)`.
         output_tangent: with `tangents=`, the tangent of the result (the JVP), else None.
+        args: the arguments the function was traced with.
     """
 
     name: str
@@ -51,6 +52,7 @@ class Tape:
     outputs: tuple[str, ...]
     output: Any
     output_tangent: Any = None
+    args: Any = None
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -67,6 +69,25 @@ class Tape:
 
     def __str__(self) -> str:
         return render_tape(self)
+
+    def backward(self, cotangent: Any = None):
+        """The reverse sweep over this tape: the adjoint table, and the gradient.
+
+        Args:
+            cotangent: the output's adjoint, shaped like the output (1 for a scalar output).
+
+        Returns:
+            An `Adjoints`: `print` it for the table; `.gradient` is shaped like the arguments.
+
+        Example:
+            >>> import jax.numpy as jnp, adkit
+            >>> tape = adkit.trace(lambda x1, x2: jnp.log(x1) + x1 * x2 - jnp.sin(x2), 2.0, 5.0)
+            >>> [round(float(g), 4) for g in tape.backward().gradient]
+            [5.5, 1.7163]
+        """
+        from ._adjoint import backward
+
+        return backward(self, cotangent)
 
 
 _BOOKKEEPING = ("const", "scan.index", "scan.stack", "custom_jvp.rule")
@@ -128,6 +149,7 @@ def trace(fun: Callable[..., Any], *args: Any, tangents: tuple | None = None) ->
         outputs=tuple(n.name for n in outs),
         output=output,
         output_tangent=output_tangent,
+        args=args,
     )
 
 
