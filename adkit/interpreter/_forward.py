@@ -95,15 +95,8 @@ def jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: b
     """
 
     def jacobian(*args):
-        positions = _argnums_tuple(argnums, len(args))
-        dyn = tuple(args[i] for i in positions)
+        dyn, partial_fun = split_argnums(fun, args, argnums)
         _check_real_inputs("adkit.jacfwd", dyn)
-
-        def partial_fun(*dyn_args):
-            full = list(args)
-            for i, a in zip(positions, dyn_args, strict=True):
-                full[i] = a
-            return fun(*full)
 
         # jax's convention: an int argnums gives the input's own structure, a tuple a tuple.
         single = isinstance(argnums, int)
@@ -158,6 +151,19 @@ def as_tangent(primal, tangent):
 
 def _zero_tangents(primals):
     return jax.tree.map(lambda p: instantiate(Zero.like(p)), tuple(primals))
+
+
+def split_argnums(fun, args, argnums):
+    """The arguments selected by `argnums`, and `fun` as a function of those only."""
+    positions = _argnums_tuple(argnums, len(args))
+
+    def partial_fun(*dyn_args):
+        full = list(args)
+        for i, a in zip(positions, dyn_args, strict=True):
+            full[i] = a
+        return fun(*full)
+
+    return tuple(args[i] for i in positions), partial_fun
 
 
 def _argnums_tuple(argnums, count):

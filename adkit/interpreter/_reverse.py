@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _jax_compat as jc
 from . import _linear_cond, _linear_scan  # noqa: F401  (reverse mode through cond, scan)
-from ._forward import _argnums_tuple, jacfwd
+from ._forward import jacfwd, split_argnums
 from ._jvp import jvp_jaxpr, linearizing
 from ._linear import backward_pass, forward_pass
 from ._staging import stage
@@ -99,15 +99,8 @@ def value_and_grad(
     """
 
     def value_and_gradient(*args):
-        positions = _argnums_tuple(argnums, len(args))
-        dyn = tuple(args[i] for i in positions)
+        dyn, partial_fun = split_argnums(fun, args, argnums)
         _check_differentiable_inputs(dyn)
-
-        def partial_fun(*dyn_args):
-            full = list(args)
-            for i, a in zip(positions, dyn_args, strict=True):
-                full[i] = a
-            return fun(*full)
 
         result = vjp(partial_fun, *dyn, has_aux=has_aux)
         out, vjp_fn = result[0], result[1]
@@ -149,15 +142,8 @@ def jacrev(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: b
     """
 
     def jacobian(*args):
-        positions = _argnums_tuple(argnums, len(args))
-        dyn = tuple(args[i] for i in positions)
+        dyn, partial_fun = split_argnums(fun, args, argnums)
         _check_differentiable_inputs(dyn)
-
-        def partial_fun(*dyn_args):
-            full = list(args)
-            for i, a in zip(positions, dyn_args, strict=True):
-                full[i] = a
-            return fun(*full)
 
         result = vjp(partial_fun, *dyn, has_aux=has_aux)
         out, vjp_fn = result[0], result[1]
