@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import jax
+import numpy as np
+
 from ..._jax_compat import Primitive
 from .._zeros import Zero, instantiate, is_zero
+
+
+def const_like(x: Any, value: Any) -> np.ndarray:
+    """A scalar of x's dtype (keeps float32 programs in float32)."""
+    return np.array(value, dtype=jax.typeof(x).dtype)
 
 
 def zeros_like_out(out: Any) -> Any:

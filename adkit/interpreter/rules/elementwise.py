@@ -12,13 +12,8 @@ from jax import lax
 
 from ..._jax_compat import add_any_p
 from .._zeros import Zero, instantiate, is_zero
-from ._helpers import add_tangents, linear, scale, unary, zero_tangent, zeros_like_out
+from ._helpers import add_tangents, const_like, linear, scale, unary, zero_tangent, zeros_like_out
 from ._table import register_jvp
-
-
-def _const(x, value):
-    """A scalar of x's dtype (keeps float32 programs in float32)."""
-    return np.array(value, dtype=_dtype(x))
 
 
 def _dtype(x):
@@ -43,19 +38,21 @@ for _p in (lax.sign_p, lax.floor_p, lax.ceil_p, lax.round_p, lax.is_finite_p,
 
 # --- exponentials and logarithms ---
 register_jvp(lax.exp_p, unary(lax.exp_p, lambda x, y: y))  # d e^x = e^x dx
-register_jvp(lax.exp2_p, unary(lax.exp2_p, lambda x, y: y * _const(x, np.log(2))))  # 2^x ln2 dx
-register_jvp(lax.expm1_p, unary(lax.expm1_p, lambda x, y: y + _const(x, 1)))  # e^x dx
+register_jvp(lax.exp2_p, unary(lax.exp2_p, lambda x, y: y * const_like(x, np.log(2))))  # 2^x ln2 dx
+register_jvp(lax.expm1_p, unary(lax.expm1_p, lambda x, y: y + const_like(x, 1)))  # e^x dx
 register_jvp(lax.log_p, unary(lax.log_p, lambda x, y: lax.reciprocal(x)))  # dx / x
-register_jvp(lax.log1p_p, unary(lax.log1p_p, lambda x, y: lax.reciprocal(x + _const(x, 1))))
-register_jvp(lax.logistic_p, unary(lax.logistic_p, lambda x, y: y * (_const(x, 1) - y)))
+register_jvp(lax.log1p_p, unary(lax.log1p_p, lambda x, y: lax.reciprocal(x + const_like(x, 1))))
+register_jvp(lax.logistic_p, unary(lax.logistic_p, lambda x, y: y * (const_like(x, 1) - y)))
 
 
 # --- powers and roots ---
-register_jvp(lax.sqrt_p, unary(lax.sqrt_p, lambda x, y: lax.div(_const(x, 0.5), y)))  # dx/(2√x)
-register_jvp(lax.rsqrt_p, unary(lax.rsqrt_p, lambda x, y: lax.div(y, x) * _const(x, -0.5)))
+register_jvp(lax.sqrt_p, unary(lax.sqrt_p, lambda x, y: lax.div(const_like(x, 0.5), y)))  # dx/(2√x)
+register_jvp(lax.rsqrt_p, unary(lax.rsqrt_p, lambda x, y: lax.div(y, x) * const_like(x, -0.5)))
 # d ∛x = dx / (3 ∛x²)
-register_jvp(lax.cbrt_p, unary(lax.cbrt_p, lambda x, y: lax.integer_pow(y, -2) * _const(x, 1 / 3)))
-register_jvp(lax.square_p, unary(lax.square_p, lambda x, y: x * _const(x, 2)))  # 2x dx
+register_jvp(
+    lax.cbrt_p, unary(lax.cbrt_p, lambda x, y: lax.integer_pow(y, -2) * const_like(x, 1 / 3))
+)
+register_jvp(lax.square_p, unary(lax.square_p, lambda x, y: x * const_like(x, 2)))  # 2x dx
 
 
 @register_jvp(lax.integer_pow_p)
@@ -65,7 +62,7 @@ def _integer_pow_jvp(primals, tangents, *, y):
     out = lax.integer_pow(x, y)
     if y == 0:
         return out, Zero.like(out)
-    slope = _const(x, y) if y == 1 else lax.integer_pow(x, y - 1) * _const(x, y)
+    slope = const_like(x, y) if y == 1 else lax.integer_pow(x, y - 1) * const_like(x, y)
     return out, t * slope
 
 
@@ -78,7 +75,7 @@ def _pow_jvp(primals, tangents):
     result = Zero.like(out)
     if not is_zero(tx):
         zero = lax.full_like(out, 0)
-        slope = lax.select(y == 0, zero, y * lax.pow(x, y - _const(y, 1)))
+        slope = lax.select(y == 0, zero, y * lax.pow(x, y - const_like(y, 1)))
         result = add_tangents(result, tx * slope)
     if not is_zero(ty):
         safe_x = lax.select(x == 0, lax.full_like(x, 1), x)
@@ -89,28 +86,30 @@ def _pow_jvp(primals, tangents):
 # --- trigonometric and hyperbolic ---
 register_jvp(lax.sin_p, unary(lax.sin_p, lambda x, y: lax.cos(x)))  # d sin x = cos x dx
 register_jvp(lax.cos_p, unary(lax.cos_p, lambda x, y: -lax.sin(x)))  # d cos x = -sin x dx
-register_jvp(lax.tan_p, unary(lax.tan_p, lambda x, y: _const(x, 1) + y * y))  # (1 + tan²x) dx
+register_jvp(lax.tan_p, unary(lax.tan_p, lambda x, y: const_like(x, 1) + y * y))  # (1 + tan²x) dx
 register_jvp(lax.sinh_p, unary(lax.sinh_p, lambda x, y: lax.cosh(x)))
 register_jvp(lax.cosh_p, unary(lax.cosh_p, lambda x, y: lax.sinh(x)))
-register_jvp(lax.tanh_p, unary(lax.tanh_p, lambda x, y: _const(x, 1) - y * y))  # (1 - tanh²x) dx
+register_jvp(
+    lax.tanh_p, unary(lax.tanh_p, lambda x, y: const_like(x, 1) - y * y)
+)  # (1 - tanh²x) dx
 # d asin x = dx / √(1 - x²);  d acos x = -dx / √(1 - x²)
 register_jvp(lax.asin_p, unary(lax.asin_p, lambda x, y: lax.rsqrt(_one_minus_square(x))))
 register_jvp(lax.acos_p, unary(lax.acos_p, lambda x, y: -lax.rsqrt(_one_minus_square(x))))
 # d atan x = dx / (1 + x²)
-register_jvp(lax.atan_p, unary(lax.atan_p, lambda x, y: lax.reciprocal(_const(x, 1) + x * x)))
+register_jvp(lax.atan_p, unary(lax.atan_p, lambda x, y: lax.reciprocal(const_like(x, 1) + x * x)))
 # d asinh x = dx / √(x² + 1);  d acosh x = dx / √((x - 1)(x + 1));  d atanh x = dx / (1 - x²)
-register_jvp(lax.asinh_p, unary(lax.asinh_p, lambda x, y: lax.rsqrt(x * x + _const(x, 1))))
+register_jvp(lax.asinh_p, unary(lax.asinh_p, lambda x, y: lax.rsqrt(x * x + const_like(x, 1))))
 register_jvp(lax.acosh_p, unary(lax.acosh_p, lambda x, y: lax.rsqrt(_square_minus_one(x))))
 register_jvp(lax.atanh_p, unary(lax.atanh_p, lambda x, y: lax.reciprocal(_one_minus_square(x))))
 
 
 def _one_minus_square(x):
-    one = _const(x, 1)
+    one = const_like(x, 1)
     return (one - x) * (one + x)
 
 
 def _square_minus_one(x):
-    one = _const(x, 1)
+    one = const_like(x, 1)
     return (x - one) * (x + one)
 
 
@@ -135,17 +134,18 @@ def _atan2_jvp(primals, tangents):
 # --- special functions ---
 _TWO_OVER_SQRT_PI = 2 / np.sqrt(np.pi)
 register_jvp(
-    lax.erf_p, unary(lax.erf_p, lambda x, y: _const(x, _TWO_OVER_SQRT_PI) * lax.exp(-x * x))
+    lax.erf_p, unary(lax.erf_p, lambda x, y: const_like(x, _TWO_OVER_SQRT_PI) * lax.exp(-x * x))
 )
 register_jvp(
-    lax.erfc_p, unary(lax.erfc_p, lambda x, y: _const(x, -_TWO_OVER_SQRT_PI) * lax.exp(-x * x))
+    lax.erfc_p, unary(lax.erfc_p, lambda x, y: const_like(x, -_TWO_OVER_SQRT_PI) * lax.exp(-x * x))
 )
 # erf_inv: d erf⁻¹(x) = (√π / 2) exp(erf⁻¹(x)²) dx
 register_jvp(
-    lax.erf_inv_p, unary(lax.erf_inv_p, lambda x, y: _const(x, np.sqrt(np.pi) / 2) * lax.exp(y * y))
+    lax.erf_inv_p,
+    unary(lax.erf_inv_p, lambda x, y: const_like(x, np.sqrt(np.pi) / 2) * lax.exp(y * y)),
 )
 register_jvp(lax.lgamma_p, unary(lax.lgamma_p, lambda x, y: lax.digamma(x)))  # d lnΓ = ψ dx
-register_jvp(lax.digamma_p, unary(lax.digamma_p, lambda x, y: lax.polygamma(_const(x, 1), x)))
+register_jvp(lax.digamma_p, unary(lax.digamma_p, lambda x, y: lax.polygamma(const_like(x, 1), x)))
 # d I0e(x) = (I1e(x) - sign(x) I0e(x)) dx
 register_jvp(
     lax.bessel_i0e_p, unary(lax.bessel_i0e_p, lambda x, y: lax.bessel_i1e(x) - lax.sign(x) * y)
@@ -155,7 +155,7 @@ register_jvp(
 def _bessel_i1e_slope(x, y):
     # d I1e(x) = (I0e(x) - I1e(x) (sign(x) + 1/x)) dx, whose limit at x = 0 is 1/2
     eps = np.finfo(_dtype(x)).eps
-    not_tiny = lax.abs(x) > _const(x, eps)
+    not_tiny = lax.abs(x) > const_like(x, eps)
     safe_x = lax.select(not_tiny, x, lax.full_like(x, eps))
     slope = lax.bessel_i0e(safe_x) - y * (lax.sign(safe_x) + lax.reciprocal(safe_x))
     return lax.select(not_tiny, slope, lax.full_like(x, 0.5))
@@ -169,7 +169,7 @@ def _polygamma_jvp(primals, tangents):
     # d ψ⁽ᵐ⁾(x) = ψ⁽ᵐ⁺¹⁾(x) dx; the order m is an integer-valued parameter (no tangent)
     (m, x), (_, tx) = primals, tangents
     out = lax.polygamma(m, x)
-    return out, scale(tx, lax.polygamma(m + _const(m, 1), x))
+    return out, scale(tx, lax.polygamma(m + const_like(m, 1), x))
 
 
 # --- products, quotients, extrema ---
@@ -208,10 +208,10 @@ def _extremum_jvp(primitive, first_wins):
     def rule(primals, tangents):
         (x, y), (tx, ty) = primals, tangents
         out = primitive.bind(x, y)
-        half = _const(out, 0.5)
+        half = const_like(out, 0.5)
         wx = lax.select(first_wins(x, y), lax.full_like(out, 1), lax.full_like(out, 0))
         wx = lax.select(x == y, lax.full_like(out, half), wx)
-        return out, add_tangents(scale(tx, wx), scale(ty, _const(out, 1) - wx))
+        return out, add_tangents(scale(tx, wx), scale(ty, const_like(out, 1) - wx))
 
     return rule
 

@@ -35,7 +35,7 @@ def _gather_jvp(primals, tangents, *, fill_value, **params):
 
 
 # --- helpers for scatters: reading back at the locations a scatter writes to ---
-def _read_back(values, indices, updates_shape, dnums, mode):
+def read_back(values, indices, updates_shape, dnums, mode):
     """The gather that reads, for each update element, the element of `values` (shaped like the
     operand) that the update is written to; dropped updates read 0."""
     gather_dnums = lax.GatherDimensionNumbers(
@@ -95,7 +95,7 @@ def _scatter_jvp(primals, tangents, *, dimension_numbers, **params):
     no_ids = lax.full(x.shape, 0, np.int32)
     written = lax.scatter_p.bind(no_ids, indices, ids, dimension_numbers=dnums, **params)
     kept = written == 0  # operand elements nobody overwrote
-    won = _read_back(written, indices, u.shape, dnums, params["mode"]) == ids
+    won = read_back(written, indices, u.shape, dnums, params["mode"]) == ids
 
     def combine(operand_part, update_part):
         return _add_at(_where(kept, operand_part), indices, _where(won, update_part), dnums, params)
@@ -136,7 +136,7 @@ def _product_of_others(x, indices, u, dnums, params):
 
     def per_location(scatter, init, values):  # combine per location, read back per update
         combined = _rescatter(scatter, init, indices, values, dnums, params)
-        return _read_back(combined, indices, u.shape, dnums, params["mode"])
+        return read_back(combined, indices, u.shape, dnums, params["mode"])
 
     nonzero_product = per_location(lax.scatter_mul, lax.full_like(x, 1), safe_u)
     zero_count = per_location(lax.scatter_add, _zeros(x), _where(is_zero_u, ones))
@@ -161,7 +161,7 @@ def _scatter_extremum_jvp(primitive):
         dnums = dimension_numbers
         out = primitive.bind(x, indices, u, dimension_numbers=dnums, **params)
         x_wins = x == out
-        u_wins = u == _read_back(out, indices, u.shape, dnums, params["mode"])
+        u_wins = u == read_back(out, indices, u.shape, dnums, params["mode"])
         x_ones, u_ones = _where(x_wins, lax.full_like(x, 1)), _where(u_wins, lax.full_like(u, 1))
         winners = _add_at(x_ones, indices, u_ones, dnums, params)
         total = Zero.like(out) if is_zero(tx) else _where(x_wins, tx)

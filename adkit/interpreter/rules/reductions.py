@@ -20,13 +20,8 @@ from jax import lax
 from .. import _jvp
 from .._eval import eval_closed
 from .._zeros import Zero, instantiate, is_zero
-from ._helpers import linear, zero_tangent
+from ._helpers import const_like, linear, zero_tangent
 from ._table import register_jvp
-
-
-def _const(x, value):
-    return np.array(value, dtype=jax.typeof(x).dtype)
-
 
 # --- linear and constant reductions ---
 register_jvp(lax.reduce_sum_p, linear(lax.reduce_sum_p))  # d Σx = Σ dx
@@ -59,7 +54,7 @@ def _shift(x, axis, step):
     """x moved `step` (±1) places along `axis`, the vacated place filled with 1."""
     config = [(0, 0, 0)] * x.ndim
     config[axis] = (1, -1, 0) if step > 0 else (-1, 1, 0)
-    return lax.pad(x, _const(x, 1), config)
+    return lax.pad(x, const_like(x, 1), config)
 
 
 def _product_of_others(x, axis):
@@ -104,7 +99,7 @@ def _extremum_pair(compare):
         (x, dx), (y, dy) = a, b
         x_wins, y_wins = compare(x, y), compare(y, x)
         out = lax.select(x_wins, x, y)
-        tie = lax.mul(lax.add(dx, dy), _const(dx, 0.5))
+        tie = lax.mul(lax.add(dx, dy), const_like(dx, 0.5))
         return out, lax.select(x_wins, dx, lax.select(y_wins, dy, tie))
 
     return combine
@@ -112,7 +107,7 @@ def _extremum_pair(compare):
 
 def _finite_or_zero(x):
     """+inf replaced by 0 (so inf - inf does not poison the weights below, as in JAX)."""
-    return lax.select(lax.eq(x, _const(x, np.inf)), lax.full_like(x, 0), x)
+    return lax.select(lax.eq(x, const_like(x, np.inf)), lax.full_like(x, 0), x)
 
 
 def _logaddexp_pair(a, b):

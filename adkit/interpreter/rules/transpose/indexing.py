@@ -13,6 +13,7 @@ from jax import lax
 
 from ..._linear import is_undefined
 from .._table import register_transpose
+from ..indexing import read_back
 from ._util import aval_of, materialize, zeros
 
 
@@ -25,22 +26,6 @@ def _scatter_numbers(gather_numbers):
         operand_batching_dims=gather_numbers.operand_batching_dims,
         scatter_indices_batching_dims=gather_numbers.start_indices_batching_dims,
     )
-
-
-def _read_back(ct, indices, updates_shape, numbers, mode):
-    """The gather reading, for each update element of a scatter with layout `numbers`, the
-    element of `ct` (shaped like the operand) that it is written to; dropped updates read 0."""
-    gather_numbers = lax.GatherDimensionNumbers(
-        offset_dims=numbers.update_window_dims,
-        collapsed_slice_dims=numbers.inserted_window_dims,
-        start_index_map=numbers.scatter_dims_to_operand_dims,
-        operand_batching_dims=numbers.operand_batching_dims,
-        start_indices_batching_dims=numbers.scatter_indices_batching_dims,
-    )
-    window_sizes = iter(updates_shape[d] for d in numbers.update_window_dims)
-    collapsed = set(numbers.inserted_window_dims) | set(numbers.operand_batching_dims)
-    slice_sizes = [1 if d in collapsed else next(window_sizes) for d in range(ct.ndim)]
-    return lax.gather(ct, indices, gather_numbers, tuple(slice_sizes), mode=mode, fill_value=0)
 
 
 @register_transpose(lax.gather_p)
@@ -70,7 +55,7 @@ def _additive_scatter_transpose(sign):
         t_u = None
         if is_undefined(updates):
             u_shape = aval_of(updates).shape
-            t_u = _read_back(ct, indices, u_shape, dimension_numbers, mode)
+            t_u = read_back(ct, indices, u_shape, dimension_numbers, mode)
             t_u = lax.neg(t_u) if sign < 0 else t_u
         return [t_x, None, t_u]
 
@@ -102,7 +87,7 @@ def _scatter_transpose(ct, x, indices, updates, *, update_jaxpr, update_consts,
             mode=mode,
         )
     if is_undefined(updates):
-        t_u = _read_back(ct, indices, u_aval.shape, dimension_numbers, mode)
+        t_u = read_back(ct, indices, u_aval.shape, dimension_numbers, mode)
     return [t_x, None, t_u]
 
 
