@@ -10,6 +10,7 @@ from test_forward import PARAMS, X, _f
 from test_jvp_rules import assert_close
 
 import adkit
+from adkit import _jax_compat as jc
 
 
 def test_vjp_on_pytrees():
@@ -141,3 +142,18 @@ def test_custom_vjp_rules_are_used_in_reverse():
     assert_close(jax.jit(adkit.grad(g))(1.0, 2.0), jax.grad(g)(1.0, 2.0), 1e-12)
     seven = jax.custom_gradient(lambda x: (jnp.sin(x), lambda ct: (7.0 * ct,)))
     assert float(adkit.grad(seven)(0.3)) == 7.0
+
+
+def test_register_transpose_extends_reverse_mode_to_a_new_primitive():
+    double_p = jc.Primitive("double_example")
+    double_p.def_impl(lambda x: 2.0 * x)
+    double_p.def_abstract_eval(lambda x: x)
+    adkit.register_jvp(double_p, lambda p, t: (double_p.bind(*p), double_p.bind(*t)))
+    adkit.register_transpose(double_p, lambda ct, x: [double_p.bind(ct)])  # (2·)ᵀ = 2·
+    try:
+        x = jnp.array([0.5, -1.5])
+        g = adkit.grad(lambda x: jnp.sum(double_p.bind(x) * x))(x)  # d Σ 2x² = 4x
+        np.testing.assert_array_equal(g, 4.0 * x)
+    finally:  # keep the global tables as the library ships them
+        del adkit.rules.JVP_RULES[double_p]
+        del adkit.rules.TRANSPOSE_RULES[double_p]
