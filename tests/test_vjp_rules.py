@@ -1,7 +1,7 @@
-"""adkit's reverse mode (transpose path) against JAX's, over the whole rule-case table.
+"""adkit's reverse mode (both paths) against JAX's, over the whole rule-case table.
 
-For each case: `adkit.vjp` equals `jax.vjp` to 1e-12 relative in float64, and the dot-product
-test <J t, c> = <t, Jᵀ c> holds between adkit's own JVP and VJP.
+For each case and each method (tape, transpose): `adkit.vjp` equals `jax.vjp` to 1e-12 relative
+in float64, and the dot-product test <J t, c> = <t, Jᵀ c> holds between adkit's own JVP and VJP.
 """
 
 import jax
@@ -32,8 +32,9 @@ def _vdot(a, b):
     return sum(jnp.vdot(x, y).real for x, y in pairs if x.dtype != jax.dtypes.float0)
 
 
+@pytest.mark.parametrize("method", ["tape", "transpose"])
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
-def test_vjp_matches_jax(case):
+def test_vjp_matches_jax(case, method):
     args, tangents = _inputs(case, np.dtype(np.float64))
     out = jax.eval_shape(case.fn, *args)
     ct = _cotangent_like(out, np.random.default_rng(3))
@@ -42,23 +43,23 @@ def test_vjp_matches_jax(case):
         expected = jax_vjp(ct)
     except TypeError:  # e.g. a custom_linear_solve without transpose_solve: both refuse
         with pytest.raises(TypeError):
-            adkit.vjp(case.fn, *args)[1](ct)
+            adkit.vjp(case.fn, *args, method=method)[1](ct)
         return
     except (NotImplementedError, ValueError):
         if case.primitive != "while":
             # JAX has no reverse rule here (reduce_window with window dilation, generic
             # reduce_window): adkit must pass the dot-product test against its own JVP, or
             # say which primitive it cannot reverse yet
-            _check_against_own_jvp(case, args, tangents, ct)
+            _check_against_own_jvp(case, args, tangents, ct, method)
             return
     if case.primitive == "while":
         # adkit refuses reverse mode through while_loop, as JAX does for a general while loop
         # (JAX 0.10.2 can reverse a fori_loop with run-time bounds; adkit cannot yet)
         with pytest.raises(ValueError, match="while_loop"):
-            adkit.vjp(case.fn, *args)[1](ct)
+            adkit.vjp(case.fn, *args, method=method)[1](ct)
         return
     try:
-        ours_out, ours_vjp = adkit.vjp(case.fn, *args)
+        ours_out, ours_vjp = adkit.vjp(case.fn, *args, method=method)
         ours = ours_vjp(ct)
     except adkit.MissingRuleError as err:
         assert any(f"'{p}'" in str(err) for p in PENDING), str(err)
@@ -75,9 +76,9 @@ def test_vjp_matches_jax(case):
     np.testing.assert_allclose(lhs, rhs, rtol=tol, atol=tol * (1 + abs(float(lhs))))
 
 
-def _check_against_own_jvp(case, args, tangents, ct):
+def _check_against_own_jvp(case, args, tangents, ct, method):
     try:
-        _, f_vjp = adkit.vjp(case.fn, *args)
+        _, f_vjp = adkit.vjp(case.fn, *args, method=method)
         ours = f_vjp(ct)
     except adkit.MissingRuleError as err:
         assert case.primitive in str(err), str(err)

@@ -1,6 +1,10 @@
 """Reverse-mode API: `vjp`, `grad`, `value_and_grad`, `jacrev`, `hessian`, like JAX's.
 
-The VJP is computed as the transpose of adkit's own linearized JVP (see `_linear.py`).
+Two independent ways compute a VJP, and each checks the other:
+
+- `method="tape"` (the default): a forward sweep stores each equation's residuals and a backward
+  sweep applies adkit's VJP rules in reverse (`_sweep.py`);
+- `method="transpose"`: the transpose of adkit's own linearized JVP (`_linear.py`).
 """
 
 from __future__ import annotations
@@ -13,17 +17,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _jax_compat as jc
-from . import _linear_cond, _linear_scan  # noqa: F401  (reverse mode through cond, scan)
+from . import _linear_cond, _linear_scan, _sweep_calls  # noqa: F401  (control flow rules)
 from ._forward import jacfwd, split_argnums
 from ._jvp import jvp_jaxpr, linearizing
 from ._linear import backward_pass, forward_pass
 from ._staging import stage
+from ._sweep import backward_sweep, forward_sweep
 from ._zeros import Zero, has_tangent_space, instantiate
 
-METHODS = ("transpose",)
+METHODS = ("tape", "transpose")
 
 
-def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: str = "transpose"):
+def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: str = "tape"):
     """Computes `fun(*primals)` and a function pulling output cotangents back to the inputs.
 
     Same arguments and pytree behaviour as `jax.vjp`: integer and boolean inputs get `float0`
@@ -33,7 +38,9 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: s
         fun: a function of pytrees of arrays.
         *primals: the arguments.
         has_aux: whether `fun` returns `(output, aux)`.
-        method: `"transpose"`: transpose adkit's linearized JVP with adkit's transpose rules.
+        method: `"tape"`: a forward sweep storing residuals, then a backward sweep applying
+            adkit's VJP rules; `"transpose"`: transpose adkit's linearized JVP with adkit's
+            transpose rules.
 
     Returns:
         `(output, vjp_fn)` or `(output, vjp_fn, aux)`; `vjp_fn(cotangent)` returns a tuple with
@@ -51,6 +58,8 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: s
     staged = stage(fun, primals, has_aux)
     leaves = jax.tree.leaves(primals)
     differentiable = tuple(has_tangent_space(x) for x in leaves)
+    if method == "tape":
+        return _vjp_tape(staged, leaves, differentiable, has_aux)
     with linearizing():
         linearized, nonzero_out = jvp_jaxpr(staged.closed, differentiable)
     n_lin = sum(differentiable)
@@ -84,6 +93,33 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: s
     if has_aux:
         return out, vjp_fn, jax.tree.unflatten(staged.aux_tree, outs[n_main:])
     return out, vjp_fn
+
+
+def _vjp_tape(staged, leaves, differentiable, has_aux):
+    closed = staged.closed
+    outs, sweep = forward_sweep(closed.jaxpr, closed.consts, leaves, differentiable)
+    n_main = staged.num_main_outputs
+    out = jax.tree.unflatten(staged.out_tree, outs[:n_main])
+
+    def vjp_fn(cotangent):
+        cts = _check_cotangent(cotangent, staged.out_tree, outs[:n_main])
+        cts += [None] * (len(outs) - n_main)  # aux outputs are not differentiated
+        grads = backward_sweep(sweep, cts)
+        grads = [
+            _cast(instantiate(g), x) if diff else np.zeros(np.shape(x), jax.dtypes.float0)
+            for g, x, diff in zip(grads, leaves, differentiable, strict=True)
+        ]
+        return jax.tree.unflatten(staged.in_tree, grads)
+
+    if has_aux:
+        return out, vjp_fn, jax.tree.unflatten(staged.aux_tree, outs[n_main:])
+    return out, vjp_fn
+
+
+def _cast(g, x):
+    """A cotangent in its primal's dtype (a weakly typed rule constant may have promoted it)."""
+    dtype = jax.typeof(x).dtype
+    return g if jax.typeof(g).dtype == dtype else g.astype(dtype)
 
 
 def value_and_grad(

@@ -14,6 +14,7 @@ from . import (  # noqa: F401  (registration)
     sorting,
     structural,
     transpose,
+    vjp,
     windows,
 )
 from ._table import (

@@ -14,20 +14,65 @@ A transpose rule, for a primitive that is linear in some operands, has the signa
 
 where the linear operands arrive as `UndefinedPrimal` (only their abstract type is known) and
 the others as values; it returns one cotangent per operand (None for the non-linear ones).
+
+A VJP rule, used by the tape path of reverse mode, has the signature
+
+    rule(cotangent, residuals, **params) -> input_cotangents
+
+where `cotangent` is the output's cotangent (a list for primitives with multiple results; zeros
+are instantiated) and `residuals` is what the forward sweep stored: by default a `Residuals`
+holding the equation's input and output values. It returns one cotangent per operand, None where
+an operand gets none. A rule may also bring its own forward step (`forward`), which computes the
+outputs and chooses the residuals (control flow, `custom_vjp`, checkpointing).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
+
+import jax
 
 from ..._jax_compat import Primitive, primitive_by_name
 
 JvpRule = Callable[..., tuple[Any, Any]]
 TransposeRule = Callable[..., list[Any]]
 
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class Residuals:
+    """What the forward sweep stores for one equation by default: its input and output values.
+
+    `active` says which inputs depend on the differentiated arguments (only those need a
+    cotangent; a rule may skip the work for the others).
+    """
+
+    inputs: tuple[Any, ...]
+    outputs: tuple[Any, ...]
+    active: tuple[bool, ...] = dataclasses.field(metadata={"static": True})
+
+
+@dataclasses.dataclass(frozen=True)
+class VjpRule:
+    """A tape-path rule: `backward(cotangent, residuals, **params) -> input_cotangents`.
+
+    Attributes:
+        backward: pulls the output cotangent back to the inputs.
+        forward: `forward(primals, active, **params) -> (outputs, residuals)`; None means
+            "evaluate the primitive and store `Residuals(inputs, outputs, active)`".
+        kind: `"own"` for a rule written for the primitive, `"transposed"` for one derived from
+            the primitive's JVP rule by linearizing and transposing it.
+    """
+
+    backward: Callable[..., list[Any]]
+    forward: Callable[..., tuple[Any, Any]] | None = None
+    kind: str = "own"
+
 JVP_RULES: dict[Primitive, JvpRule] = {}
 TRANSPOSE_RULES: dict[Primitive, TransposeRule] = {}
+VJP_RULES: dict[Primitive, VjpRule] = {}
 
 
 class MissingRuleError(NotImplementedError):
@@ -125,11 +170,75 @@ def transpose_rule(primitive: Primitive) -> TransposeRule:
         ) from None
 
 
-def coverage() -> dict[str, dict[str, bool]]:
-    """Which primitives have which adkit rules: `{name: {"jvp": bool, "transpose": bool}}`.
+def register_vjp(
+    primitive: Primitive | str,
+    rule: Callable[..., list[Any]] | None = None,
+    *,
+    forward: Callable[..., tuple[Any, Any]] | None = None,
+    kind: str = "own",
+):
+    """Registers adkit's VJP rule (tape path of reverse mode) for a primitive (a decorator too).
 
-    Every primitive with a JVP rule is listed; `transpose` says whether it also has a transpose
-    rule (only primitives that are linear in some operand need one).
+    Args:
+        primitive: the primitive object or its name.
+        rule: `rule(cotangent, residuals, **params) -> input_cotangents`, one per operand (None
+            for operands without one). By default `residuals` is a `Residuals` with the
+            equation's `inputs` and `outputs`.
+        forward: optional `forward(primals, active, **params) -> (outputs, residuals)` choosing
+            what to store; `active[i]` says whether operand i needs a cotangent.
+        kind: `"own"`, or `"transposed"` for a rule derived from the JVP rule.
+
+    Returns:
+        The rule.
+
+    Example:
+        >>> import jax, adkit
+        >>> from jax.extend.core import Primitive
+        >>> cube_p = Primitive("cube_vjp_example")
+        >>> _ = cube_p.def_impl(lambda x: x**3)
+        >>> _ = cube_p.def_abstract_eval(lambda x: x)
+        >>> @adkit.register_vjp(cube_p)
+        ... def cube_vjp(ct, res):  # x̄ = 3 x² ȳ
+        ...     (x,) = res.inputs
+        ...     return [3 * x**2 * ct]
+        >>> float(adkit.grad(cube_p.bind)(2.0))
+        12.0
     """
-    names = sorted(JVP_RULES, key=lambda p: p.name)
-    return {p.name: {"jvp": True, "transpose": p in TRANSPOSE_RULES} for p in names}
+    primitive = _as_primitive(primitive, "register_vjp")
+    if rule is None:
+        return lambda r: register_vjp(primitive, r, forward=forward, kind=kind)
+    VJP_RULES[primitive] = VjpRule(rule, forward, kind)
+    return rule
+
+
+def vjp_rule(primitive: Primitive) -> VjpRule:
+    """The VJP rule for `primitive`, or a `MissingRuleError` that says how to add one."""
+    try:
+        return VJP_RULES[primitive]
+    except KeyError:
+        raise MissingRuleError(
+            f"adkit has no VJP rule for the primitive '{primitive.name}', which the tape path "
+            "of reverse mode needs. Register one with `adkit.register_vjp(<the primitive>, "
+            "rule)`, where `rule(cotangent, residuals, **params)` returns the operands' "
+            "cotangents, or use `adkit.vjp(..., method=\"transpose\")`."
+        ) from None
+
+
+def coverage() -> dict[str, dict[str, Any]]:
+    """Which primitives have which adkit rules.
+
+    Returns:
+        `{name: {"jvp": bool, "vjp": "own" | "transposed" | None, "transpose": bool}}` for every
+        primitive with a JVP or VJP rule. `vjp` says whether the tape path has a rule written
+        for the primitive or one derived from its JVP rule by transposition; `transpose` says
+        whether it has a transpose rule (only primitives linear in some operand need one).
+    """
+    prims = sorted(set(JVP_RULES) | set(VJP_RULES), key=lambda p: p.name)
+    return {
+        p.name: {
+            "jvp": p in JVP_RULES,
+            "vjp": VJP_RULES[p].kind if p in VJP_RULES else None,
+            "transpose": p in TRANSPOSE_RULES,
+        }
+        for p in prims
+    }

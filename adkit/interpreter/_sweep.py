@@ -1,0 +1,139 @@
+"""Reverse mode by the tape: a forward sweep that stores residuals, a backward sweep over them.
+
+This is the textbook algorithm on the Wengert list (the jaxpr):
+
+1. *Forward sweep.* Walk the equations in order, computing every value. An equation that reads
+   an *active* value (one that depends on the differentiated inputs) is recorded on the tape
+   with its *residuals*: what its VJP rule needs later, by default the equation's input and
+   output values.
+2. *Backward sweep.* Seed the outputs' adjoints with the given cotangents, then walk the tape in
+   reverse topological order (the reverse of the jaxpr's order, which is topological). Each
+   recorded equation receives the adjoints of its outputs and sends to each active input its
+   VJP rule's share; an input read by several equations (fan-out) adds up what they send.
+
+The tape (`Sweep`) is a pytree of residual arrays, so it can be returned from `jax.jit`, carried
+through `lax.scan` or stacked per iteration. Control flow brings its own forward step through
+the rule table (see `_sweep_calls.py`, `_sweep_cond.py`, `_sweep_scan.py`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+from .. import _jax_compat as jc
+from ._env import literal_value
+from ._eval import eval_equation
+from ._zeros import Zero, instantiate, is_zero
+from .rules._table import Residuals, vjp_rule
+
+
+@dataclasses.dataclass
+class Sweep:
+    """The tape of one jaxpr: the residuals of each recorded equation, by equation index."""
+
+    jaxpr: jc.Jaxpr
+    active: frozenset  # the variables that depend on the differentiated inputs
+    records: dict[int, Any]  # equation index -> what its VJP rule stored
+
+
+jax.tree_util.register_pytree_node(
+    Sweep,
+    lambda s: (tuple(s.records.values()), (s.jaxpr, s.active, tuple(s.records))),
+    lambda aux, children: Sweep(aux[0], aux[1], dict(zip(aux[2], children, strict=True))),
+)
+
+
+def is_active_type(aval: Any) -> bool:
+    """Only real and complex values carry adjoints (integers, booleans and keys do not)."""
+    return jax.dtypes.issubdtype(aval.dtype, np.inexact)
+
+
+def forward_sweep(
+    jaxpr: jc.Jaxpr, consts: Sequence[Any], args: Sequence[Any], active_in: Sequence[bool]
+) -> tuple[list[Any], Sweep]:
+    """Evaluates `jaxpr` and records, for each equation reading an active value, its residuals.
+
+    Args:
+        jaxpr: an open jaxpr.
+        consts: values of its constvars (never active).
+        args: values of its invars.
+        active_in: which invars are differentiated.
+
+    Returns:
+        `(outputs, sweep)`.
+    """
+    env = dict(zip(jaxpr.constvars, consts, strict=True))
+    env.update(zip(jaxpr.invars, args, strict=True))
+    active = {v for v, a in zip(jaxpr.invars, active_in, strict=True) if a}
+    records: dict[int, Any] = {}
+    for i, eqn in enumerate(jaxpr.eqns):
+        invals = [_read(v, env) for v in eqn.invars]
+        act = tuple(isinstance(v, jc.Var) and v in active for v in eqn.invars)
+        if not any(act):  # nothing to differentiate here: just compute
+            outs = eval_equation(eqn, invals)
+        else:
+            rule = vjp_rule(eqn.primitive)
+            with eqn.ctx.manager:
+                if rule.forward is None:
+                    outs = eval_equation(eqn, invals)
+                    records[i] = Residuals(tuple(invals), tuple(outs), act)
+                else:
+                    outs, records[i] = rule.forward(invals, act, **eqn.params)
+                    outs = list(outs) if eqn.primitive.multiple_results else [outs]
+            active.update(
+                v for v in eqn.outvars if not isinstance(v, jc.DropVar) and is_active_type(v.aval)
+            )
+        for var, value in zip(eqn.outvars, outs, strict=True):
+            if not isinstance(var, jc.DropVar):
+                env[var] = value
+    outs = [_read(v, env) for v in jaxpr.outvars]
+    return outs, Sweep(jaxpr, frozenset(active), records)
+
+
+def backward_sweep(sweep: Sweep, cts_out: Sequence[Any]) -> list[Any]:
+    """Pulls output cotangents back through the tape to the jaxpr's inputs.
+
+    Args:
+        sweep: the tape from `forward_sweep`.
+        cts_out: one cotangent per output (`Zero` or None for none).
+
+    Returns:
+        One cotangent per input of the jaxpr: `Zero` where nothing flowed back (and for inputs
+        that were not active).
+    """
+    jaxpr, active = sweep.jaxpr, sweep.active
+    adjoint: dict[Any, Any] = {}
+
+    def accumulate(var, ct):  # a value read several times adds up what each reader sends
+        if ct is None or is_zero(ct) or not isinstance(var, jc.Var) or var not in active:
+            return
+        adjoint[var] = ct if var not in adjoint else jc.add_any_p.bind(adjoint[var], ct)
+
+    for var, ct in zip(jaxpr.outvars, cts_out, strict=True):
+        accumulate(var, ct)
+    for i in reversed(range(len(jaxpr.eqns))):
+        if i not in sweep.records:
+            continue
+        eqn = jaxpr.eqns[i]
+        received = [adjoint.pop(v, None) for v in eqn.outvars]  # DropVars are never present
+        if all(r is None for r in received):
+            continue
+        received = [
+            instantiate(Zero.from_aval(v.aval)) if r is None else r
+            for v, r in zip(eqn.outvars, received, strict=True)
+        ]
+        ct = received if eqn.primitive.multiple_results else received[0]
+        with eqn.ctx.manager:
+            sends = vjp_rule(eqn.primitive).backward(ct, sweep.records[i], **eqn.params)
+        for var, send in zip(eqn.invars, sends, strict=True):
+            accumulate(var, send)
+    return [adjoint.get(v, Zero.from_aval(v.aval)) for v in jaxpr.invars]
+
+
+def _read(atom, env):
+    return literal_value(atom) if isinstance(atom, jc.Literal) else env[atom]

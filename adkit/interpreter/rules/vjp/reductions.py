@@ -1,0 +1,3 @@
+"""VJP rules (tape path of reverse mode): reductions primitives."""
+
+from __future__ import annotations
