@@ -17,7 +17,7 @@ from .interpreter import (
     value_and_grad,
     vjp,
 )
-from .interpreter.rules import MissingRuleError, register_jvp, register_transpose
+from .interpreter.rules import MissingRuleError, register_jvp, register_transpose, register_vjp
 
 __all__ = [
     "MissingRuleError",
@@ -34,6 +34,7 @@ __all__ = [
     "linearize",
     "register_jvp",
     "register_transpose",
+    "register_vjp",
     "rules",
     "trace",
     "value_and_grad",

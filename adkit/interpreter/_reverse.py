@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _jax_compat as jc
-from . import _linear_cond, _linear_scan, _sweep_calls  # noqa: F401  (control flow rules)
+from . import _linear_cond, _linear_scan, _sweep_calls, _sweep_cond, _sweep_scan  # noqa: F401
 from ._forward import jacfwd, split_argnums
 from ._jvp import jvp_jaxpr, linearizing
 from ._linear import backward_pass, forward_pass
@@ -123,9 +123,15 @@ def _cast(g, x):
 
 
 def value_and_grad(
-    fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    *,
+    method: str = "tape",
 ):
     """Returns a function computing `fun`'s value and its gradient, like `jax.value_and_grad`.
+
+    `method` chooses the reverse-mode path, as in `adkit.vjp` (`"tape"` or `"transpose"`).
 
     Example:
         >>> import jax.numpy as jnp, adkit
@@ -138,7 +144,7 @@ def value_and_grad(
         dyn, partial_fun = split_argnums(fun, args, argnums)
         _check_differentiable_inputs(dyn)
 
-        result = vjp(partial_fun, *dyn, has_aux=has_aux)
+        result = vjp(partial_fun, *dyn, has_aux=has_aux, method=method)
         out, vjp_fn = result[0], result[1]
         _check_scalar(out)
         grads = vjp_fn(jnp.ones_like(out))
@@ -148,7 +154,13 @@ def value_and_grad(
     return value_and_gradient
 
 
-def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False):
+def grad(
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    *,
+    method: str = "tape",
+):
     """The gradient of a scalar function, like `jax.grad`.
 
     Example:
@@ -156,7 +168,7 @@ def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
         >>> float(adkit.grad(jnp.sin)(0.0))
         1.0
     """
-    value_and_gradient = value_and_grad(fun, argnums, has_aux)
+    value_and_gradient = value_and_grad(fun, argnums, has_aux, method=method)
 
     def gradient(*args):
         value, g = value_and_gradient(*args)
@@ -165,7 +177,13 @@ def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: boo
     return gradient
 
 
-def jacrev(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False):
+def jacrev(
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    *,
+    method: str = "tape",
+):
     """The Jacobian by reverse mode: one VJP per output element, batched with vmap.
 
     Same output structure as `jax.jacrev`.
@@ -181,7 +199,7 @@ def jacrev(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: b
         dyn, partial_fun = split_argnums(fun, args, argnums)
         _check_differentiable_inputs(dyn)
 
-        result = vjp(partial_fun, *dyn, has_aux=has_aux)
+        result = vjp(partial_fun, *dyn, has_aux=has_aux, method=method)
         out, vjp_fn = result[0], result[1]
         out_leaves, out_tree = jax.tree.flatten(out)
         sizes = [int(np.prod(np.shape(o))) for o in out_leaves]
@@ -193,7 +211,13 @@ def jacrev(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: b
     return jacobian
 
 
-def hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False):
+def hessian(
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    *,
+    method: str = "tape",
+):
     """The Hessian by forward-over-reverse, `jacfwd(jacrev(fun))`, like `jax.hessian`.
 
     Example:
@@ -202,7 +226,7 @@ def hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: 
         Array([[ 6.,  0.],
                [ 0., 12.]], dtype=float32)
     """
-    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+    return jacfwd(jacrev(fun, argnums, has_aux, method=method), argnums, has_aux)
 
 
 # --- helpers ---

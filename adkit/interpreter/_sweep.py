@@ -137,3 +137,15 @@ def backward_sweep(sweep: Sweep, cts_out: Sequence[Any]) -> list[Any]:
 
 def _read(atom, env):
     return literal_value(atom) if isinstance(atom, jc.Literal) else env[atom]
+
+
+def active_outputs(jaxpr: jc.Jaxpr, active_in: Sequence[bool]) -> list[bool]:
+    """Which outputs of `jaxpr` the forward sweep will mark active, found without evaluating:
+    an equation's real or complex outputs are active when it reads an active value."""
+    active = {v for v, a in zip(jaxpr.invars, active_in, strict=True) if a}
+    for eqn in jaxpr.eqns:
+        if any(isinstance(v, jc.Var) and v in active for v in eqn.invars):
+            active.update(
+                v for v in eqn.outvars if not isinstance(v, jc.DropVar) and is_active_type(v.aval)
+            )
+    return [isinstance(v, jc.Var) and v in active for v in jaxpr.outvars]

@@ -20,21 +20,29 @@ from . import (  # noqa: F401  (registration)
 from ._table import (
     JVP_RULES,
     TRANSPOSE_RULES,
+    VJP_RULES,
     MissingRuleError,
+    Residuals,
     coverage,
     jvp_rule,
     register_jvp,
     register_transpose,
+    register_vjp,
     transpose_rule,
+    vjp_rule,
 )
 
 __all__ = [
     "JVP_RULES",
     "TRANSPOSE_RULES",
+    "VJP_RULES",
     "MissingRuleError",
+    "Residuals",
     "coverage",
     "jvp_rule",
     "register_jvp",
     "register_transpose",
+    "register_vjp",
     "transpose_rule",
+    "vjp_rule",
 ]
