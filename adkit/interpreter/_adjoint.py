@@ -2,9 +2,9 @@
 
 Reverse mode on the Wengert list: seed the output's adjoint (ȳ = 1 for a scalar), then walk the
 rows from last to first. Each row receives the adjoint of what it wrote and sends to each value
-it read that adjoint pulled back through its own operation (adkit's VJP of that one primitive at
-the recorded values); a value read by several rows adds up what they send. The adjoints the
-inputs end with are the gradient.
+it read that adjoint pulled back through its own operation (adkit's VJP rule for that
+primitive, applied to the recorded values); a value read by several rows adds up what they send.
+The adjoints the inputs end with are the gradient.
 
 Rows inside a `jax.custom_jvp` function are swept as the primitives they are; at a point where
 the user's rule differs from the body's derivative (relu at 0), `adkit.grad` follows the rule.
@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from ._render import format_value
+from .rules._table import Residuals, vjp_rule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,13 +107,15 @@ def _pullback(entry, received):
         return list(received[0])
     if entry.op == "custom_jvp.rule":  # values pass through unchanged
         return list(received)
-    from ._reverse import vjp
-
-    prim, params = entry.primitive, entry.params
-    many = prim.multiple_results
-    inexact = [jnp.issubdtype(jnp.asarray(v).dtype, jnp.inexact) for v in entry.input_values]
-    if not any(inexact):
+    prim, params = entry.primitive, entry.rule_params
+    active = tuple(jnp.issubdtype(jnp.asarray(v).dtype, jnp.inexact) for v in entry.input_values)
+    if not any(active):
         return [None] * len(entry.inputs)
-    _, pull = vjp(lambda *xs: prim.bind(*xs, **params), *entry.input_values)
-    cts = pull(list(received) if many else received[0])
-    return [ct if ok else None for ct, ok in zip(cts, inexact, strict=True)]
+    rule = vjp_rule(prim)  # the tape path's own rule for this primitive
+    if rule.forward is None:
+        res = Residuals(tuple(entry.input_values), tuple(entry.values), active)
+    else:
+        _, res = rule.forward(list(entry.input_values), active, **params)
+    ct = list(received) if prim.multiple_results else received[0]
+    sends = rule.backward(ct, res, **params)
+    return [s if a else None for s, a in zip(sends, active, strict=True)]

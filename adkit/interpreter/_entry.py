@@ -21,6 +21,7 @@ class TapeEntry:
         tangents: the output tangents when the tape was traced with tangents, else None.
         primitive: the JAX primitive applied (None for bookkeeping rows).
         input_values: the values read, in the order of `inputs`.
+        rule_params: all of the equation's parameters, as its rules receive them.
     """
 
     op: str
@@ -33,3 +34,4 @@ class TapeEntry:
     tangents: tuple[Any, ...] | None = None
     primitive: Any = dataclasses.field(default=None, repr=False)
     input_values: tuple[Any, ...] = dataclasses.field(default=(), repr=False)
+    rule_params: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)

@@ -65,7 +65,7 @@ class Recorder:
         return Node(value, name, self._zero(value))
 
     def record(
-        self, op, inputs, values, params, scope, tangents=None, primitive=None
+        self, op, inputs, values, params, scope, tangents=None, primitive=None, rule_params=None
     ) -> list[Node]:
         names = []
         for _ in values:
@@ -75,7 +75,8 @@ class Recorder:
         self.entries.append(
             TapeEntry(op, tuple(n.name for n in inputs), tuple(names), tuple(values), params,
                       scope, tangents=_shown_t(tangents), primitive=primitive,
-                      input_values=tuple(n.value for n in inputs))
+                      input_values=tuple(n.value for n in inputs),
+                      rule_params=params if rule_params is None else rule_params)
         )  # fmt: skip
         return [Node(v, n, t) for v, n, t in zip(values, names, tangents, strict=True)]
 
@@ -91,7 +92,7 @@ class Recorder:
         else:
             values, touts = jc.bind_equation(eqn, primals), None
         return self.record(eqn.primitive.name, nodes, values, _shown(eqn.params), scope, touts,
-                           eqn.primitive)  # fmt: skip
+                           eqn.primitive, eqn.params)  # fmt: skip
 
     def walk(self, jaxpr: jc.Jaxpr, consts, args, scope: str) -> list[Node]:
         env: Env[Node] = Env(self._literal)

@@ -134,9 +134,9 @@ def _scan_vjp(cts, res, *, jaxpr, num_consts, num_carry, length, reverse, unroll
         got = [instantiate(Zero.from_aval(v) if is_zero(g) else g) if a else None
                for g, v, a in zip(got, avals, res.active, strict=True)]  # fmt: skip
         g_consts, g_carry, g_xs = _split(got, nc, nk)
-        ct_consts = [acc + g for acc, g in zip(ct_consts, [g for g in g_consts if g is not None],
-                                               strict=True)]  # fmt: skip
-        return ([g for g in g_carry if g is not None], ct_consts), [g for g in g_xs if g is not None]
+        present = lambda gs: [g for g in gs if g is not None]
+        ct_consts = [acc + g for acc, g in zip(ct_consts, present(g_consts), strict=True)]
+        return (present(g_carry), ct_consts), present(g_xs)
 
     (ct_carry, ct_consts), ct_xs = lax.scan(
         body, (ct_carry, ct_consts), (res.stacked, ct_ys), length=length, reverse=not reverse,

@@ -70,6 +70,7 @@ class VjpRule:
     forward: Callable[..., tuple[Any, Any]] | None = None
     kind: str = "own"
 
+
 JVP_RULES: dict[Primitive, JvpRule] = {}
 TRANSPOSE_RULES: dict[Primitive, TransposeRule] = {}
 VJP_RULES: dict[Primitive, VjpRule] = {}
@@ -220,7 +221,7 @@ def vjp_rule(primitive: Primitive) -> VjpRule:
             f"adkit has no VJP rule for the primitive '{primitive.name}', which the tape path "
             "of reverse mode needs. Register one with `adkit.register_vjp(<the primitive>, "
             "rule)`, where `rule(cotangent, residuals, **params)` returns the operands' "
-            "cotangents, or use `adkit.vjp(..., method=\"transpose\")`."
+            'cotangents, or use `adkit.vjp(..., method="transpose")`.'
         ) from None
 
 

@@ -29,9 +29,11 @@ def from_transpose(primitive: jc.Primitive, multilinear: bool = False) -> None:
 
     def rule(ct, res, **params):
         transpose = transpose_rule(primitive)
-        groups = [[i] for i, a in enumerate(res.active) if a] if multilinear else [
-            [i for i, a in enumerate(res.active) if a]
-        ]
+        groups = (
+            [[i] for i, a in enumerate(res.active) if a]
+            if multilinear
+            else [[i for i, a in enumerate(res.active) if a]]
+        )
         sends: list[Any] = [None] * len(res.inputs)
         for group in groups:
             operands = [

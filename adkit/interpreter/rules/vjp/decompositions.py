@@ -159,11 +159,11 @@ def _svd_vjp(ct, res, *, full_matrices, compute_uv, subset_by_index, algorithm):
     # A = U diag(s) Vᴴ (thin) with distinct nonzero singular values. The JVP, with C = Uᴴ dA V
     # and F[i, j] = 1 / (s[j]² - s[i]²) off the diagonal:
     #   ds = Re diag(C),   dU = U (F ∘ (C S + S Cᴴ)) + (I - U Uᴴ) dA V S⁻¹,
-    #   dV = V (F ∘ (S C + Cᴴ S)) + (I - V Vᴴ) dAᴴ U S⁻¹   (complex: dU += U (I ∘ (C - Cᴴ)) S⁻¹ / 2).
+    #   dV = V (F ∘ (S C + Cᴴ S)) + (I - V Vᴴ) dAᴴ U S⁻¹
+    # (complex: dU += U (I ∘ (C - Cᴴ)) S⁻¹ / 2; the projection terms only for tall, resp. wide, A).
     # Transposed, with K_U = F ∘ (Uᵀ Ū), K_V = F ∘ (Vᵀ V̄) and J = I ∘ (Uᵀ Ū) S⁻¹ / 2:
     #   C̄ = diag(s̄) + (K_U + K_Uᴴ) S + S (K_V + K_Vᴴ)   (+ J - Jᴴ if complex),
     #   Ā = U* C̄ Vᵀ + (I - U* Uᵀ) Ū S⁻¹ Vᵀ + ((I - V* Vᵀ) V̄ S⁻¹ Uᵀ)ᴴ
-    # (the last two terms only for tall, resp. wide, A).
     (a,) = res.inputs
     m, n = a.shape[-2:]
     if compute_uv and full_matrices and m != n:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 from jax import lax
 
+from .._table import register_vjp
 from ..indexing import _add_at, _product_of_others, _where, read_back
 from ._derive import from_transpose
-from .._table import register_vjp
 
 # x̄ = scatter_add(0, i, ȳ) for y = gather(x, i);  (x̄, ū) = (ȳ, ±gather(ȳ, i)) for the
 # additive scatters y = scatter_add(x, i, ±u)

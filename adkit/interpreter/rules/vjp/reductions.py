@@ -20,8 +20,8 @@ import numpy as np
 from jax import lax
 
 from .._helpers import const_like
-from ..reductions import _finite_or_zero, _merge_axes, _product_of_others
 from .._table import register_vjp
+from ..reductions import _finite_or_zero, _merge_axes, _product_of_others
 from ._derive import from_transpose, no_cotangent, transposed
 
 # x̄ = broadcast(ȳ) for y = Σ x;  x̄ = suffix sums of ȳ for y = cumsum(x)
@@ -58,7 +58,7 @@ def _reduce_prod_vjp(ct, res, *, axes):
     kept = [d for d in range(x.ndim) if d not in axes]
     merged = _merge_axes(x, kept, axes)
     others = _product_of_others(merged, merged.ndim - 1)
-    t_merged = lax.mul(lax.broadcast_in_dim(ct, merged.shape, range(len(kept))), others)
+    t_merged = lax.mul(lax.broadcast_in_dim(ct, merged.shape, tuple(range(len(kept)))), others)
     order = (*kept, *sorted(axes))  # the merged layout; undo the merge, then the move
     t_moved = lax.reshape(t_merged, [x.shape[d] for d in order])
     return [lax.transpose(t_moved, tuple(np.argsort(order)))]

@@ -4,8 +4,8 @@ Sorting and `top_k` permute (or select) their input along an axis: y_j = x_{p(j)
 gathers the tangent with p; the VJP scatters the cotangent back, x̄_{p(j)} = ȳ_j, and positions
 that `top_k` did not select get 0. `sort` finds p on the forward sweep by sorting an iota along
 as an extra, non-key operand, and keeps p as its residual; `top_k` returns p as its second
-output. The comparisons of sort's total order (`eq_to`, `le_to`, `lt_to`) have boolean results:
-no cotangent.
+output. (The comparisons of sort's total order, `eq_to`, `le_to`, `lt_to`, are in misc.py, next
+to their JVP rules.)
 """
 
 from __future__ import annotations
@@ -18,10 +18,6 @@ import numpy as np
 from jax import lax
 
 from .._table import register_vjp
-from ._derive import no_cotangent
-
-for _p in (lax.eq_to_p, lax.le_to_p, lax.lt_to_p):
-    no_cotangent(_p)
 
 
 def _put_along(ct, indices, shape, axis):

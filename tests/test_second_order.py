@@ -1,0 +1,66 @@
+"""Order-2 reverse mode over the whole rule-case table: forward-over-reverse and
+reverse-over-forward.
+
+For a program f, a cotangent c and a tangent t, both orders compute the same vector, H t where H
+is the Hessian of x -> <c, f(x)>:
+
+- forward over reverse: the JVP along t of x -> Jᵀ(x) c;
+- reverse over forward: the VJP with c of x -> J(x) t.
+
+Each is compared with JAX's same composition (float64, 1e-10). Where JAX cannot differentiate a
+case twice, adkit's two reverse paths (tape and transpose) are compared with each other, and the
+two orders too, which needs no oracle at all.
+"""
+
+import jax
+import numpy as np
+import pytest
+from rule_cases import all_cases
+from test_jvp_rules import _inputs, assert_close
+from test_vjp_rules import _cotangent_like
+
+import adkit
+from adkit import _jax_compat as jc
+
+CASES = [c for c in all_cases() if c.second_order and c.oracle is None and c.raises is None]
+# Reverse mode through these is refused (while_loop, as in JAX) or not built (shard_map).
+NOT_REVERSIBLE = {"while", "shard_map"}
+# Derivatives defined for symmetric matrices only (the rule treats dA as symmetric while the
+# primitive reads one triangle of A): not the derivative of a function of the whole matrix, so
+# the two orders need not agree; the two paths must.
+SYMMETRIC_ONLY = {"cholesky-unsymmetrized", "cholesky-cho_factor", "custom_linear_solve-symmetric"}
+
+
+def _orders(case, args, t, ct, vjp, jvp):
+    pull = lambda *a: vjp(case.fn, *a)[1](ct)
+    push = lambda *a: jvp(case.fn, a, t)[1]
+    fwd_over_rev = jvp(pull, args, t)[1]
+    rev_over_fwd = vjp(push, *args)[1](ct)
+    return fwd_over_rev, rev_over_fwd
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
+def test_second_order_reverse_mode(case):
+    args, t = _inputs(case, np.dtype(np.float64), seed=1)
+    ct = _cotangent_like(jax.eval_shape(case.fn, *args), np.random.default_rng(4))
+    blocked = NOT_REVERSIBLE & jc.primitives_in(jax.make_jaxpr(case.fn)(*args))
+    if blocked:
+        with pytest.raises((ValueError, adkit.MissingRuleError), match="|".join(blocked)):
+            adkit.vjp(case.fn, *args)[1](ct)
+        return
+    try:
+        theirs = _orders(case, args, t, ct, jax.vjp, jax.jvp)
+    except TypeError:  # a custom_linear_solve without transpose_solve: both refuse
+        with pytest.raises(TypeError):
+            _orders(case, args, t, ct, adkit.vjp, adkit.jvp)
+        return
+    except (NotImplementedError, ValueError):  # JAX cannot take this derivative
+        theirs = None
+    ours = _orders(case, args, t, ct, adkit.vjp, adkit.jvp)
+    if theirs is None:
+        transpose_vjp = lambda *a, **k: adkit.vjp(*a, **k, method="transpose")
+        assert_close(ours, _orders(case, args, t, ct, transpose_vjp, adkit.jvp), 1e-10)
+        if case.id not in SYMMETRIC_ONLY:
+            assert_close(ours[0], ours[1], 1e-9)
+        return
+    assert_close(ours, theirs, 1e-10)
