@@ -23,8 +23,8 @@ import adkit
 from adkit import _jax_compat as jc
 
 CASES = [c for c in all_cases() if c.second_order and c.oracle is None and c.raises is None]
-# Reverse mode through these is refused (while_loop, as in JAX) or not built (shard_map).
-NOT_REVERSIBLE = {"while", "shard_map"}
+# Reverse mode through while_loop is refused, as in JAX.
+NOT_REVERSIBLE = {"while"}
 # Derivatives defined for symmetric matrices only (the rule treats dA as symmetric while the
 # primitive reads one triangle of A): not the derivative of a function of the whole matrix, so
 # the two orders need not agree; the two paths must.

@@ -117,9 +117,18 @@ def _jvp_jaxpr(
         *closed.in_avals,
         *(tangent_aval(a) for a, nz in zip(closed.in_avals, nonzero_in, strict=True) if nz),
     ]
-    structs = [jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in in_avals]
+    structs = [aval_struct(a) for a in in_avals]
     new_closed = jax.make_jaxpr(flat_jvp)(*structs)
     return new_closed, tuple(nonzero_out)
+
+
+def aval_struct(aval) -> jax.ShapeDtypeStruct:
+    """A stand-in for tracing with a value of abstract type `aval`, keeping its layout on a
+    device mesh (with explicit sharding, shard_map checks that inputs are laid out as declared)."""
+    sharding = getattr(aval, "sharding", None)
+    if sharding is None or sharding.mesh.empty:
+        sharding = None
+    return jax.ShapeDtypeStruct(aval.shape, aval.dtype, weak_type=aval.weak_type, sharding=sharding)
 
 
 def tangent_aval(aval):

@@ -52,7 +52,7 @@ class Linearized:
 # Calls whose body mixes primal and tangent work are linearized through, equation by equation.
 _CALLS = {jc.jit_p: "jaxpr", jc.remat_p: "jaxpr"}
 # Control flow whose JVP mixes primal and tangent work, which this path cannot split yet.
-_NOT_YET = {jc.cond_p, jc.scan_p, jc.shard_map_p}
+_NOT_YET = {jc.cond_p, jc.scan_p}
 # primitive -> (forward(eqn, state, reads_linear) -> record, backward(eqn, record, cts) -> cts):
 # control flow whose primal and linear parts are split (see `_linear_cond.py`).
 STRUCTURED: dict = {}

@@ -17,7 +17,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _jax_compat as jc
-from . import _linear_cond, _linear_scan, _sweep_calls, _sweep_cond, _sweep_scan  # noqa: F401
+from . import (  # noqa: F401  (reverse mode through control flow)
+    _linear_cond,
+    _linear_scan,
+    _linear_shard_map,
+    _sweep_calls,
+    _sweep_cond,
+    _sweep_scan,
+    _sweep_shard_map,
+)
 from ._forward import jacfwd, split_argnums
 from ._jvp import jvp_jaxpr, linearizing
 from ._linear import backward_pass, forward_pass

@@ -16,11 +16,10 @@ import dataclasses
 from typing import Any
 
 import jax
-import numpy as np
 from jax import lax
 
 from .. import _jax_compat as jc
-from ._sweep import active_outputs, backward_sweep, forward_sweep
+from ._sweep import Static, active_outputs, backward_sweep, forward_sweep
 from ._zeros import Zero, instantiate, is_zero
 from .rules._table import register_vjp
 
@@ -40,19 +39,6 @@ jax.tree_util.register_pytree_node(
     lambda r: ((r.consts, r.stacked), (r.layout, r.active)),
     lambda aux, children: ScanTape(*children, *aux),
 )
-
-
-class Static:
-    """A residual known at trace time, held in the tape's structure (compared by value)."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def __eq__(self, other):
-        return isinstance(other, Static) and np.array_equal(self.value, other.value)
-
-    def __hash__(self):
-        return hash(np.shape(self.value))
 
 
 def _split(seq, nc, nk):

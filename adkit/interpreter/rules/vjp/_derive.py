@@ -18,7 +18,7 @@ from typing import Any
 import jax
 
 from .... import _jax_compat as jc
-from ..._jvp import jvp_jaxpr, linearizing
+from ..._jvp import aval_struct, jvp_jaxpr, linearizing
 from ..._linear import UndefinedPrimal, backward_pass, forward_pass
 from ..._zeros import Zero
 from .._table import register_vjp, transpose_rule
@@ -108,7 +108,7 @@ def _one_equation(primitive, params, avals: Sequence[Any]) -> jc.ClosedJaxpr:
 
 
 def _build(primitive, params, avals):
-    structs = [jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in avals]
+    structs = [aval_struct(a) for a in avals]
 
     def apply(*xs):
         out = primitive.bind(*xs, **primitive.get_bind_params(params))
