@@ -52,9 +52,7 @@ for _p in (lax.sign_p, lax.floor_p, lax.ceil_p, lax.round_p, lax.is_finite_p,
            lax.shift_left_p, lax.shift_right_arithmetic_p, lax.shift_right_logical_p,
            lax.iota_p, lax.bitcast_convert_type_p):  # fmt: skip
     no_cotangent(_p)
-for _name in ("platform_index", "random_bits", "random_clone", "random_fold_in", "random_seed",
-              "random_split", "random_unwrap", "random_wrap", "threefry2x32"):  # fmt: skip
-    no_cotangent(jc.primitive_by_name(_name))
+# (the random-number and platform primitives are in `misc.py`, next to their JVP rules' family)
 
 
 # --- exponentials and logarithms ---

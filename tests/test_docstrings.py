@@ -1,0 +1,35 @@
+"""Every example in adkit's docstrings runs and prints what it shows (with JAX's defaults)."""
+
+import doctest
+import importlib
+import inspect
+import pkgutil
+
+import jax
+import pytest
+
+import adkit
+
+MODULES = sorted(
+    info.name
+    for info in pkgutil.walk_packages(adkit.__path__, prefix="adkit.")
+    if not info.name.endswith("__main__")
+)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name, default_precision):
+    module = importlib.import_module(name)
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    runner = doctest.DocTestRunner(optionflags=flags)
+    for test in finder.find(module, name):
+        runner.run(test)
+    assert runner.failures == 0, f"{runner.failures} docstring example(s) failed in {name}"
+
+
+def test_the_public_functions_have_examples():
+    missing = [n for n in adkit.__all__ if inspect.isfunction(getattr(adkit, n))
+               and ">>>" not in (getattr(adkit, n).__doc__ or "")]  # fmt: skip
+    assert not missing, f"public functions without a runnable example: {missing}"
+    assert jax.config.jax_enable_x64  # the suite's setting is restored after each module
