@@ -4,7 +4,7 @@
 
 Three comparisons per program: adkit's evaluator (`adkit.eval_jaxpr`) against calling `f`,
 adkit's forward mode (`adkit.jvp`) against `jax.jvp`, and adkit's reverse mode (`adkit.grad` of
-the summed outputs) against `jax.grad`. Each prints three ratios, adkit / JAX
+the summed outputs, on the tape path `grad` and the transpose path `gradT`) against `jax.grad`. Each prints three ratios, adkit / JAX
 (1.00 means no overhead):
   eager    an uncompiled call
   compile  tracing + compiling under `jax.jit` (first call)
@@ -88,11 +88,13 @@ def comparisons(name):
     loss = lambda *a: sum(jnp.sum(o) for o in jax.tree.leaves(flat_f(*a)))
     argnums = tuple(range(len(leaves)))
     ours_grad = adkit.grad(loss, argnums=argnums)
+    ours_grad_t = adkit.grad(loss, argnums=argnums, method="transpose")
     jax_grad = jax.grad(loss, argnums=argnums)
     return {
         "eval": (walk, flat_f, leaves),
         "jvp": (ours_jvp, jax_jvp, leaves),
         "grad": (ours_grad, jax_grad, leaves),
+        "gradT": (ours_grad_t, jax_grad, leaves),
     }
 
 

@@ -22,8 +22,9 @@ def _adkit_vjp(program, args, ct, method):
         assert any(f"'{p}'" in str(err) for p in PENDING), str(err)
         return None
     except ValueError as err:
-        # JAX 0.10.2 reverses a fori_loop with run-time bounds; adkit refuses every while loop
-        assert "while_loop" in str(err), str(err)
+        # JAX 0.10.2 reverses a fori_loop whose bounds are arguments known at call time; so
+        # does the tape path, while the transpose path refuses every while loop
+        assert method == "transpose" and "while_loop" in str(err), str(err)
         return None
 
 

@@ -53,8 +53,7 @@ def test_vjp_matches_jax(case, method):
             _check_against_own_jvp(case, args, tangents, ct, method)
             return
     if case.primitive == "while":
-        # adkit refuses reverse mode through while_loop, as JAX does for a general while loop
-        # (JAX 0.10.2 can reverse a fori_loop with run-time bounds; adkit cannot yet)
+        # adkit refuses reverse mode through a general while_loop, as JAX does
         with pytest.raises(ValueError, match="while_loop"):
             adkit.vjp(case.fn, *args, method=method)[1](ct)
         return

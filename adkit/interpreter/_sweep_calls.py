@@ -113,15 +113,89 @@ transposed(jc.custom_jvp_call_p)
 transposed(jc.custom_linear_solve_p)
 
 
-# --- while: refused in reverse mode ---
-def _while_forward(primals, active, *, cond_nconsts, body_nconsts, body_jaxpr, **params):
-    raise ValueError(
-        "Reverse-mode differentiation does not work through `lax.while_loop` (or a `fori_loop` "
-        "with bounds known only at run time): the number of iterations, and so what to store "
-        "for the backward pass, is not known ahead. Use `lax.scan` or a `fori_loop` with "
-        "static bounds, or forward mode (`adkit.jvp`); `adkit.checkpoint.while_loop` will "
-        "offer bounded reverse mode."
-    )
+# --- while: refused in reverse mode, except a fori_loop whose bounds are known now ---
+@dataclasses.dataclass(frozen=True)
+class Unrolled:
+    """The tapes of a `fori_loop` run eagerly, one per iteration (its bounds were known)."""
+
+    sweeps: tuple[Any, ...]
+    active: tuple[bool, ...]
+    body_nconsts: int
 
 
-register_vjp(jc.while_p, lambda cts, res, **params: [], forward=_while_forward)
+jax.tree_util.register_pytree_node(
+    Unrolled,
+    lambda r: ((r.sweeps,), (r.active, r.body_nconsts)),
+    lambda aux, children: Unrolled(children[0], *aux),
+)
+
+
+def _while_forward(primals, active, *, cond_nconsts, body_nconsts, cond_jaxpr, body_jaxpr,
+                   **params):  # fmt: skip
+    body_consts = primals[cond_nconsts : cond_nconsts + body_nconsts]
+    carry = primals[cond_nconsts + body_nconsts :]
+    trip_count = _fori_trip_count(cond_nconsts, cond_jaxpr, body_jaxpr, carry)
+    if trip_count is None:
+        raise ValueError(
+            "Reverse-mode differentiation does not work through `lax.while_loop` (or a "
+            "`fori_loop` with bounds known only at run time): the number of iterations, and so "
+            "what to store for the backward pass, is not known ahead. Use `lax.scan` or a "
+            "`fori_loop` with static bounds, or forward mode (`adkit.jvp`); "
+            "`adkit.checkpoint.while_loop` will offer bounded reverse mode."
+        )
+    # a fori_loop whose bounds are known now: run it, keeping each iteration's tape
+    body_active = tuple(active[cond_nconsts:])
+    sweeps = []
+    for _ in range(trip_count):
+        carry, sweep = forward_sweep(body_jaxpr.jaxpr, body_jaxpr.consts,
+                                     [*body_consts, *carry], body_active)  # fmt: skip
+        sweeps.append(sweep)
+        body_active = (*body_active[:body_nconsts], *_carry_activity(sweep, body_active))
+    return carry, Unrolled(tuple(sweeps), tuple(active), body_nconsts)
+
+
+def _carry_activity(sweep, active_in):
+    return tuple(isinstance(v, jc.Var) and v in sweep.active for v in sweep.jaxpr.outvars)
+
+
+def _fori_trip_count(cond_nconsts, cond_jaxpr, body_jaxpr, carry):
+    """The number of iterations of a `fori_loop`-shaped while loop (carry `(i, upper, ...)`,
+    condition `i < upper`, body `i + 1`) whose bounds are known now; None otherwise."""
+    cond, body = cond_jaxpr.jaxpr, body_jaxpr.jaxpr
+    if cond_nconsts or len(cond.eqns) != 1 or len(carry) < 2:
+        return None
+    [lt] = cond.eqns
+    if lt.primitive is not lax.lt_p or list(lt.invars) != list(cond.invars[:2]):
+        return None
+    nb = len(body.invars) - len(carry)
+    i_in, upper_in = body.invars[nb], body.invars[nb + 1]
+    if body.outvars[1] is not upper_in or not _increments(body, i_in, body.outvars[0]):
+        return None
+    lower, upper = carry[0], carry[1]
+    if not (jc.is_concrete(lower) and jc.is_concrete(upper)):
+        return None
+    return max(int(upper) - int(lower), 0)
+
+
+def _increments(body, i_in, i_out):
+    """Whether the body computes `i_out = i_in + 1`."""
+    return any(
+        e.primitive is lax.add_p and e.outvars[0] is i_out and e.invars[0] is i_in
+        and isinstance(e.invars[1], jc.Literal) and e.invars[1].val == 1
+        for e in body.eqns
+    )  # fmt: skip
+
+
+@register_vjp(jc.while_p, forward=_while_forward)
+def _while_vjp(cts, res, *, cond_nconsts, body_nconsts, **params):
+    # the iterations' backward sweeps, last iteration first; the body's constants accumulate
+    n_carry = len(cts)
+    const_cts: list[Any] = [None] * body_nconsts
+    for sweep in reversed(res.sweeps):
+        got = backward_sweep(sweep, cts)
+        for k, g in enumerate(got[:body_nconsts]):
+            if not is_zero(g):
+                const_cts[k] = g if const_cts[k] is None else const_cts[k] + g
+        cts = got[body_nconsts:]
+    assert len(cts) == n_carry, "adkit bug: while-loop carry mismatch; please report it."
+    return [None] * cond_nconsts + const_cts + _sends(cts)
