@@ -2,10 +2,10 @@
 
     python benchmarks/run.py [--repeats N]
 
-Three comparisons per program: adkit's evaluator (`adkit.eval_jaxpr`) against calling `f`,
-adkit's forward mode (`adkit.jvp`) against `jax.jvp`, and adkit's reverse mode (`adkit.grad` of
-the summed outputs, on the tape path `grad` and the transpose path `gradT`) against `jax.grad`. Each prints three ratios, adkit / JAX
-(1.00 means no overhead):
+Comparisons per program: adkit's evaluator (`adkit.eval_jaxpr`) against calling `f`, adkit's
+forward mode (`adkit.jvp`) against `jax.jvp`, and adkit's reverse mode (`adkit.grad` of the
+summed outputs; `grad` on the tape path, `gradT` on the transpose path) against `jax.grad`.
+Each prints three ratios, adkit / JAX (1.00 means no overhead):
   eager    an uncompiled call
   compile  tracing + compiling under `jax.jit` (first call)
   jitted   running the compiled function
