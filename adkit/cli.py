@@ -33,6 +33,7 @@ def demo() -> int:
         _, ours = jvp(textbook_function, (x1, x2), seed)
         _, theirs = jax.jvp(textbook_function, (x1, x2), seed)
         gradient = grad(textbook_function, argnums=(0, 1))(x1, x2)
+        transposed = grad(textbook_function, argnums=(0, 1), method="transpose")(x1, x2)
         jax_gradient = jax.grad(textbook_function, argnums=(0, 1))(x1, x2)
         adjoints = trace(textbook_function, x1, x2).backward()
     print(f"adkit {__version__} demo: {TEXTBOOK} at (x1, x2) = (2, 5), float64")
@@ -45,9 +46,10 @@ def demo() -> int:
     print(adjoints)
     sweep = adjoints.gradient
     print(f"\ngrad f    = ({float(sweep[0]):.15g}, {float(sweep[1]):.15g})   (tape sweep)")
+    pair = lambda g: f"({float(g[0]):.15g}, {float(g[1]):.15g})"
     print(
-        f"cross-check: adkit.grad ({float(gradient[0]):.15g}, {float(gradient[1]):.15g}), "
-        f"jax.grad ({float(jax_gradient[0]):.15g}, {float(jax_gradient[1]):.15g})"
+        f"cross-check: adkit.grad {pair(gradient)}, jax.grad {pair(jax_gradient)}\n"
+        f"             adkit.grad(method='transpose') {pair(transposed)}"
     )
     return 0
 

@@ -1,11 +1,12 @@
 """Reverse-mode API: `adkit.vjp`, `grad`, `value_and_grad`, `jacrev`, `hessian` behave like
 JAX's on pytrees, integers, custom rules, higher order, and under `jax.jit`/`jax.vmap`."""
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from corpus import CORPUS
+from helpers import program_args
 from test_forward import PARAMS, X, _f
 from test_jvp_rules import assert_close
 
@@ -112,28 +113,21 @@ def test_effects_are_not_repeated_by_the_backward_pass(capfd, method):
     assert capfd.readouterr().out.count("value") == 1
 
 
-@pytest.mark.parametrize("kind", ["mlp", "layernorm", "attention"])
-def test_equinox_model_gradients_match_jax(kind, method):
-    key = jax.random.key(0)
-    if kind == "mlp":
-        model = eqx.nn.MLP(4, 3, width_size=8, depth=2, activation=jax.nn.tanh, key=key)
-        x = jnp.linspace(-1.0, 1.0, 4)
-    elif kind == "layernorm":
-        model = eqx.nn.Sequential([eqx.nn.Linear(4, 6, key=key), eqx.nn.LayerNorm(6)])
-        x = jnp.linspace(-1.0, 1.0, 4)
-    else:
-        model = eqx.nn.MultiheadAttention(num_heads=2, query_size=4, key=key)
-        x = jnp.linspace(-1.0, 1.0, 12).reshape(3, 4)
-    params, static = eqx.partition(model, eqx.is_inexact_array)
-    params = jax.tree.map(lambda a: a.astype(jnp.float64), params)
-    x = x.astype(jnp.float64)
+MODELS = [p for p in CORPUS if p.family == "models"]  # equinox MLP, Conv2d + MaxPool, MHA, ...
 
-    def loss(p):
-        m = eqx.combine(p, static)
-        y = m(x, x, x) if kind == "attention" else m(x)
-        return jnp.sum(y**2)
 
+@pytest.mark.parametrize("program", [pytest.param(p, id=p.name) for p in MODELS])
+def test_equinox_model_gradients_match_jax(program, method):
+    # the gradient of a loss over the model's parameters, in float64
+    params, x = program_args(program, np.float64)
+    loss = lambda p: sum(jnp.sum(jnp.sin(y)) for y in jax.tree.leaves(program.fn(p, x)))
     assert_close(adkit.grad(loss, method=method)(params), jax.grad(loss)(params), 1e-10)
+
+
+def test_the_models_are_the_ones_promised():
+    names = {p.name for p in MODELS}
+    expected = {"eqx_mlp", "eqx_conv_pool", "eqx_multihead_attention", "eqx_gru_scan"}
+    assert expected | {"eqx_layernorm_block"} <= names
 
 
 def test_custom_vjp_rules_are_used_in_reverse(method):
