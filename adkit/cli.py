@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "demo", help="trace the textbook function: its Wengert list and forward-mode tangents"
     )
+    from .testing import _command
+
+    _command.add_parser(commands)
     return parser
 
 
@@ -72,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo()
+    if args.command == "check":
+        from .testing import _command
+
+        return _command.run(args)
     parser.print_help()
     return 2
 

@@ -23,9 +23,13 @@ def test_docstring_examples(name, default_precision):
     finder = doctest.DocTestFinder(exclude_empty=True)
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     runner = doctest.DocTestRunner(optionflags=flags)
+    tables = [adkit.rules.JVP_RULES, adkit.rules.VJP_RULES, adkit.rules.TRANSPOSE_RULES]
+    before = [dict(t) for t in tables]
     for test in finder.find(module, name):
         runner.run(test)
     assert runner.failures == 0, f"{runner.failures} docstring example(s) failed in {name}"
+    # an example that registers a rule must remove it: the tables are shared by every test
+    assert [dict(t) for t in tables] == before, f"an example in {name} left a rule behind"
 
 
 def test_the_public_functions_have_examples():

@@ -8,10 +8,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from rule_cases import all_cases
 
 import adkit
 from adkit import _jax_compat as jc
+from adkit.testing.rule_cases import all_cases
 
 CASES = all_cases()
 TOLERANCE = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 2e-5}

@@ -160,3 +160,37 @@ def test_crosscheck_report_on_a_correct_function():
     assert {r.quantity for r in report.rows} == {"jvp", "vjp", "grad"}
     worst = max(c.abs_error for r in report.rows for c in r.cells.values())
     assert worst < 1e-9  # Richardson's reference is good to about 1e-12 here
+
+
+# --- the `adkit check` command ---
+def test_adkit_check_sweeps_cases_and_programs(capsys):
+    from adkit.cli import main
+
+    assert main(["check", "--only", "sin", "--only", "scan", "--programs", "3", "--seed", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "sin " in out and "scan " in out and "0 failed" in out
+    assert "3 random programs (seeds 5..7)" in out and "0 disagreed with JAX" in out
+
+
+def test_adkit_check_fails_on_a_planted_bug_naming_the_primitive(capsys):
+    from adkit.cli import main
+
+    with planted(adkit.rules.VJP_RULES, lax.sin_p, wrong_vjp(_sin_wrong_sign)):
+        status = main(["check", "--only", "sin", "--programs", "0"])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "FAIL sin-vector (sin), vjp-tape" in out
+    assert "vjp-transpose" not in out.split("FAIL", 1)[1]  # only the tape path is wrong
+
+
+def test_adkit_check_coverage_and_a_users_function(tmp_path, capsys):
+    from adkit.cli import main
+
+    assert main(["check", "--coverage"]) == 0
+    assert "0 with a missing rule" in capsys.readouterr().out
+    module = tmp_path / "model.py"
+    source = "import jax.numpy as jnp\n\ndef loss(x, w):\n    return jnp.sum(jnp.tanh(x * w))\n"
+    module.write_text(source)
+    assert main(["check", f"{module}:loss", "--args", "[0.1, -0.4]", "0.7"]) == 0
+    assert "crosscheck(loss)" in capsys.readouterr().out
+    assert main(["check", f"{module}:missing"]) == 2

@@ -78,14 +78,6 @@ def forward_pass(jaxpr: jc.Jaxpr, consts, values, linear: Sequence[bool]) -> Lin
         elif eqn.primitive in STRUCTURED:
             forward, _ = STRUCTURED[eqn.primitive]
             state.calls[id(eqn)] = forward(eqn, state, reads_linear)
-        elif eqn.primitive is jc.while_p:
-            raise ValueError(
-                "Reverse-mode differentiation does not work through `lax.while_loop` (or "
-                "`fori_loop` with bounds known only at run time): the number of iterations, and "
-                "so what to store for the backward pass, is not known ahead. Use `lax.scan` or a "
-                "`fori_loop` with static bounds, or forward mode (`adkit.jvp`); "
-                "`adkit.checkpoint.while_loop` will offer bounded reverse mode."
-            )
         elif eqn.primitive not in _NOT_YET:
             transpose_rule(eqn.primitive)  # raises a MissingRuleError naming it if there is none
             state.linear_vars.update(eqn.outvars)

@@ -21,6 +21,7 @@ from . import (  # noqa: F401  (reverse mode through control flow)
     _linear_cond,
     _linear_scan,
     _linear_shard_map,
+    _linear_while,
     _sweep_calls,
     _sweep_cond,
     _sweep_scan,

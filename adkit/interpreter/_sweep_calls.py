@@ -114,6 +114,15 @@ transposed(jc.custom_linear_solve_p)
 
 
 # --- while: refused in reverse mode, except a fori_loop whose bounds are known now ---
+WHILE_ERROR = (
+    "Reverse-mode differentiation does not work through `lax.while_loop` (or a `fori_loop` "
+    "with bounds known only at run time): the number of iterations, and so what to store for "
+    "the backward pass, is not known ahead. Use `lax.scan` or a `fori_loop` with static "
+    "bounds, or forward mode (`adkit.jvp`); `adkit.checkpoint.while_loop` will offer bounded "
+    "reverse mode."
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class Unrolled:
     """The tapes of a `fori_loop` run eagerly, one per iteration (its bounds were known)."""
@@ -134,15 +143,9 @@ def _while_forward(primals, active, *, cond_nconsts, body_nconsts, cond_jaxpr, b
                    **params):  # fmt: skip
     body_consts = primals[cond_nconsts : cond_nconsts + body_nconsts]
     carry = primals[cond_nconsts + body_nconsts :]
-    trip_count = _fori_trip_count(cond_nconsts, cond_jaxpr, body_jaxpr, carry)
+    trip_count = fori_trip_count(cond_nconsts, cond_jaxpr, body_jaxpr, carry)
     if trip_count is None:
-        raise ValueError(
-            "Reverse-mode differentiation does not work through `lax.while_loop` (or a "
-            "`fori_loop` with bounds known only at run time): the number of iterations, and so "
-            "what to store for the backward pass, is not known ahead. Use `lax.scan` or a "
-            "`fori_loop` with static bounds, or forward mode (`adkit.jvp`); "
-            "`adkit.checkpoint.while_loop` will offer bounded reverse mode."
-        )
+        raise ValueError(WHILE_ERROR)
     # a fori_loop whose bounds are known now: run it, keeping each iteration's tape
     body_active = tuple(active[cond_nconsts:])
     sweeps = []
@@ -158,7 +161,7 @@ def _carry_activity(sweep, active_in):
     return tuple(isinstance(v, jc.Var) and v in sweep.active for v in sweep.jaxpr.outvars)
 
 
-def _fori_trip_count(cond_nconsts, cond_jaxpr, body_jaxpr, carry):
+def fori_trip_count(cond_nconsts, cond_jaxpr, body_jaxpr, carry):
     """The number of iterations of a `fori_loop`-shaped while loop (carry `(i, upper, ...)`,
     condition `i < upper`, body `i + 1`) whose bounds are known now; None otherwise."""
     cond, body = cond_jaxpr.jaxpr, body_jaxpr.jaxpr

@@ -105,6 +105,7 @@ def register_jvp(primitive: Primitive | str, rule: JvpRule | None = None):
         ...     return cube_p.bind(x), 3 * x**2 * t
         >>> float(adkit.jvp(cube_p.bind, (2.0,), (1.0,))[1])
         12.0
+        >>> del adkit.rules.JVP_RULES[cube_p]  # (keeps the shipped table as it was)
     """
     primitive = _as_primitive(primitive, "register_jvp")
     if rule is None:
@@ -146,10 +147,17 @@ def register_transpose(primitive: Primitive | str, rule: TransposeRule | None = 
             arrive as `UndefinedPrimal`, and the rule returns None for non-linear ones.
 
     Example:
-        >>> import jax, adkit
-        >>> from adkit.interpreter.rules import register_transpose
-        >>> # the transpose of negation is negation: <-t, c> = <t, -c>
-        >>> _ = register_transpose(jax.lax.neg_p, lambda ct, x: [jax.lax.neg(ct)])
+        >>> import adkit
+        >>> from jax.extend.core import Primitive
+        >>> double_p = Primitive("double_example")  # x -> 2x
+        >>> _ = double_p.def_impl(lambda x: 2 * x)
+        >>> _ = double_p.def_abstract_eval(lambda x: x)
+        >>> _ = adkit.register_jvp(double_p, lambda p, t: (double_p.bind(*p), double_p.bind(*t)))
+        >>> # the transpose of t -> 2t is c -> 2c: <2t, c> = <t, 2c>
+        >>> _ = adkit.register_transpose(double_p, lambda ct, x: [double_p.bind(ct)])
+        >>> float(adkit.grad(double_p.bind, method="transpose")(3.0))
+        2.0
+        >>> del adkit.rules.JVP_RULES[double_p], adkit.rules.TRANSPOSE_RULES[double_p]
     """
     primitive = _as_primitive(primitive, "register_transpose")
     if rule is None:
@@ -204,6 +212,7 @@ def register_vjp(
         ...     return [3 * x**2 * ct]
         >>> float(adkit.grad(cube_p.bind)(2.0))
         12.0
+        >>> del adkit.rules.VJP_RULES[cube_p]  # (keeps the shipped table as it was)
     """
     primitive = _as_primitive(primitive, "register_vjp")
     if rule is None:

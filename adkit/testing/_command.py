@@ -1,0 +1,160 @@
+"""`adkit check`: sweep the rule table, report coverage, or cross-check a user's function."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def add_parser(commands) -> None:
+    check = commands.add_parser(
+        "check",
+        help="check every rule's derivatives against JAX (or cross-check one function)",
+        description="Runs every primitive's rule cases through forward mode, both reverse-mode "
+        "paths and second order, comparing with JAX in float64; or, given "
+        "path/to/module.py:function, cross-checks that function's derivatives.",
+    )
+    check.add_argument("target", nargs="?", help="path/to/module.py:function to cross-check")
+    check.add_argument(
+        "--args",
+        nargs="+",
+        default=[],
+        help="the function's arguments as Python literals, e.g. 1.5 '[0.1, 0.2]'",
+    )
+    check.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="PRIMITIVE",
+        help="check only this primitive's cases (repeatable)",
+    )
+    check.add_argument(
+        "--coverage", action="store_true", help="print which primitives lack which rule, and exit"
+    )
+    check.add_argument(
+        "--programs",
+        type=int,
+        default=100,
+        metavar="N",
+        help="after the rule cases, check N random programs (default 100)",
+    )
+    check.add_argument("--seed", type=int, default=0, metavar="S",
+                       help="the first random program's seed (programs S .. S+N-1)")  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.coverage:
+        return _coverage()
+    if args.target:
+        return _check_function(args.target, args.args)
+    status = _check_rules(args.only)
+    if args.programs > 0 and status != 2:
+        status = max(status, _check_programs(args.programs, args.seed))
+    return status
+
+
+def _check_programs(n: int, seed: int) -> int:
+    from ._programs import random_program
+    from ._rule_check import check_program
+
+    start, failed = time.perf_counter(), 0
+    for k in range(n):
+        _progress_bar(k, n, f"program seed {seed + k}")
+        program = random_program(seed + k)
+        result = check_program(program)
+        if not result.ok:
+            failed += 1
+            print(f"FAIL {program}")
+            for column, message in result.failures.items():
+                print(f"  {column}: {message}")
+    _progress_bar(n, n, "")
+    seconds = time.perf_counter() - start
+    print(f"{n} random programs (seeds {seed}..{seed + n - 1}) in {seconds:.0f} s: "
+          f"{failed} disagreed with JAX.")  # fmt: skip
+    return 1 if failed else 0
+
+
+def _coverage() -> int:
+    from .. import rules
+
+    report = rules.coverage()
+    print(f"{'primitive':<28} {'jvp':<5} {'vjp':<11} transpose")
+    missing = 0
+    for name, row in report.items():
+        cells = [str(row["jvp"] or "-"), str(row["vjp"] or "-"), str(row["transpose"] or "-")]
+        missing += "-" in cells
+        print(f"{name:<28} {cells[0]:<5} {cells[1]:<11} {cells[2]}")
+    print(f"\n{len(report)} primitives; {missing} with a missing rule.")
+    return 1 if missing else 0
+
+
+def _check_rules(only) -> int:
+    from ._rule_check import COLUMNS, check_rules, summarize
+    from .rule_cases import all_cases
+
+    cases = [c for c in all_cases() if not only or c.primitive in only]
+    if not cases:
+        print(f"No rule cases for {only}; `adkit check --coverage` lists the primitives.")
+        return 2
+    start = time.perf_counter()
+    results = check_rules(cases, progress=_progress_bar)
+    rows = summarize(results)
+    print(f"{'primitive':<24} " + " ".join(f"{c:<14}" for c in COLUMNS) + "max error")
+    for row in rows:
+        cells = " ".join(f"{row[c]:<14}" for c in COLUMNS)
+        print(f"{row['primitive']:<24} {cells}{row['max error']:.1e}")
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        for column, message in r.failures.items():
+            print(f"FAIL {r.case} ({r.primitive}), {column}: {message}")
+    for r in results:
+        for column, reason in r.gaps.items():
+            print(f"gap  {r.case} ({r.primitive}), {column}: {reason}")
+    seconds = time.perf_counter() - start
+    print(f"\n{len(results)} cases of {len(rows)} primitives in {seconds:.0f} s: "
+          f"{len(failed)} failed.")  # fmt: skip
+    return 1 if failed else 0
+
+
+def _progress_bar(done: int, total: int, label: str) -> None:
+    if not sys.stderr.isatty():
+        return
+    width = 30
+    filled = width * done // max(total, 1)
+    bar = "#" * filled + "." * (width - filled)
+    sys.stderr.write(f"\r[{bar}] {done}/{total} {label:<30}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def _check_function(target: str, literals) -> int:
+    from ._crosscheck import crosscheck
+
+    path, _, name = target.rpartition(":")
+    if not path or not name:
+        print(f"Expected path/to/module.py:function, but received {target!r}.")
+        return 2
+    spec = importlib.util.spec_from_file_location(Path(path).stem, path)
+    if spec is None or not Path(path).is_file():
+        print(f"No Python file at {path!r}; pass path/to/module.py:function.")
+        return 2
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, name):
+        print(f"{path} has no function {name!r}.")
+        return 2
+    try:
+        values = [np.asarray(ast.literal_eval(a), np.float64) for a in literals]
+    except (ValueError, SyntaxError):
+        print(f"`--args` takes Python literals (numbers, nested lists), but received {literals}.")
+        return 2
+    report = crosscheck(getattr(module, name), *values)
+    print(report)
+    return 1 if report.failures else 0
