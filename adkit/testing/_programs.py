@@ -138,11 +138,12 @@ def programs():
 
     Example:
         >>> from hypothesis import given, settings
+        >>> import numpy as np
         >>> from adkit.testing import programs
         >>> @settings(max_examples=3, deadline=None)
         ... @given(programs())
         ... def test_runs(program):
-        ...     program.fn(*program.inputs())
+        ...     program.fn(*program.inputs(np.float32))
         >>> test_runs()
     """
     try:
