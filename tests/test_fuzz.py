@@ -1,13 +1,17 @@
 """The random-program fuzzer: seeded programs agree with JAX on every derivative path, and the
 hypothesis strategy draws valid programs."""
 
+import jax
+import jax.numpy as jnp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from jax import lax
 
 import adkit
+from adkit import _jax_compat as jc
 from adkit.testing import check_program, programs, random_program
-from adkit.testing._programs import OPERATIONS
+from adkit.testing._program_ops import BINARY
+from adkit.testing._programs import OPERATIONS, numpy_drawer
 
 SEEDS_PER_TEST = 10
 NUM_PROGRAMS = 300  # in CI, every run
@@ -23,9 +27,37 @@ def test_random_programs_agree_with_jax(first):
 
 
 def test_the_seeded_programs_cover_the_catalogue():
-    used = {name for seed in range(NUM_PROGRAMS) for name, _ in random_program(seed).steps}
+    programs = [random_program(seed) for seed in range(NUM_PROGRAMS)]
+    used = {name for p in programs for name, _, _ in p.steps}
     assert used == set(OPERATIONS)
+    ranks = {len(shape) for p in programs for shape in p.shapes}
+    assert ranks == {0, 1, 2, 3, 4}
+    broadcast = [params for p in programs for name, _, params in p.steps
+                 if OPERATIONS[name].draw is BINARY["add"].draw]  # fmt: skip
+    patterns = [dict(params)["pattern"] for params in broadcast]
+    assert any(len(pattern) < 2 for pattern in patterns) and any(1 in pt for pt in patterns)
     assert random_program(7) == random_program(7)  # reproducible from the seed
+
+
+def _applicable(op):
+    """Operand shapes the operation applies to, with parameters drawn for them."""
+    for seed, shape in enumerate([(2, 3), (3,), (2, 1, 3), (), (3, 3)]):
+        shapes = [shape] * op.arity
+        params = op.draw(numpy_drawer(seed), *shapes)
+        if params is not None:
+            return shapes, params
+    raise AssertionError(f"{op} applies to none of the shapes tried")
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_each_operation_emits_its_registered_primitive(name):
+    op = OPERATIONS[name]
+    primitive = jc.primitive_by_name(op.primitive)
+    assert primitive in adkit.rules.JVP_RULES and primitive in adkit.rules.VJP_RULES
+    shapes, params = _applicable(op)
+    operands = [jnp.ones(s) for s in shapes]
+    jaxpr = jax.make_jaxpr(lambda *xs: op.apply(*xs, **params))(*operands)
+    assert op.primitive in jc.primitives_in(jaxpr), jaxpr
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -40,7 +72,7 @@ def test_a_disagreement_is_reported_with_the_program():
     adkit.register_vjp(lax.tanh_p, lambda ct, res, **p: [ct])  # the true rule: ȳ (1 - y²)
     try:
         program = next(p for p in map(random_program, range(100))
-                       if any(name == "tanh" for name, _ in p.steps))  # fmt: skip
+                       if any(name == "tanh" for name, _, _ in p.steps))  # fmt: skip
         result = check_program(program)
     finally:
         adkit.rules.VJP_RULES[lax.tanh_p] = old

@@ -136,16 +136,23 @@ def backward_sweep(sweep: Sweep, cts_out: Sequence[Any]) -> list[Any]:
         received = [adjoint.pop(v, None) for v in eqn.outvars]  # DropVars are never present
         if all(r is None for r in received):
             continue
+        rule = vjp_rule(eqn.primitive)
         received = [
-            instantiate(Zero.from_aval(v.aval)) if r is None else r
+            _missing(v.aval, rule.symbolic_zeros) if r is None else r
             for v, r in zip(eqn.outvars, received, strict=True)
         ]
         ct = received if eqn.primitive.multiple_results else received[0]
         with eqn.ctx.manager:
-            sends = vjp_rule(eqn.primitive).backward(ct, sweep.records[i], **eqn.params)
+            sends = rule.backward(ct, sweep.records[i], **eqn.params)
         for var, send in zip(eqn.invars, sends, strict=True):
             accumulate(var, send)
     return [adjoint.get(v, Zero.from_aval(v.aval)) for v in jaxpr.invars]
+
+
+def _missing(aval, symbolic: bool):
+    """The cotangent of an output nothing was sent to: a symbolic `Zero` for rules that take
+    one, zeros otherwise."""
+    return Zero.from_aval(aval) if symbolic else instantiate(Zero.from_aval(aval))
 
 
 def _read(atom, env):

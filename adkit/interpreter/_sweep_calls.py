@@ -33,7 +33,7 @@ def _jit_forward(primals, active, *, jaxpr, **params):
     return outs, sweep
 
 
-@register_vjp(jc.jit_p, forward=_jit_forward)
+@register_vjp(jc.jit_p, forward=_jit_forward, symbolic_zeros=True)
 def _jit_vjp(cts, sweep, **params):  # the body's own backward sweep
     return _sends(backward_sweep(sweep, cts))
 
@@ -56,7 +56,7 @@ def _remat_forward(primals, active, *, jaxpr, **params):
     return eval_open(jaxpr, (), primals), Checkpointed(tuple(primals), tuple(active))
 
 
-@register_vjp(jc.remat_p, forward=_remat_forward)
+@register_vjp(jc.remat_p, forward=_remat_forward, symbolic_zeros=True)
 def _remat_vjp(cts, res, *, jaxpr, prevent_cse, **params):
     inputs = list(res.inputs)
     if prevent_cse:  # keep XLA from reusing the first forward computation

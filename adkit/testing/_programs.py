@@ -1,10 +1,12 @@
 """Random JAX programs for fuzzing derivative rules.
 
-A program is a short straight-line sequence of steps over a few arrays of one shape (m, n). Each
-step applies an operation from the catalogue below to values computed so far, so programs mix
-elementwise math, broadcasting, reductions, indexing and scatters, matrix products, sorting,
-`cond`, `scan`, nested `jit` and a `custom_jvp` function. Operations keep their inputs in their
-domain (log of 1 + x², division by 1 + y², exp of tanh x), so derivatives are finite.
+A program is a short straight-line sequence of steps over a few input arrays of random ranks
+(0 to 3) and sizes. Each step applies an operation to values computed so far; the operations
+(`OPERATIONS`) are keyed by the registered primitive they exercise and cover elementwise math in
+each primitive's domain, broadcasting binary operations, reductions and cumulative operations,
+reshapes, slices and padding, gathers and scatters, sorting, contractions and convolution,
+windows, linear algebra, complex numbers, `cond`, `switch`, `scan`, `fori_loop`, nested `jit`,
+`checkpoint` and a `custom_jvp` function (see `_program_ops.py` and its siblings).
 
 Choices come from a *drawer*, an object with `integer(low, high)` (inclusive) and
 `choice(options)`: `numpy_drawer(seed)` for seeded sweeps (`adkit check --programs N`), and
@@ -14,105 +16,107 @@ hypothesis's `draw` in `programs()`, the hypothesis strategy.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import functools
+import math
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
+from ._program_arrays import COMPLEX, CONTRACTIONS, INDEXING, LINALG, SORTING
+from ._program_control import CONTROL
+from ._program_ops import BINARY, ELEMENTWISE, ON_THE_REAL_LINE, REDUCTIONS, STRUCTURAL, Operation
 
-@jax.custom_jvp
-def _softplus(x):
-    return jnp.logaddexp(x, 0.0)
+# A step draws a family, then an operation in it, so that each family is drawn equally often.
+# (The elementwise functions, the largest family, come as two: on the whole real line, and
+# on a domain.)
+FAMILIES: dict[str, dict[str, Operation]] = {
+    "elementwise on the real line": {n: op for n, op in ELEMENTWISE.items()
+                                     if n in ON_THE_REAL_LINE},
+    "elementwise on a domain": {n: op for n, op in ELEMENTWISE.items()
+                                if n not in ON_THE_REAL_LINE},
+    "binary": BINARY, "reductions": REDUCTIONS,
+    "structural": STRUCTURAL, "indexing": INDEXING, "sorting": SORTING,
+    "contractions": CONTRACTIONS, "linalg": LINALG, "complex": COMPLEX, "control": CONTROL,
+}  # fmt: skip
+OPERATIONS: dict[str, Operation] = {n: op for f in FAMILIES.values() for n, op in f.items()}
 
+MAX_RANK, MAX_SIZE = 4, 64  # values larger than this are not drawn (compile time)
 
-@_softplus.defjvp
-def _softplus_jvp(primals, tangents):  # d softplus(x) = logistic(x) dx
-    (x,), (t,) = primals, tangents
-    return _softplus(x), jax.nn.sigmoid(x) * t
-
-
-def _scan_rows(a, b):  # c_k = tanh(c_{k-1} * a_k + b_k), stacked
-    def step(c, row):
-        c = jnp.tanh(c * row[0] + row[1])
-        return c, c
-
-    _, ys = lax.scan(step, jnp.zeros(a.shape[1:], a.dtype), jnp.stack([a, b], axis=1))
-    return ys
-
-
-# name -> (number of operands, function of (m, n) arrays returning an (m, n) array)
-OPERATIONS: dict[str, tuple[int, Callable[..., Any]]] = {
-    "sin": (1, jnp.sin),
-    "tanh": (1, jnp.tanh),
-    "exp_tanh": (1, lambda a: jnp.exp(jnp.tanh(a))),
-    "log1p_square": (1, lambda a: jnp.log1p(a * a)),
-    "sqrt_1p_square": (1, lambda a: jnp.sqrt(1.0 + a * a)),
-    "logistic": (1, jax.nn.sigmoid),
-    "square": (1, lambda a: a * a),
-    "add": (2, lambda a, b: a + b),
-    "sub": (2, lambda a, b: a - b),
-    "mul": (2, lambda a, b: a * b),
-    "div": (2, lambda a, b: a / (1.0 + b * b)),
-    "row_broadcast": (2, lambda a, b: a * jnp.sum(b, axis=0)),  # (n,) broadcast over rows
-    "column_broadcast": (2, lambda a, b: a + jnp.mean(b, axis=1, keepdims=True)),
-    "max_reduce": (1, lambda a: a - jnp.max(a, axis=1, keepdims=True)),
-    "matmul": (2, lambda a, b: a @ (b.T @ b) / b.size),
-    "roll": (1, lambda a: jnp.concatenate([a[1:], a[:1]], axis=0)),
-    "gather": (1, lambda a: a[::-1, np.arange(a.shape[1])[::-1]]),
-    "scatter_add": (2, lambda a, b: a.at[0].add(b[-1])),
-    "sort": (1, lambda a: jnp.sort(a, axis=1)),
-    "cumsum": (1, lambda a: jnp.cumsum(a, axis=0)),
-    "where": (2, lambda a, b: jnp.where(a > b, a * b, a - b)),
-    "cond": (2, lambda a, b: lax.cond(jnp.sum(a) > 0, lambda x, y: x * y, jnp.subtract, a, b)),
-    "scan": (2, _scan_rows),
-    "jit": (1, jax.jit(lambda a: jnp.sin(a) * a)),
-    "custom_jvp": (1, _softplus),
-}
+Shape = tuple[int, ...]
+Step = tuple[str, tuple[int, ...], tuple[tuple[str, Any], ...]]  # name, operands, parameters
 
 
 @dataclasses.dataclass(frozen=True)
 class Program:
-    """A random program: `fn(*inputs)` returns `(last value, sum of all values)`."""
+    """A random program: `fn(*inputs)` returns `(last value, sum of all values)`.
 
-    steps: tuple[tuple[str, tuple[int, ...]], ...]  # (operation, indices of its operands)
+    Attributes:
+        steps: `(operation name, indices of its operands, parameters)` per step; values are
+            numbered inputs first, then one per step.
+        shapes: the shape of every value, inputs first.
+        num_inputs: how many inputs `fn` takes.
+        seed: the seed of the inputs (and of the program, for `random_program`).
+    """
+
+    steps: tuple[Step, ...]
+    shapes: tuple[Shape, ...]
     num_inputs: int
-    shape: tuple[int, int]
     seed: int
 
     def fn(self, *inputs):
         values = list(inputs)
-        for name, operands in self.steps:
-            _, op = OPERATIONS[name]
-            values.append(op(*(values[i] for i in operands)))
+        for name, operands, params in self.steps:
+            values.append(OPERATIONS[name].apply(*(values[i] for i in operands), **dict(params)))
         return values[-1], sum(jnp.sum(v) for v in values[self.num_inputs :])
 
     def inputs(self, dtype=np.float64) -> tuple[Any, ...]:
         rng = np.random.default_rng(self.seed)
-        return tuple(jnp.asarray(rng.uniform(-1.5, 1.5, self.shape), dtype)
-                     for _ in range(self.num_inputs))  # fmt: skip
+        return tuple(jnp.asarray(rng.uniform(-1.5, 1.5, shape), dtype)
+                     for shape in self.shapes[: self.num_inputs])  # fmt: skip
 
     def __str__(self) -> str:
         names = [f"x{i}" for i in range(self.num_inputs)]
-        lines = [f"program(seed={self.seed}, shape={self.shape}, inputs={', '.join(names)}):"]
-        for k, (name, operands) in enumerate(self.steps):
-            lines.append(f"  v{k} = {name}({', '.join(names[i] for i in operands)})")
+        inputs = ", ".join(f"{n}: {s}" for n, s in zip(names, self.shapes, strict=False))
+        lines = [f"program(seed={self.seed}, inputs {inputs}):"]
+        for k, (name, operands, params) in enumerate(self.steps):
+            args = [names[i] for i in operands] + [f"{key}={value!r}" for key, value in params]
+            shape = self.shapes[self.num_inputs + k]
+            lines.append(f"  v{k} = {name}({', '.join(args)})  # {OPERATIONS[name].primitive}, "
+                         f"shape {shape}")  # fmt: skip
             names.append(f"v{k}")
         return "\n".join(lines)
 
 
 def build_program(draw, seed: int = 0) -> Program:
     """Builds a random program from a drawer's choices (see the module docstring)."""
-    shape = (draw.integer(2, 4), draw.integer(2, 4))
     num_inputs = draw.integer(1, 3)
+    shapes = [tuple(draw.integer(1, 3) for _ in range(draw.choice((0, 1, 2, 2, 3))))
+              for _ in range(num_inputs)]  # fmt: skip
     steps = []
-    for k in range(draw.integer(2, 7)):
-        name = draw.choice(sorted(OPERATIONS))
-        arity, _ = OPERATIONS[name]
-        steps.append((name, tuple(draw.integer(0, num_inputs + k - 1) for _ in range(arity))))
-    return Program(tuple(steps), num_inputs, shape, seed)
+    for _ in range(draw.integer(2, 7)):
+        step, shape = _draw_step(draw, shapes)
+        steps.append(step)
+        shapes.append(shape)
+    return Program(tuple(steps), tuple(shapes), num_inputs, seed)
+
+
+def _draw_step(draw, shapes: list[Shape]) -> tuple[Step, Shape]:
+    """One step whose operation applies to the operands drawn for it, and its result's shape."""
+    for _ in range(100):
+        family = FAMILIES[draw.choice(sorted(FAMILIES))]
+        name = draw.choice(sorted(family))
+        op = family[name]
+        operands = tuple(draw.integer(0, len(shapes) - 1) for _ in range(op.arity))
+        params = op.draw(draw, *(shapes[i] for i in operands))
+        if params is None:
+            continue
+        structs = [jax.ShapeDtypeStruct(shapes[i], np.float32) for i in operands]
+        shape = jax.eval_shape(functools.partial(op.apply, **params), *structs).shape
+        if len(shape) <= MAX_RANK and math.prod(shape) <= MAX_SIZE:
+            return (name, operands, tuple(sorted(params.items()))), shape
+    raise AssertionError("no operation applies to these values; please report this as a bug")
 
 
 class numpy_drawer:

@@ -17,6 +17,21 @@ def const_like(x: Any, value: Any) -> np.ndarray:
     return np.array(value, dtype=jax.typeof(x).dtype)
 
 
+def select_where(pred: Any, on_true: Any, on_false: Any) -> Any:
+    """`on_true` where `pred`, else `on_false`, all three broadcast to the widest shape first:
+    binary primitives accept size-1 dimensions and rank-0 operands next to larger arrays, but
+    `select_n` wants one shape."""
+    shape = np.broadcast_shapes(*(np.shape(v) for v in (pred, on_true, on_false)))
+
+    def widen(v):
+        if np.shape(v) == shape:
+            return v
+        dims = tuple(range(len(shape) - np.ndim(v), len(shape)))
+        return jax.lax.broadcast_in_dim(v, shape, dims)
+
+    return jax.lax.select(widen(pred), widen(on_true), widen(on_false))
+
+
 def zeros_like_out(out: Any) -> Any:
     """Zero tangents for a primitive's output (a list for multiple results)."""
     if isinstance(out, list | tuple):

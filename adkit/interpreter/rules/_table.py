@@ -64,11 +64,15 @@ class VjpRule:
             "evaluate the primitive and store `Residuals(inputs, outputs, active)`".
         kind: `"own"` for a rule written for the primitive, `"transposed"` for one derived from
             the primitive's JVP rule by linearizing and transposing it.
+        symbolic_zeros: whether `backward` takes a symbolic `Zero` for an output of a
+            multiple-result primitive that received no cotangent (otherwise it gets zeros).
+            eigh needs it: where eigenvalues repeat, the eigenvector term is 0 · ∞.
     """
 
     backward: Callable[..., list[Any]]
     forward: Callable[..., tuple[Any, Any]] | None = None
     kind: str = "own"
+    symbolic_zeros: bool = False
 
 
 JVP_RULES: dict[Primitive, JvpRule] = {}
@@ -185,6 +189,7 @@ def register_vjp(
     *,
     forward: Callable[..., tuple[Any, Any]] | None = None,
     kind: str = "own",
+    symbolic_zeros: bool = False,
 ):
     """Registers adkit's VJP rule (tape path of reverse mode) for a primitive (a decorator too).
 
@@ -196,6 +201,8 @@ def register_vjp(
         forward: optional `forward(primals, active, **params) -> (outputs, residuals)` choosing
             what to store; `active[i]` says whether operand i needs a cotangent.
         kind: `"own"`, or `"transposed"` for a rule derived from the JVP rule.
+        symbolic_zeros: True if `rule` handles a symbolic `Zero` cotangent for an output of a
+            multiple-result primitive that received none; otherwise it gets zeros.
 
     Returns:
         The rule.
@@ -216,8 +223,9 @@ def register_vjp(
     """
     primitive = _as_primitive(primitive, "register_vjp")
     if rule is None:
-        return lambda r: register_vjp(primitive, r, forward=forward, kind=kind)
-    VJP_RULES[primitive] = VjpRule(rule, forward, kind)
+        return lambda r: register_vjp(primitive, r, forward=forward, kind=kind,
+                                      symbolic_zeros=symbolic_zeros)  # fmt: skip
+    VJP_RULES[primitive] = VjpRule(rule, forward, kind, symbolic_zeros)
     return rule
 
 

@@ -12,7 +12,16 @@ from jax import lax
 
 from ..._jax_compat import add_any_p
 from .._zeros import Zero, instantiate, is_zero
-from ._helpers import add_tangents, const_like, linear, scale, unary, zero_tangent, zeros_like_out
+from ._helpers import (
+    add_tangents,
+    const_like,
+    linear,
+    scale,
+    select_where,
+    unary,
+    zero_tangent,
+    zeros_like_out,
+)
 from ._table import register_jvp
 
 
@@ -74,8 +83,7 @@ def _pow_jvp(primals, tangents):
     out = lax.pow(x, y)
     result = Zero.like(out)
     if not is_zero(tx):
-        zero = lax.full_like(out, 0)
-        slope = lax.select(y == 0, zero, y * lax.pow(x, y - const_like(y, 1)))
+        slope = select_where(y == 0, const_like(out, 0), y * lax.pow(x, y - const_like(y, 1)))
         result = add_tangents(result, tx * slope)
     if not is_zero(ty):
         safe_x = lax.select(x == 0, lax.full_like(x, 1), x)

@@ -161,3 +161,34 @@ CASES = [
     RuleCase("gt", lambda x, y: jnp.where(x > y, x, y), normal((4,), (4,))),
     RuleCase("ge", lambda x, y: jnp.where(x >= y, x, y), normal((4,), (4,))),
 ]
+
+
+# Binary primitives broadcast size-1 dimensions themselves: jnp hands `pow` an (2, 3) array and a
+# (1, 3) one, so each rule must broadcast (JVP) and sum back (VJP) on either side.
+def _implicit(name, fn, left, right):
+    return [
+        RuleCase(name, fn, mixed(left((2, 3)), right((3,))), name="implicit_left"),
+        RuleCase(name, fn, mixed(left((3,)), right((2, 3))), name="implicit_right"),
+    ]
+
+
+def _normal(shape):
+    return normal(shape)
+
+
+def _positive(shape):
+    return uniform(0.6, 2.0, shape)
+
+
+for _name, _fn, _left, _right in [
+    ("add", jnp.add, _normal, _normal),
+    ("sub", jnp.subtract, _normal, _normal),
+    ("mul", jnp.multiply, _normal, _normal),
+    ("div", jnp.divide, _normal, _positive),
+    ("pow", jnp.power, _positive, _normal),
+    ("atan2", jnp.arctan2, _normal, _normal),
+    ("rem", jnp.remainder, _normal, _positive),
+    ("max", jnp.maximum, _normal, _normal),
+    ("min", jnp.minimum, _normal, _normal),
+]:
+    CASES += _implicit(_name, _fn, _left, _right)

@@ -13,7 +13,7 @@ import jax.scipy.linalg as jsl
 import numpy as np
 from jax import lax
 
-from . import RuleCase, mixed, normal
+from . import RuleCase, mixed, normal, values
 
 
 # --- matrix builders: each returns make_args(dtype, rng) ---
@@ -212,6 +212,15 @@ CASES = [
     RuleCase("eigh", _eigh_sign_free, with_spectrum([1.0, 2.5, 4.0, 6.0]), name="matrix"),
     RuleCase("eigh", _eigh_sign_free, with_spectrum([-2.0, 0.5, 3.0], batch=(2,)), name="batched"),
     RuleCase("eigh", jnp.linalg.eigvalsh, with_spectrum([0.5, 1.5, 3.0]), name="eigvalsh"),
+    # A repeated eigenvalue: the eigenvalues' derivative exists, the eigenvectors' does not, and
+    # no 1 / (λᵢ - λⱼ) may reach the eigenvalues' cotangent (second order needs the vectors')
+    RuleCase(
+        "eigh",
+        jnp.linalg.eigvalsh,
+        values(np.diag([2.0, 2.0, 3.0])),
+        name="repeated",
+        second_order=False,
+    ),
     # svd: distinct singular values, sign-free singular vectors
     RuleCase("svd", _svd_sign_free, with_singular_values(4, 3, [3.0, 2.0, 0.7]), name="tall"),
     RuleCase("svd", _svd_sign_free, with_singular_values(3, 4, [2.5, 1.5, 0.5]), name="wide"),

@@ -56,6 +56,7 @@ CASES = [
         name="matrix",
     ),
     RuleCase("pad", lambda x: jnp.pad(x, (1, 2)), normal((3,)), name="jnp"),
+    RuleCase("pad", lambda x, v: lax.pad(x, v, []), normal((), ()), name="scalar"),  # no axes
     RuleCase("rev", lambda x: lax.rev(x, (0,)), normal((4,))),
     RuleCase("rev", lambda x: jnp.flip(x, (0, 1)), normal((2, 3)), name="matrix"),
     RuleCase("slice", lambda x: x[1:3], normal((4,))),

@@ -110,11 +110,9 @@ def _pad_transpose(ct, x, padding_value, *, padding_config):
     # the operand's elements are read back (crop the padding, keep every interior+1-th);
     # the padding value collects the cotangent of every padded position
     ct = materialize(ct)
-    lows, highs, interiors = zip(*padding_config, strict=True)
-    unpadded = lax.pad(
-        ct, np.zeros((), ct.dtype), [(-lo, -hi, 0) for lo, hi in zip(lows, highs, strict=True)]
-    )
-    t_operand = lax.slice(unpadded, [0] * ct.ndim, unpadded.shape, [i + 1 for i in interiors])
+    unpadded = lax.pad(ct, np.zeros((), ct.dtype), [(-lo, -hi, 0) for lo, hi, _ in padding_config])
+    strides = [interior + 1 for _, _, interior in padding_config]
+    t_operand = lax.slice(unpadded, [0] * ct.ndim, unpadded.shape, strides)
     out = [t_operand if is_undefined(x) else None]
     if is_undefined(padding_value):
         total = lax.reduce_sum(ct, tuple(range(ct.ndim)))

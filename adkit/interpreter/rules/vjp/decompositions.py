@@ -16,6 +16,7 @@ import numpy as np
 from jax import lax
 from jax.lax import linalg as lax_linalg
 
+from ..._zeros import instantiate, is_zero
 from .._table import register_vjp
 from ..decompositions import (
     _along_rows,
@@ -132,7 +133,7 @@ def _complete_qr_vjp(q, r, q_bar, r_bar, n):
 
 
 # --- eigh ---
-@register_vjp(lax_linalg.eigh_p)
+@register_vjp(lax_linalg.eigh_p, symbolic_zeros=True)
 def _eigh_vjp(ct, res, *, lower, sort_eigenvalues, subset_by_index, algorithm):
     # A = V diag(w) Vᴴ; with C = Vᴴ dA V the JVP is dw = Re diag(C), dV = V (F ∘ C), F[i, j] =
     # 1 / (w[j] - w[i]) off the diagonal and 0 on it. Transposed:
@@ -147,9 +148,13 @@ def _eigh_vjp(ct, res, *, lower, sort_eigenvalues, subset_by_index, algorithm):
             "adkit has no reverse mode for a partial eigendecomposition (`subset_by_index`): the "
             "derivative of a subset of eigenvectors needs the others. Compute all of them."
         )
-    w_row = _along_rows(_as_dtype(w, a))  # w[j]
-    f = _reciprocal_off_diagonal(w_row - mT(w_row))
-    c_bar = f * matmul(mT(v), v_bar) + eye_like(f) * _along_rows(_as_dtype(w_bar, a))
+    # Eigenvalues alone (jnp.linalg.eigvalsh) leave V̄ a symbolic zero: no F term, which would
+    # be 0 · ∞ where eigenvalues repeat.
+    c_bar = eye_like(v) * _along_rows(_as_dtype(instantiate(w_bar), a))
+    if not is_zero(v_bar):
+        w_row = _along_rows(_as_dtype(w, a))  # w[j]
+        f = _reciprocal_off_diagonal(w_row - mT(w_row))
+        c_bar = c_bar + f * matmul(mT(v), v_bar)
     return [matmul(matmul(_conj(v), c_bar), mT(v))]
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from jax import lax
 
 from .... import _jax_compat as jc
-from .._helpers import const_like
+from .._helpers import const_like, select_where
 from .._table import register_vjp
 from ..transpose._util import unbroadcast
 from ._derive import from_transpose, no_cotangent
@@ -92,7 +92,7 @@ def _pow_vjp(ct, res):
     if res.active[0]:
         y_real = lax.convert_element_type(y, jax.typeof(x).dtype)  # y may be an integer
         slope = y_real * lax.pow(x, y_real - const_like(x, 1))
-        slope = lax.select(y_real == const_like(x, 0), lax.full_like(z, 0), slope)
+        slope = select_where(y_real == const_like(x, 0), const_like(z, 0), slope)
         x_bar = _to_shape_of(x, ct * slope)
     if res.active[1]:
         safe_x = lax.select(x == const_like(x, 0), lax.full_like(x, 1), x)
