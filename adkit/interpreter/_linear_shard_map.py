@@ -16,8 +16,7 @@ from jax.sharding import PartitionSpec
 
 from .. import _jax_compat as jc
 from ._linear import STRUCTURED, _read, backward_pass, forward_pass
-from ._sweep import Static
-from ._sweep_shard_map import _laid_out, _mapped, _spec_axes
+from ._sweep_shard_map import _laid_out, _mapped, _spec_axes, rebuild, split_residuals
 from ._zeros import Zero, instantiate, is_zero
 
 
@@ -52,19 +51,8 @@ def _forward_shard_map(eqn, state, reads_linear):
             jax.numpy.zeros(v.aval.shape, v.aval.dtype) if lo else _read(v, st.env)
             for v, lo in zip(body.outvars, out_linear, strict=True)
         )
-        leaves, treedef = jax.tree.flatten(st)
-        kinds, stacked = [], []
-        for leaf in leaves:
-            i = next((i for i, a in enumerate(known_blocks) if leaf is a), None)
-            if i is not None:
-                kinds.append(("input", i))
-            elif jc.is_concrete(leaf):
-                kinds.append(("static", Static(leaf)))
-            else:
-                kinds.append(("stacked", len(stacked)))
-                stacked.append(leaf[None])
-        layout[:] = [treedef, tuple(kinds)]
-        return outs, tuple(stacked)
+        layout[:], stacked = split_residuals(st, known_blocks)
+        return outs, stacked
 
     axes = _mapped(p["mesh"], p["newly_manual_axes"])
     f = jax.shard_map(local, mesh=p["mesh"], in_specs=known_specs,
@@ -79,13 +67,6 @@ def _forward_shard_map(eqn, state, reads_linear):
     return ShardRecord(known, stacked, tuple(layout), lin, tuple(out_linear))
 
 
-def _rebuild(layout, known_blocks, stacked):
-    treedef, kinds = layout
-    leaves = [known_blocks[ref] if kind == "input" else ref.value if kind == "static"
-              else stacked[ref][0] for kind, ref in kinds]  # fmt: skip
-    return jax.tree.unflatten(treedef, leaves)
-
-
 def _backward_shard_map(eqn, record, ct_outs):
     p = eqn.params
     body, lin, out_linear = p["jaxpr"], record.lin, record.out_linear
@@ -97,7 +78,7 @@ def _backward_shard_map(eqn, record, ct_outs):
     )
 
     def local(known_blocks, stacked, cts):
-        st = _rebuild(record.layout, known_blocks, stacked)
+        st = rebuild(record.layout, known_blocks, stacked)
         it = iter(cts)
         got = backward_pass(st, [next(it) if lo else None for lo in out_linear])
         sends = []

@@ -13,6 +13,8 @@ is a `psum`: the cotangent of a replicated input is summed over the devices, as 
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 from jax import lax
 from jax.sharding import AxisType, NamedSharding, PartitionSpec
@@ -48,19 +50,8 @@ def _shard_map_forward(primals, active, *, jaxpr, mesh, in_specs, out_specs, che
 
     def body(*args):
         outs, sweep = forward_sweep(jaxpr, (), args, active)
-        leaves, treedef = jax.tree.flatten(sweep)
-        kinds, stacked = [], []
-        for leaf in leaves:
-            i = next((i for i, a in enumerate(args) if leaf is a), None)
-            if i is not None:  # an input block: read it again from the inputs
-                kinds.append(("input", i))
-            elif jc.is_concrete(leaf):
-                kinds.append(("static", Static(leaf)))
-            else:
-                kinds.append(("stacked", len(stacked)))
-                stacked.append(leaf[None])
-        layout[:] = [treedef, tuple(kinds)]
-        return tuple(outs), tuple(stacked)
+        layout[:], stacked = split_residuals(sweep, args)
+        return tuple(outs), stacked
 
     f = jax.shard_map(body, mesh=mesh, in_specs=tuple(in_specs),
                       out_specs=(tuple(out_specs), PartitionSpec(axes)),
@@ -69,7 +60,30 @@ def _shard_map_forward(primals, active, *, jaxpr, mesh, in_specs, out_specs, che
     return list(outs), ShardTape(tuple(primals), stacked, tuple(layout), tuple(active))
 
 
-def _rebuild(layout, args, stacked):
+def split_residuals(tree, args) -> tuple[list[Any], tuple[Any, ...]]:
+    """Splits what one device's sweep stored into what leaves the shard_map and what need not.
+
+    Each leaf of `tree` is an input block (read again from the inputs), a concrete value (kept
+    as a `Static` in the layout), or a computed array, which leaves with a new leading axis of
+    size 1 that the out_spec splits over the mesh. Returns `([treedef, kinds], stacked)`, the
+    layout `rebuild` takes.
+    """
+    leaves, treedef = jax.tree.flatten(tree)
+    kinds, stacked = [], []
+    for leaf in leaves:
+        i = next((i for i, a in enumerate(args) if leaf is a), None)
+        if i is not None:
+            kinds.append(("input", i))
+        elif jc.is_concrete(leaf):
+            kinds.append(("static", Static(leaf)))
+        else:
+            kinds.append(("stacked", len(stacked)))
+            stacked.append(leaf[None])
+    return [treedef, tuple(kinds)], tuple(stacked)
+
+
+def rebuild(layout, args, stacked):
+    """The tree `split_residuals` split, from the inputs and one device's stacked block."""
     treedef, kinds = layout
     leaves = []
     for kind, ref in kinds:
@@ -92,7 +106,7 @@ def _shard_map_vjp(cts, res, *, jaxpr, mesh, in_specs, out_specs, check_vma, new
     def body(args, stacked, cts_in):
         it = iter(cts_in)
         cts_full = [next(it) if h else None for h in has_ct]
-        got = backward_sweep(_rebuild(res.layout, args, stacked), cts_full)
+        got = backward_sweep(rebuild(res.layout, args, stacked), cts_full)
         sends = []
         for g, v, spec, a in zip(got, jaxpr.invars, in_specs, res.active, strict=True):
             if not a:

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._finite_differences import DEFAULT_STEP, METHODS, directional_derivative
+from ._random import random_like
 
 # Default tolerances per method (absolute and relative), for the float64 comparison.
 TOLERANCE = {"central": 1e-5, "richardson": 1e-8, "complex_step": 1e-11}
@@ -115,23 +116,10 @@ def _to_float64(x):
     return x
 
 
-def _random_like(tree, rng, method="central"):
-    def draw(x):
-        x = jnp.asarray(x)
-        if not jnp.issubdtype(x.dtype, jnp.inexact):
-            return np.zeros(x.shape, jax.dtypes.float0)
-        value = rng.standard_normal(x.shape)
-        if jnp.issubdtype(x.dtype, jnp.complexfloating):
-            value = value + 1j * rng.standard_normal(x.shape)
-        return jnp.asarray(value, x.dtype)
-
-    return jax.tree.map(draw, tree)
-
-
 def _check(f, args, order, modes, ctx, jvp, vjp, level):
-    t = _random_like(args, ctx.rng)
+    t = random_like(args, ctx.rng)
     out = f(*args)
-    ct = _random_like(out, ctx.rng)
+    ct = random_like(out, ctx.rng)
     if "fwd" in modes:
         _check_forward(f, args, t, ctx, jvp, level)
     if "rev" in modes:

@@ -21,10 +21,10 @@ from ._check_grads import (
     DerivativeCheckError,
     _Context,
     _leaves_with_paths,
-    _random_like,
     _to_float64,
 )
 from ._finite_differences import DEFAULT_STEP, directional_derivative
+from ._random import random_like
 
 PATHS = ("adkit (tape)", "adkit (transpose)", "jax")
 _TRANSFORMS = {"adkit (tape)": "adkit", "adkit (transpose)": "adkit-transpose", "jax": "jax"}
@@ -147,7 +147,7 @@ def crosscheck(
     with jax.enable_x64(True):
         args = tuple(jax.tree.map(_to_float64, args))
         out = f(*args)
-        t, ct = _random_like(args, rng), _random_like(out, rng)
+        t, ct = random_like(args, rng), random_like(out, rng)
         reference = _references(f, args, out, t, ct, method)
         results = {p: _derivatives(_TRANSFORMS[p], f, args, out, t, ct) for p in PATHS}
     rows = []

@@ -235,7 +235,10 @@ def _padding(draw, shape, _=None):
 
 
 def _pad(x, b, config):  # the padding value is a value of the program, so it gets a cotangent
-    return lax.pad(x, jnp.mean(b).astype(x.dtype), config)
+    value = jnp.mean(b).astype(x.dtype)
+    # x + 0·value: JAX's own pad transpose fails (reduce_sum of None) when the padding value has
+    # a cotangent and the operand is constant (`sign(x)`, say); adkit's does not.
+    return lax.pad(x + 0.0 * value, value, config)
 
 
 def _concat_axis(draw, shape, _=None):

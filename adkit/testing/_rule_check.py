@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._finite_differences import directional_derivative
+from ._random import random_like
 from .rule_cases import RuleCase, all_cases
 
 COLUMNS = ("jvp", "vjp-tape", "vjp-transpose", "second order")
@@ -115,8 +116,8 @@ def check_function(case: RuleCase, args: tuple, rng, jit: bool = False) -> CaseR
     """Every path's derivatives of `case.fn` at `args` against JAX's (float64)."""
     import adkit
 
-    t = _random_like(args, rng)
-    ct = _random_like(jax.eval_shape(case.fn, *args), rng)
+    t = random_like(args, rng)
+    ct = random_like(jax.eval_shape(case.fn, *args), rng)
     errors: dict[str, float] = {}
     failures: dict[str, str] = {}
     f = case.fn
@@ -211,18 +212,6 @@ def _compare(column, ours, theirs, case, args, t, ct) -> float:
 
 def _fwd_over_rev(jvp, vjp, f, args, t, ct):
     return jvp(lambda *a: vjp(f, *a)[1](ct), args, t)[1]
-
-
-def _random_like(tree, rng):
-    def draw(x):
-        if not jnp.issubdtype(x.dtype, jnp.inexact):
-            return np.zeros(x.shape, jax.dtypes.float0)
-        value = rng.standard_normal(x.shape)
-        if jnp.issubdtype(x.dtype, jnp.complexfloating):
-            value = value + 1j * rng.standard_normal(x.shape)
-        return jnp.asarray(value, x.dtype)
-
-    return jax.tree.map(draw, tree)
 
 
 def _pair(a, b) -> float:
