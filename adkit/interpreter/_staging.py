@@ -1,7 +1,9 @@
 """Turning a Python function of pytrees into a closed jaxpr over flat leaves, with a cache.
 
 Every adkit transformation starts here: `stage(fun, args)` flattens the arguments, traces `fun`
-with `jax.make_jaxpr` and remembers the output structure. Jaxprs are cached per function and
+with `jax.make_jaxpr` and remembers the output structure. Integer scalars given as concrete
+values are passed to `fun` as they are (see `_known_integer`), so that Python and `fori_loop`
+see their values as they do when JAX runs the function eagerly. Jaxprs are cached per function and
 input signature (shapes, dtypes, weak types, x64 mode), like `jax.jit` does, so a transformed
 function called again in a loop is not traced again.
 """
@@ -41,13 +43,16 @@ _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def stage(fun: Callable[..., Any], args: tuple[Any, ...], has_aux: bool = False) -> Staged:
     """Traces `fun(*args)` into a closed jaxpr over the flattened leaves of `args`."""
     leaves, in_tree = jax.tree.flatten(args)
-    key = (in_tree, has_aux, jax.config.jax_enable_x64, *(_signature(x) for x in leaves))
+    known = {i: int(x) for i, x in enumerate(leaves) if _known_integer(x)}
+    key = (in_tree, has_aux, jax.config.jax_enable_x64, *(_signature(x) for x in leaves),
+           tuple(known.items()))  # fmt: skip
     per_fun = _per_function_cache(fun)
     if per_fun is not None and key in per_fun:
         return per_fun[key]
     trees: dict[str, Any] = {}
 
     def flat_fun(*flat_args):
+        flat_args = [leaves[i] if i in known else a for i, a in enumerate(flat_args)]
         out = fun(*jax.tree.unflatten(in_tree, flat_args))
         if has_aux:
             out, aux = _split_aux(out)
@@ -63,6 +68,17 @@ def stage(fun: Callable[..., Any], args: tuple[Any, ...], has_aux: bool = False)
     if per_fun is not None and all(jc.is_concrete(c) for c in closed.consts):
         per_fun[key] = staged
     return staged
+
+
+def _known_integer(x: Any) -> bool:
+    """An integer scalar known now (not a tracer): the function sees its value, as it would when
+    JAX runs it eagerly, so a `fori_loop(0, n, ...)` with such an `n` is a loop of known length
+    (a scan) rather than a while loop. Its jaxpr input stays, unused; the jaxpr is cached per
+    value."""
+    if not jc.is_concrete(x) or isinstance(x, bool):
+        return False
+    aval = jax.typeof(x)
+    return aval.shape == () and jax.numpy.issubdtype(aval.dtype, jax.numpy.integer)
 
 
 def _signature(x: Any):

@@ -33,13 +33,7 @@ REFUSED = -1.0  # the error recorded where adkit and JAX both have no rule for t
 # What adkit cannot do yet that JAX can, by case and column, with the reason. The sweep reports
 # these as "gap" (not as failures); the test suite checks that each still fails, so a fix has to
 # remove its entry.
-KNOWN_GAPS = {
-    ("while-fori_dynamic", "second order"): (
-        "adkit stages a function's integer arguments as abstract values, so inside `adkit.jvp` "
-        "the bound of this fori_loop is not known and the loop is a while loop; JAX's eager "
-        "jvp sees the concrete bound"
-    ),
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 
 def rule_check_gaps() -> dict[str, str]:
