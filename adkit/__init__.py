@@ -1,5 +1,6 @@
 """adkit: composable differentiation transformations for JAX, built on a readable interpreter."""
 
+from . import ops
 from ._version import __version__
 from .interpreter import (
     Tape,
@@ -32,6 +33,7 @@ __all__ = [
     "jacrev",
     "jvp",
     "linearize",
+    "ops",
     "register_jvp",
     "register_transpose",
     "register_vjp",

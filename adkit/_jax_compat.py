@@ -24,6 +24,9 @@ from jax._src.lax import parallel as _parallel
 from jax._src.lax.control_flow import conditionals as _conditionals
 from jax._src.random import core as _random_core
 from jax._src.random import prng as _prng
+from jax.interpreters import ad as _ad
+from jax.interpreters import batching as _batching
+from jax.interpreters import mlir as _mlir
 
 # --- jaxpr types ---
 ClosedJaxpr = _jex.ClosedJaxpr
@@ -173,3 +176,43 @@ def close_jaxpr(jaxpr: Jaxpr) -> ClosedJaxpr:
     """An open jaxpr without constants as a closed one (the same object for the same jaxpr, so
     caches keyed on closed jaxprs keep hitting)."""
     return ClosedJaxpr(jaxpr, ())
+
+
+# === adkit.ops: JAX's rule tables for primitives adkit defines (see adkit/ops/_primitive.py) ===
+ShapedArray = _core.ShapedArray
+
+
+def is_jax_zero(tangent: Any) -> bool:
+    """True for JAX's symbolic zero tangent or cotangent (`ad.Zero`)."""
+    return type(tangent) is _ad.Zero
+
+
+def jax_zero_like(value: Any) -> Any:
+    """JAX's symbolic zero tangent for a primal value (or for an abstract value)."""
+    aval = value if isinstance(value, _core.AbstractValue) else jax.typeof(value)
+    return _ad.Zero(aval.to_tangent_aval())
+
+
+def is_jax_undefined(value: Any) -> bool:
+    """True for the linear operand JAX hands a transpose rule (`ad.UndefinedPrimal`)."""
+    return _ad.is_undefined_primal(value)
+
+
+def set_jax_jvp(primitive: Primitive, rule: Callable[..., Any]) -> None:
+    """JAX's JVP rule: `rule(primals, tangents, **params) -> (out, tangent_out)`."""
+    _ad.primitive_jvps[primitive] = rule
+
+
+def set_jax_transpose(primitive: Primitive, rule: Callable[..., Any]) -> None:
+    """JAX's transpose rule: `rule(ct, *operands, **params) -> cotangents`."""
+    _ad.primitive_transposes[primitive] = rule
+
+
+def set_jax_batching(primitive: Primitive, rule: Callable[..., Any]) -> None:
+    """JAX's batching rule: `rule(args, dims, **params) -> (out, out_dims)`, None = unbatched."""
+    _batching.primitive_batchers[primitive] = rule
+
+
+def set_jax_lowering(primitive: Primitive, fun: Callable[..., Any], multiple_results: bool):
+    """Lowers `primitive` on every platform by tracing `fun` (plain JAX code) into HLO."""
+    _mlir.register_lowering(primitive, _mlir.lower_fun(fun, multiple_results=multiple_results))

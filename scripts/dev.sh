@@ -32,7 +32,7 @@ case "${1:-}" in
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
     # pytest exits 5 when it collected no test; `set -e` turns that (like any failure) into ours.
-    "$VENV/bin/python" -m pytest -n 2 -q
+    "$VENV/bin/python" -m pytest -n 2 -q --durations=15
     NO_MKDOCS_2_WARNING=1 "$VENV/bin/mkdocs" build --strict --quiet --site-dir "${TMPDIR:-/tmp}/adkit-site"
     echo "adkit: all checks passed"
     ;;

@@ -230,13 +230,20 @@ register_jvp(lax.min_p, _extremum_jvp(lax.min_p, lambda x, y: x < y))
 
 @register_jvp(lax.abs_p)
 def _abs_jvp(primals, tangents):
-    # real: d|x| = sign(x) dx;  complex: d|z| = Re(conj(z) dz) / |z|
+    # real: d|x| = dx for x ≥ 0 (also at ±0, JAX's convention), -dx for x < 0;
+    # complex: d|z| = Re(conj(z) dz) / |z|
     (x,), (t,) = primals, tangents
     out = lax.abs(x)
     if np.issubdtype(_dtype(x), np.complexfloating):
         safe = lax.select(out == 0, lax.full_like(out, 1), out)
         return out, lax.real(lax.conj(x) * t) / safe
-    return out, t * lax.sign(x)
+    return out, t * abs_slope(x)
+
+
+def abs_slope(x):
+    """1 where x ≥ 0 (so at ±0), -1 where x < 0: the slope of |x| as JAX takes it."""
+    one = lax.full_like(x, 1)
+    return lax.select(lax.ge(x, const_like(x, 0)), one, lax.neg(one))
 
 
 @register_jvp(lax.clamp_p)

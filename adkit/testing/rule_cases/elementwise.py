@@ -65,7 +65,11 @@ CASES = [
     *_unary(
         "abs",
         lax.abs,
-        [("vector", uniform(0.5, 2.0, (5,))), ("negative", uniform(-2.0, -0.5, (4,)))],
+        [
+            ("vector", uniform(0.5, 2.0, (5,))),
+            ("negative", uniform(-2.0, -0.5, (4,))),
+            ("zero", values([0.0, -0.0, 1.5, -1.5])),  # slope 1 at ±0, JAX's convention
+        ],
     ),
     RuleCase("abs", lambda x, y: lax.abs(lax.complex(x, y)), normal((4,), (4,)), name="complex"),
     *_unary("sign", lax.sign, _REALS),

@@ -18,6 +18,7 @@ from jax import lax
 from .... import _jax_compat as jc
 from .._helpers import const_like, select_where
 from .._table import register_vjp
+from ..elementwise import abs_slope
 from ..transpose._util import unbroadcast
 from ._derive import from_transpose, no_cotangent
 
@@ -232,11 +233,11 @@ _extremum_vjp(lax.min_p, lambda x, y: x < y)
 
 @register_vjp(lax.abs_p)
 def _abs_vjp(ct, res):
-    # real: x̄ = ȳ sign(x) (0 at x = 0, as adkit's JVP rule);
+    # real: x̄ = ȳ for x ≥ 0 (also at ±0), -ȳ for x < 0, as adkit's JVP rule;
     # complex: x̄ = ȳ conj(x) / |x| (0 at x = 0), the transpose of t ↦ Re(conj(x) t) / |x|
     (x,), (y,) = res.inputs, res.outputs
     if not np.issubdtype(jax.typeof(x).dtype, np.complexfloating):
-        return [ct * lax.sign(x)]
+        return [ct * abs_slope(x)]
     safe = lax.select(y == const_like(y, 0), lax.full_like(y, 1), y)
     return [lax.convert_element_type(ct / safe, jax.typeof(x).dtype) * lax.conj(x)]
 
