@@ -18,7 +18,8 @@ from .interpreter import (
     value_and_grad,
     vjp,
 )
-from .interpreter.rules import MissingRuleError, register_jvp, register_transpose, register_vjp
+from .interpreter._registry import MissingRuleError
+from .interpreter.rules import register_jvp, register_transpose, register_vjp
 
 __all__ = [
     "MissingRuleError",

@@ -12,8 +12,8 @@ from test_jvp_rules import assert_close
 
 import adkit
 from adkit import _jax_compat as jc
-from adkit.interpreter._sweep import forward_sweep
-from adkit.interpreter._sweep_calls import Checkpointed
+from adkit.interpreter.reverse.tape.calls import Checkpointed
+from adkit.interpreter.reverse.tape.engine import forward_sweep
 
 
 @pytest.fixture(params=["tape", "transpose"])

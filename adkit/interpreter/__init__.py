@@ -1,25 +1,37 @@
-"""adkit's jaxpr interpreters: the evaluator, the tape (Wengert list) and forward mode."""
+"""adkit's jaxpr interpreters and their rules.
 
-from . import rules
+- `_staging.py` (a function to a jaxpr), `_env.py` (variables to values), `_zeros.py` (symbolic
+  values), `_eval.py` (the evaluator), `_registry.py` (the rule tables): the shared core;
+- `forward/`: `jvp`, `jacfwd`, `linearize`;
+- `reverse/`: `vjp`, `grad`, `value_and_grad`, `jacrev`, `hessian`, by the tape (`reverse/tape/`)
+  or by transposition (`reverse/transpose/`);
+- `wengert/`: `trace`, the Wengert list and its adjoint table, for teaching;
+- `rules/`: the first-order rules of every mode and the public extension surface.
+"""
+
+from . import forward, reverse, rules, wengert
 from ._eval import eval_jaxpr
-from ._forward import jacfwd, jvp, linearize
-from ._reverse import grad, hessian, jacrev, value_and_grad, vjp
-from ._tape import Tape, TapeEntry, trace
 from ._zeros import Zero
+from .forward import jacfwd, jvp, linearize
+from .reverse import grad, hessian, jacrev, value_and_grad, vjp
+from .wengert import Tape, TapeEntry, trace
 
 __all__ = [
     "Tape",
     "TapeEntry",
     "Zero",
     "eval_jaxpr",
+    "forward",
     "grad",
     "hessian",
     "jacfwd",
     "jacrev",
     "jvp",
     "linearize",
+    "reverse",
     "rules",
     "trace",
     "value_and_grad",
     "vjp",
+    "wengert",
 ]

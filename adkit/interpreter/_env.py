@@ -22,18 +22,21 @@ class Env(Generic[T]):
     of the interpreter's kind.
     """
 
-    def __init__(self, literal: Callable[[Literal], T]):
-        self._values: dict[Var, T] = {}
+    def __init__(self, literal: Callable[[Literal], T], values: dict[Var, T] | None = None):
+        self.values: dict[Var, T] = {} if values is None else values
         self._literal = literal
 
     def read(self, atom: Var | Literal) -> T:
         if isinstance(atom, Literal):
             return self._literal(atom)
-        return self._values[atom]
+        return self.values[atom]
 
     def write(self, var: Var, value: T) -> None:
         if not isinstance(var, DropVar):  # DropVar `_` marks an output nobody reads
-            self._values[var] = value
+            self.values[var] = value
+
+    def __contains__(self, atom: Var | Literal) -> bool:
+        return isinstance(atom, Literal) or atom in self.values
 
     def read_all(self, atoms: Sequence[Var | Literal]) -> list[T]:
         return [self.read(a) for a in atoms]
@@ -47,3 +50,15 @@ class Env(Generic[T]):
 def literal_value(lit: Literal) -> Any:
     """A literal's value, as a plain Python or numpy scalar."""
     return lit.val
+
+
+# --- lists split by a mask: the shape of most bookkeeping in the rules of control flow ---
+def kept(values: Sequence[Any], mask: Sequence[bool]) -> list[Any]:
+    """The values where `mask` is True, in order: `kept([a, b, c], [1, 0, 1]) == [a, c]`."""
+    return [v for v, m in zip(values, mask, strict=True) if m]
+
+
+def spread(mask: Sequence[bool], values: Sequence[Any], missing: Callable[[int], Any]) -> list[Any]:
+    """The inverse of `kept`: `values` in order where `mask` is True, `missing(i)` elsewhere."""
+    it = iter(values)
+    return [next(it) if m else missing(i) for i, m in enumerate(mask)]

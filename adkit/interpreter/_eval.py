@@ -15,7 +15,7 @@ original program (so eager results equal `f(*args)` bit for bit), still composes
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -24,9 +24,7 @@ from jax import lax
 
 from .. import _jax_compat as jc
 from ._env import Env, literal_value
-
-# A rule for a higher-order primitive: (equation, input values) -> output values.
-HigherOrderRule = Callable[[jc.JaxprEqn, list[Any]], list[Any]]
+from ._registry import EVAL_RULES
 
 
 def eval_jaxpr(closed_jaxpr: jc.ClosedJaxpr, *args: Any) -> list[Any]:
@@ -75,23 +73,12 @@ def eval_open(jaxpr: jc.Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> li
 
 def eval_equation(eqn: jc.JaxprEqn, invals: Sequence[Any]) -> list[Any]:
     """Applies one equation to values; always returns the list of its outputs."""
-    rule = HIGHER_ORDER_RULES.get(eqn.primitive)
+    rule = EVAL_RULES.get(eqn.primitive)
     return rule(eqn, list(invals)) if rule else jc.bind_equation(eqn, invals)
 
 
-# --- higher-order primitives ---
-HIGHER_ORDER_RULES: dict[jc.Primitive, HigherOrderRule] = {}
-
-
-def _rule(primitive: jc.Primitive):
-    def register(rule: HigherOrderRule) -> HigherOrderRule:
-        HIGHER_ORDER_RULES[primitive] = rule
-        return rule
-
-    return register
-
-
-@_rule(jc.jit_p)
+# --- higher-order primitives: the evaluator's rules (EVAL_RULES) ---
+@EVAL_RULES.register(jc.jit_p)
 def _eval_jit(eqn, invals):
     # jit(body) -> jax.jit(walk of body): the same compilation unit as in the original program.
     return jitted_walk(eqn.params["jaxpr"], eqn.params["name"])(*invals)
@@ -107,7 +94,7 @@ def jitted_walk(closed_jaxpr: jc.ClosedJaxpr, name: str):
     return jax.jit(walk)
 
 
-@_rule(jc.remat_p)
+@EVAL_RULES.register(jc.remat_p)
 def _eval_remat(eqn, invals):
     # jax.checkpoint region: its body is an open jaxpr without constants.
     params = eqn.params
@@ -116,27 +103,28 @@ def _eval_remat(eqn, invals):
     return list(remat(*invals))
 
 
-@_rule(jc.custom_jvp_call_p)
-@_rule(jc.custom_vjp_call_p)
+@EVAL_RULES.register(jc.custom_jvp_call_p)
+@EVAL_RULES.register(jc.custom_vjp_call_p)
 def _eval_custom_call(eqn, invals):
     # The primal body is walked by adkit; the user's derivative rules stay attached for JAX.
-    body = functools.partial(_call_flat, eqn.params["call_jaxpr"])
+    body = functools.partial(call_closed, eqn.params["call_jaxpr"])
     return jc.bind_custom_call(eqn, body, invals)
 
 
-def _call_flat(closed_jaxpr, *args):
+def call_closed(closed_jaxpr, *args):
+    """`eval_closed` with the arguments spread, for `functools.partial(call_closed, jaxpr)`."""
     return eval_closed(closed_jaxpr, args)
 
 
-@_rule(jc.cond_p)
+@EVAL_RULES.register(jc.cond_p)
 def _eval_cond(eqn, invals):
     # operand 0 is the branch index; the rest are passed to the chosen branch.
     index, *operands = invals
-    branches = [functools.partial(_call_flat, branch) for branch in eqn.params["branches"]]
+    branches = [functools.partial(call_closed, branch) for branch in eqn.params["branches"]]
     return list(lax.switch(index, branches, *operands))
 
 
-@_rule(jc.scan_p)
+@EVAL_RULES.register(jc.scan_p)
 def _eval_scan(eqn, invals):
     # operands are [consts, initial carry, scanned xs]; outputs are [final carry, stacked ys].
     params = eqn.params
@@ -158,7 +146,7 @@ def _eval_scan(eqn, invals):
     return [*carry, *ys]
 
 
-@_rule(jc.while_p)
+@EVAL_RULES.register(jc.while_p)
 def _eval_while(eqn, invals):
     # operands are [cond consts, body consts, initial carry].
     params = eqn.params

@@ -1,9 +1,12 @@
-"""Symbolic zeros: tangents (and later cotangents) known to be zero, stored as their type only.
+"""Symbolic values: zeros known from their type only, and the unknown inputs of a transposition.
 
 Most tangents in a JVP are zero: every constant, every input the derivative is not taken with
 respect to, every integer value. A `Zero` records the shape and tangent dtype such a value would
 have, so rules can skip work on it (`d(x * c) = c * dx` never computes `x * dc`), and an array of
 zeros is only built where one is really needed (outputs, the carry of a loop).
+
+An `UndefinedPrimal` is the other symbolic value: a transpose rule receives it for each linear
+operand, whose value is not known (only its type) and whose cotangent the rule computes.
 """
 
 from __future__ import annotations
@@ -52,3 +55,15 @@ def instantiate(tangent: Any) -> Any:
 def has_tangent_space(primal: Any) -> bool:
     """False for integer, boolean and key values, whose tangents are always float0 zeros."""
     return jax.dtypes.issubdtype(jax.typeof(primal).dtype, np.inexact)
+
+
+@dataclasses.dataclass(frozen=True)
+class UndefinedPrimal:
+    """Marks a linear input of an equation being transposed: its value is not known, only its
+    abstract type; its cotangent is what the transpose rule computes."""
+
+    aval: Any
+
+
+def is_undefined(x: Any) -> bool:
+    return type(x) is UndefinedPrimal

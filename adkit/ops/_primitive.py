@@ -41,17 +41,11 @@ import jax
 import jax.numpy as jnp
 
 from .. import _jax_compat as jc
-from ..interpreter._linear import UndefinedPrimal, is_undefined
-from ..interpreter._zeros import Zero, instantiate, is_zero
-from ..interpreter.rules._table import (
-    JVP_RULES,
-    TRANSPOSE_RULES,
-    VJP_RULES,
-    register_jvp,
-    register_transpose,
-    register_vjp,
-)
-from ..interpreter.rules.vjp._derive import from_transpose, transposed
+from ..interpreter._registry import JVP_RULES, TRANSPOSE_RULES, VJP_RULES
+from ..interpreter._zeros import UndefinedPrimal, Zero, instantiate, is_undefined, is_zero
+from ..interpreter.reverse.tape.derived import transposed
+from ..interpreter.rules.builders import from_transpose
+from ..interpreter.rules.registration import register_jvp, register_transpose, register_vjp
 
 __all__ = ["define_primitive", "elementwise_batching", "is_undefined", "remove_adkit_rules"]
 

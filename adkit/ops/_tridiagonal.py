@@ -22,7 +22,8 @@ import jax.numpy as jnp
 from jax import lax
 
 from .. import _jax_compat as jc
-from ._primitive import define_primitive, is_undefined
+from ..interpreter._zeros import is_undefined
+from ._primitive import define_primitive
 
 __all__ = ["tridiagonal_matvec", "tridiagonal_matvec_p"]
 

@@ -17,12 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._check_grads import (
-    DerivativeCheckError,
-    _Context,
-    _leaves_with_paths,
-    _to_float64,
-)
+from ._check_grads import DerivativeCheckError, _Context, _leaves_with_paths, _to_float64
 from ._finite_differences import DEFAULT_STEP, directional_derivative
 from ._random import random_like
 

@@ -2,7 +2,18 @@
 
 Reverse mode transposes adkit's own JVP: every primitive a JVP rule applies to a tangent is
 linear in it, and its transpose rule maps an output cotangent to input cotangents, so that
-<f(t), c> = <t, fᵀ(c)>. One file per family, like the JVP rules.
+<f(t), c> = <t, fᵀ(c)>. Importing a family registers its rules in `TRANSPOSE_RULES`; the file
+names are those of `rules/jvp/` (only the families with linear primitives have a file).
 """
 
-from . import elementwise, indexing, linalg, misc, structural, windows  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    collectives,
+    elementwise,
+    fft,
+    indexing,
+    linalg,
+    misc,
+    reductions,
+    structural,
+    windows,
+)

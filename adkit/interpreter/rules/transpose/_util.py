@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 from jax import lax
 
-from ..._linear import is_undefined
-from ..._zeros import Zero, instantiate, is_zero
+from ..._zeros import Zero, instantiate, is_undefined, is_zero
 
 
 def aval_of(x):

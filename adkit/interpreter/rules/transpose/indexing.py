@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from jax import lax
 
-from ..._linear import is_undefined
-from .._table import register_transpose
-from ..indexing import read_back
+from ..._registry import TRANSPOSE_RULES
+from ..._zeros import is_undefined
+from ..jvp.indexing import read_back
 from ._util import aval_of, materialize, zeros
 
 
@@ -28,7 +28,7 @@ def _scatter_numbers(gather_numbers):
     )
 
 
-@register_transpose(lax.gather_p)
+@TRANSPOSE_RULES.register(lax.gather_p)
 def _gather_transpose(ct, x, indices, *, dimension_numbers, slice_sizes, indices_are_sorted,
                       unique_indices, mode, fill_value):  # fmt: skip
     # gather(t, i) transposes to scatter_add(0, i, c): every read element collects the
@@ -62,11 +62,11 @@ def _additive_scatter_transpose(sign):
     return rule
 
 
-register_transpose(lax.scatter_add_p, _additive_scatter_transpose(+1))
-register_transpose(lax.scatter_sub_p, _additive_scatter_transpose(-1))
+TRANSPOSE_RULES.register(lax.scatter_add_p, _additive_scatter_transpose(+1))
+TRANSPOSE_RULES.register(lax.scatter_sub_p, _additive_scatter_transpose(-1))
 
 
-@register_transpose(lax.scatter_p)
+@TRANSPOSE_RULES.register(lax.scatter_p)
 def _scatter_transpose(ct, x, indices, updates, *, update_jaxpr, update_consts,
                        dimension_numbers, indices_are_sorted, unique_indices, mode):  # fmt: skip
     # with unique indices scatter(t, i, u) keeps t outside the written locations and puts u
@@ -91,7 +91,7 @@ def _scatter_transpose(ct, x, indices, updates, *, update_jaxpr, update_consts,
     return [t_x, None, t_u]
 
 
-@register_transpose(lax.scatter_mul_p)
+@TRANSPOSE_RULES.register(lax.scatter_mul_p)
 def _scatter_mul_transpose(ct, x, indices, updates, *, dimension_numbers, indices_are_sorted,
                            unique_indices, mode, **_):  # fmt: skip
     # scatter_mul(t, i, u) (u fixed) multiplies each element of t by a fixed factor: a
@@ -107,3 +107,20 @@ def _scatter_mul_transpose(ct, x, indices, updates, *, dimension_numbers, indice
         mode=mode,
     )
     return [t_x, None, None]
+
+
+@TRANSPOSE_RULES.register(lax.dynamic_slice_p)
+def _dynamic_slice_transpose(ct, x, *indices, slice_sizes):
+    # reading a window transposes to writing the cotangent into that window of zeros
+    zero = zeros(x.aval)
+    return [lax.dynamic_update_slice(zero, materialize(ct), indices), *[None] * len(indices)]
+
+
+@TRANSPOSE_RULES.register(lax.dynamic_update_slice_p)
+def _dynamic_update_slice_transpose(ct, x, update, *indices):
+    # the operand keeps the cotangent outside the window; the update reads the window
+    ct = materialize(ct)
+    update_shape = aval_of(update).shape
+    t_x = lax.dynamic_update_slice(ct, zeros(aval_of(update)), indices) if is_undefined(x) else None
+    t_update = lax.dynamic_slice(ct, indices, update_shape) if is_undefined(update) else None
+    return [t_x, t_update, *[None] * len(indices)]

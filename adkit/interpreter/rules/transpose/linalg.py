@@ -1,10 +1,8 @@
-"""Transpose rules for linear solves and Fourier transforms.
+"""Transpose rules for contractions and linear solves.
 
-A solve x = M⁻¹ b is linear in b; its transpose is the solve with Mᵀ (a transpose, not an
-adjoint: complex entries are not conjugated). The Fourier transforms are linear in their
-operand: the complex ones are symmetric matrices (their own transposes); the real-to-complex
-and complex-to-real ones are transposed through the pairing <u, v> = Re Σ u v that adkit uses
-for complex cotangents.
+`dot_general` is linear in each operand with the other held: its transpose contracts the
+cotangent with the other operand. A solve x = M⁻¹ b is linear in b; its transpose is the solve
+with Mᵀ (a transpose, not an adjoint: complex entries are not conjugated).
 """
 
 from __future__ import annotations
@@ -14,14 +12,13 @@ from jax import lax
 from jax.lax import linalg as lax_linalg
 
 from .... import _jax_compat as jc
-from ..._linear import is_undefined
-from ..._zeros import is_zero
-from .._table import register_transpose
-from ._util import materialize
+from ..._registry import TRANSPOSE_RULES
+from ..._zeros import is_undefined, is_zero
+from ._util import aval_of, materialize
 
 
 # --- triangular_solve ---
-@register_transpose(lax_linalg.triangular_solve_p)
+@TRANSPOSE_RULES.register(lax_linalg.triangular_solve_p)
 def _triangular_solve_transpose(ct, a, b, *, left_side, lower, transpose_a, conjugate_a,
                                 unit_diagonal):  # fmt: skip
     # X = op(A)⁻¹ B transposes to C -> op(A)⁻ᵀ C; X = B op(A)⁻¹ to C -> C op(A)⁻ᵀ.
@@ -40,7 +37,7 @@ def _triangular_solve_transpose(ct, a, b, *, left_side, lower, transpose_a, conj
 
 
 # --- custom_linear_solve ---
-@register_transpose(jc.custom_linear_solve_p)
+@TRANSPOSE_RULES.register(jc.custom_linear_solve_p)
 def _custom_linear_solve_transpose(cts, *operands, const_lengths, jaxprs):
     # x = A⁻¹ b transposes to c -> A⁻ᵀ c: the same primitive with the roles of matvec and
     # vecmat, and of solve and transpose_solve, exchanged (auxiliary outputs are not linear)
@@ -68,44 +65,47 @@ def _custom_linear_solve_transpose(cts, *operands, const_lengths, jaxprs):
     return [None] * n_consts + list(outs[: len(b)])
 
 
-# --- fft ---
-def _fft(x, fft_type, fft_lengths):
-    return lax.fft_p.bind(x, fft_type=fft_type, fft_lengths=tuple(fft_lengths))
-
-
-@register_transpose(lax.fft_p)
-def _fft_transpose(ct, x, *, fft_type, fft_lengths):
+@TRANSPOSE_RULES.register(lax.dot_general_p)
+def _dot_general_transpose(ct, x, y, *, dimension_numbers, precision, preferred_element_type,
+                           out_sharding=None):  # fmt: skip
+    # t -> dot(t, y) transposes to c -> dot(c, y) contracted over y's free dimensions and put
+    # back in t's dimension order; symmetrically for the second operand
+    (cx, cy), (bx, by) = dimension_numbers
     ct = materialize(ct)
-    kind = lax.FftType(fft_type)
-    if kind in (lax.FftType.FFT, lax.FftType.IFFT):
-        # the DFT matrix F (and F̄ / N) is symmetric: c -> the same transform of c
-        return [_fft(ct, kind, fft_lengths)]
-    if kind == lax.FftType.RFFT:
-        return [_rfft_transpose(ct, fft_lengths)]
-    return [_irfft_transpose(ct, fft_lengths)]
+    x_aval, y_aval = aval_of(x), aval_of(y)
+    if is_undefined(x):
+        t_x = _dot_back(ct, y, x_aval.ndim, y_aval.ndim, cx, cy, bx, by, first=True,
+                        precision=precision, dtype=x_aval.dtype)  # fmt: skip
+        return [t_x, None]
+    t_y = _dot_back(ct, x, y_aval.ndim, x_aval.ndim, cy, cx, by, bx, first=False,
+                    precision=precision, dtype=y_aval.dtype)  # fmt: skip
+    return [None, t_y]
 
 
-def _rfft_transpose(ct, fft_lengths):
-    # rfft(t) = the first n//2+1 rows of F t for real t; with the pairing Re Σ u v the transpose
-    # is c -> Re(Fᵀ [c; 0]) = Re(fft(c zero-padded back to n along the last axis))
-    n = fft_lengths[-1]
-    config = [(0, 0, 0)] * ct.ndim
-    config[-1] = (0, n - ct.shape[-1], 0)
-    padded = lax.pad(ct, np.zeros((), ct.dtype), config)
-    return lax.real(_fft(padded, lax.FftType.FFT, fft_lengths))
-
-
-def _irfft_transpose(ct, fft_lengths):
-    # irfft(z)[t] = (1/N) Σ_k w_k Re(z_k e^{+2πi k·t/n}) (times the inverse DFT over the other
-    # axes), w_k = 2 except w = 1 at k = 0 and at k = n/2 for even n (those entries appear once
-    # in the Hermitian spectrum). With the pairing Re Σ u v:
-    #   c -> w · conj(rfft(c)) / N,   N = prod(fft_lengths)
-    n = fft_lengths[-1]
-    spectrum = lax.conj(_fft(ct, lax.FftType.RFFT, fft_lengths))
-    weights = np.full(n // 2 + 1, 2.0)
-    weights[0] = 1.0
-    if n % 2 == 0:
-        weights[-1] = 1.0
-    weights = weights / float(np.prod(fft_lengths))
-    weights = np.broadcast_to(weights.astype(spectrum.dtype), spectrum.shape)
-    return lax.mul(spectrum, weights)
+def _dot_back(ct, other, nd_self, nd_other, c_self, c_other, b_self, b_other, *, first,
+              precision, dtype):  # fmt: skip
+    """The cotangent of one operand of dot_general from the output's and the other operand."""
+    free_self = [d for d in range(nd_self) if d not in c_self and d not in b_self]
+    free_other = [d for d in range(nd_other) if d not in c_other and d not in b_other]
+    nb = len(b_self)
+    # output dims: batch, then the first operand's free dims, then the second's
+    ct_free_self = (
+        list(range(nb, nb + len(free_self)))
+        if first
+        else list(range(nb + len(free_other), nb + len(free_other) + len(free_self)))
+    )
+    ct_free_other = (
+        list(range(nb + len(free_self), nb + len(free_self) + len(free_other)))
+        if first
+        else list(range(nb, nb + len(free_other)))
+    )
+    dims = ((ct_free_other, free_other), (list(range(nb)), list(b_other)))
+    if isinstance(precision, tuple) and not first:
+        precision = precision[::-1]
+    result = lax.dot_general(ct, other, dims, precision=precision)
+    # result dims: batch, self's free dims, then other's contracting dims in ascending order
+    remaining_other = [d for d in range(nd_other) if d not in free_other and d not in b_other]
+    as_self = [*b_self, *free_self, *[c_self[list(c_other).index(d)] for d in remaining_other]]
+    del ct_free_self
+    result = lax.transpose(result, tuple(np.argsort(as_self)))
+    return lax.convert_element_type(result, dtype) if result.dtype != dtype else result

@@ -1,8 +1,10 @@
-"""Transpose rules for structural linear maps and the linear reductions.
+"""Transpose rules for structural linear maps: moving, copying and placing elements.
 
 Moving elements around transposes to moving them back: reshape to the old shape, transpose by
 the inverse permutation, slice to the pad that puts elements back in place (and pad to the
-slice), broadcast to the sum over the broadcast dimensions, sum to the broadcast.
+slice), broadcast to the sum over the broadcast dimensions; stacking to unstacking (and back);
+tiling to summing the tiles. Placing a value (`device_put`, `sharding_constraint`) is the
+identity on its elements, so the cotangent goes back through the same placement.
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 from jax import lax
 
-from ..._linear import is_undefined
-from .._table import register_transpose
+from ..._registry import TRANSPOSE_RULES
+from ..._zeros import is_undefined, is_zero
 from ._util import aval_of, materialize, zeros
 
 
-@register_transpose(lax.reshape_p)
+@TRANSPOSE_RULES.register(lax.reshape_p)
 def _reshape_transpose(ct, x, *dyn, new_sizes, dimensions, sharding):
     # reshape back; with `dimensions`, the input was transposed first: undo that too
     ct = materialize(ct)
@@ -25,22 +27,22 @@ def _reshape_transpose(ct, x, *dyn, new_sizes, dimensions, sharding):
     return [lax.transpose(permuted, tuple(np.argsort(dimensions))), *[None] * len(dyn)]
 
 
-@register_transpose(lax.squeeze_p)
+@TRANSPOSE_RULES.register(lax.squeeze_p)
 def _squeeze_transpose(ct, x, *, dimensions):
     return [lax.reshape(materialize(ct), x.aval.shape)]
 
 
-@register_transpose(lax.transpose_p)
+@TRANSPOSE_RULES.register(lax.transpose_p)
 def _transpose_transpose(ct, x, *, permutation):
     return [lax.transpose(materialize(ct), tuple(np.argsort(permutation)))]
 
 
-@register_transpose(lax.rev_p)
+@TRANSPOSE_RULES.register(lax.rev_p)
 def _rev_transpose(ct, x, *, dimensions):
     return [lax.rev(materialize(ct), dimensions)]
 
 
-@register_transpose(lax.broadcast_in_dim_p)
+@TRANSPOSE_RULES.register(lax.broadcast_in_dim_p)
 def _broadcast_in_dim_transpose(ct, x, *dyn, shape, broadcast_dimensions, sharding):
     # sum over the new dimensions and over the size-1 dimensions that were stretched
     in_shape = x.aval.shape
@@ -54,20 +56,7 @@ def _broadcast_in_dim_transpose(ct, x, *dyn, shape, broadcast_dimensions, shardi
     return [lax.reshape(summed, in_shape), *[None] * len(dyn)]
 
 
-@register_transpose(lax.reduce_sum_p)
-def _reduce_sum_transpose(ct, x, *, axes, out_sharding=None):
-    # Σ over axes transposes to broadcasting back along them
-    kept = [d for d in range(len(x.aval.shape)) if d not in axes]
-    return [lax.broadcast_in_dim(materialize(ct), x.aval.shape, kept)]
-
-
-@register_transpose(lax.cumsum_p)
-def _cumsum_transpose(ct, x, *, axis, reverse):
-    # prefix sums transpose to suffix sums
-    return [lax.cumsum(materialize(ct), axis, reverse=not reverse)]
-
-
-@register_transpose(lax.concatenate_p)
+@TRANSPOSE_RULES.register(lax.concatenate_p)
 def _concatenate_transpose(ct, *operands, dimension):
     # each linear piece gets its slice of the cotangent
     ct = materialize(ct)
@@ -85,14 +74,14 @@ def _concatenate_transpose(ct, *operands, dimension):
     return out
 
 
-@register_transpose(lax.split_p)
+@TRANSPOSE_RULES.register(lax.split_p)
 def _split_transpose(cts, x, *, sizes, axis):
     # pieces transpose to their concatenation
     pieces = [materialize(ct) for ct in cts]
     return [lax.concatenate(pieces, axis)]
 
 
-@register_transpose(lax.slice_p)
+@TRANSPOSE_RULES.register(lax.slice_p)
 def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
     # a slice transposes to padding the cotangent back into place, zeros elsewhere
     shape = x.aval.shape
@@ -105,7 +94,7 @@ def _slice_transpose(ct, x, *, start_indices, limit_indices, strides):
     return [lax.pad(ct, np.zeros((), ct.dtype), config)]
 
 
-@register_transpose(lax.pad_p)
+@TRANSPOSE_RULES.register(lax.pad_p)
 def _pad_transpose(ct, x, padding_value, *, padding_config):
     # the operand's elements are read back (crop the padding, keep every interior+1-th);
     # the padding value collects the cotangent of every padded position
@@ -122,64 +111,53 @@ def _pad_transpose(ct, x, padding_value, *, padding_config):
     return out
 
 
-@register_transpose(lax.dynamic_slice_p)
-def _dynamic_slice_transpose(ct, x, *indices, slice_sizes):
-    # reading a window transposes to writing the cotangent into that window of zeros
-    zero = zeros(x.aval)
-    return [lax.dynamic_update_slice(zero, materialize(ct), indices), *[None] * len(indices)]
+# --- stack, unstack, tile ---
+@TRANSPOSE_RULES.register(lax.stack_p)
+def _stack_transpose(ct, *pieces, axis):
+    # pieces -> stack(pieces) transposes to unstacking the cotangent
+    cts = lax.unstack_p.bind(materialize(ct), axis=axis)
+    return [c if is_undefined(p) else None for p, c in zip(pieces, cts, strict=True)]
 
 
-@register_transpose(lax.dynamic_update_slice_p)
-def _dynamic_update_slice_transpose(ct, x, update, *indices):
-    # the operand keeps the cotangent outside the window; the update reads the window
-    ct = materialize(ct)
-    update_shape = aval_of(update).shape
-    t_x = lax.dynamic_update_slice(ct, zeros(aval_of(update)), indices) if is_undefined(x) else None
-    t_update = lax.dynamic_slice(ct, indices, update_shape) if is_undefined(update) else None
-    return [t_x, t_update, *[None] * len(indices)]
+@TRANSPOSE_RULES.register(lax.unstack_p)
+def _unstack_transpose(cts, x, *, axis):
+    # x -> its slices along `axis` transposes to stacking the slices' cotangents
+    shape = list(x.aval.shape)
+    del shape[axis]
+    piece_aval = x.aval.update(shape=tuple(shape))
+    pieces = [zeros(piece_aval) if is_zero(c) else c for c in cts]
+    return [lax.stack_p.bind(*pieces, axis=axis)]
 
 
-@register_transpose(lax.dot_general_p)
-def _dot_general_transpose(ct, x, y, *, dimension_numbers, precision, preferred_element_type,
-                           out_sharding=None):  # fmt: skip
-    # t -> dot(t, y) transposes to c -> dot(c, y) contracted over y's free dimensions and put
-    # back in t's dimension order; symmetrically for the second operand
-    (cx, cy), (bx, by) = dimension_numbers
-    ct = materialize(ct)
-    x_aval, y_aval = aval_of(x), aval_of(y)
-    if is_undefined(x):
-        t_x = _dot_back(ct, y, x_aval.ndim, y_aval.ndim, cx, cy, bx, by, first=True,
-                        precision=precision, dtype=x_aval.dtype)  # fmt: skip
-        return [t_x, None]
-    t_y = _dot_back(ct, x, y_aval.ndim, x_aval.ndim, cy, cx, by, bx, first=False,
-                    precision=precision, dtype=y_aval.dtype)  # fmt: skip
-    return [None, t_y]
+@TRANSPOSE_RULES.register(lax.tile_p)
+def _tile_transpose(ct, x, *, reps):
+    # tile(t, reps)[k·n + j] = t[j] per axis transposes to the sum of the tiles of c: view c as
+    # (reps_0, n_0, reps_1, n_1, ...) and sum the reps axes
+    shape = x.aval.shape
+    assert len(reps) == len(shape), "adkit bug: tile with implicit leading axes."
+    split = [size for pair in zip(reps, shape, strict=True) for size in pair]
+    tiles = lax.reshape(materialize(ct), tuple(split))
+    return [lax.reduce_sum(tiles, tuple(range(0, 2 * len(shape), 2)))]
 
 
-def _dot_back(ct, other, nd_self, nd_other, c_self, c_other, b_self, b_other, *, first,
-              precision, dtype):  # fmt: skip
-    """The cotangent of one operand of dot_general from the output's and the other operand."""
-    free_self = [d for d in range(nd_self) if d not in c_self and d not in b_self]
-    free_other = [d for d in range(nd_other) if d not in c_other and d not in b_other]
-    nb = len(b_self)
-    # output dims: batch, then the first operand's free dims, then the second's
-    ct_free_self = (
-        list(range(nb, nb + len(free_self)))
-        if first
-        else list(range(nb + len(free_other), nb + len(free_other) + len(free_self)))
-    )
-    ct_free_other = (
-        list(range(nb + len(free_self), nb + len(free_self) + len(free_other)))
-        if first
-        else list(range(nb, nb + len(free_other)))
-    )
-    dims = ((ct_free_other, free_other), (list(range(nb)), list(b_other)))
-    if isinstance(precision, tuple) and not first:
-        precision = precision[::-1]
-    result = lax.dot_general(ct, other, dims, precision=precision)
-    # result dims: batch, self's free dims, then other's contracting dims in ascending order
-    remaining_other = [d for d in range(nd_other) if d not in free_other and d not in b_other]
-    as_self = [*b_self, *free_self, *[c_self[list(c_other).index(d)] for d in remaining_other]]
-    del ct_free_self
-    result = lax.transpose(result, tuple(np.argsort(as_self)))
-    return lax.convert_element_type(result, dtype) if result.dtype != dtype else result
+# --- placement and scheduling: identities on the elements ---
+@TRANSPOSE_RULES.register(lax.device_put_p)
+def _device_put_transpose(cts, *operands, devices, srcs, copy_semantics):
+    # device_put from srcs to devices transposes to device_put from devices back to srcs,
+    # operand by operand (symbolic zeros stay symbolic)
+    out = []
+    for k, (x, ct) in enumerate(zip(operands, cts, strict=True)):
+        if not is_undefined(x) or is_zero(ct):
+            out.append(None)
+            continue
+        (back,) = lax.device_put_p.bind(
+            ct, devices=(srcs[k],), srcs=(devices[k],), copy_semantics=(copy_semantics[k],)
+        )
+        out.append(back)
+    return out
+
+
+@TRANSPOSE_RULES.register(lax.sharding_constraint_p)
+def _sharding_constraint_transpose(ct, x, **params):
+    # the identity with a placement: the cotangent is placed the same way
+    return [lax.sharding_constraint_p.bind(materialize(ct), **params)]

@@ -15,13 +15,13 @@ from __future__ import annotations
 import numpy as np
 from jax import lax
 
-from ..._linear import is_undefined
-from .._table import register_transpose
+from ..._registry import TRANSPOSE_RULES
+from ..._zeros import is_undefined
 from ._util import aval_of, materialize
 
 
 # --- reduce_window_sum ---
-@register_transpose(lax.reduce_window_sum_p)
+@TRANSPOSE_RULES.register(lax.reduce_window_sum_p)
 def _reduce_window_sum_transpose(ct, x, *, window_dimensions, window_strides, padding,
                                  base_dilation, window_dilation):  # fmt: skip
     # c -> windowed sums of c dilated by s, low-padded by (K-1)·r, window dilation r (the
@@ -48,7 +48,7 @@ def _reduce_window_sum_transpose(ct, x, *, window_dimensions, window_strides, pa
 
 
 # --- conv_general_dilated ---
-@register_transpose(lax.conv_general_dilated_p)
+@TRANSPOSE_RULES.register(lax.conv_general_dilated_p)
 def _conv_transpose(ct, lhs, rhs, **params):
     # conv(t, w) and conv(x, t) are linear in t; exactly one operand is linear
     ct = materialize(ct)

@@ -10,7 +10,7 @@ each collective's VJP is its transpose rule (rules/transpose/misc.py):
 from __future__ import annotations
 
 from .... import _jax_compat as jc
-from ._derive import from_transpose, no_cotangent
+from ..builders import from_transpose, no_cotangent
 
 for _name in ("psum_invariant", "pvary", "all_gather", "ppermute", "all_to_all",
               "reduce_scatter"):  # fmt: skip

@@ -16,9 +16,9 @@ import numpy as np
 from jax import lax
 from jax.lax import linalg as lax_linalg
 
+from ..._registry import VJP_RULES
 from ..._zeros import instantiate, is_zero
-from .._table import register_vjp
-from ..decompositions import (
+from ..jvp.decompositions import (
     _along_rows,
     _columns,
     _pad_to_square,
@@ -27,7 +27,7 @@ from ..decompositions import (
     _right_solve,
     _rows,
 )
-from ..linalg import eye_like, is_complex, matmul, mH, mT, triangular_solve, tril, triu
+from ..jvp.linalg import eye_like, is_complex, matmul, mH, mT, triangular_solve, tril, triu
 
 
 def _conj(x):
@@ -40,7 +40,7 @@ def _as_dtype(x, like):
 
 
 # --- LU ---
-@register_vjp(lax_linalg.lu_p)
+@VJP_RULES.register(lax_linalg.lu_p)
 def _lu_vjp(ct, res):
     # P A = L U with M = L⁻¹ P dA U⁻¹ and d(lu) = L tril(M, -1) + triu(M) U transposes to
     #   M̄ = tril(Lᵀ lū, -1) + triu(lū Uᵀ),   Ā = Pᵀ L⁻ᵀ M̄ U⁻ᵀ
@@ -70,7 +70,7 @@ def _lu_factors(lu):
 
 
 # --- QR ---
-@register_vjp(lax_linalg.qr_p)
+@VJP_RULES.register(lax_linalg.qr_p)
 def _qr_vjp(ct, res, *, pivoting, full_matrices, use_magma):
     # A P = Q R; the column permutation P is piecewise constant: dA -> dA Pᵀ transposes to
     # X̄ -> X̄ P
@@ -133,7 +133,7 @@ def _complete_qr_vjp(q, r, q_bar, r_bar, n):
 
 
 # --- eigh ---
-@register_vjp(lax_linalg.eigh_p, symbolic_zeros=True)
+@VJP_RULES.register(lax_linalg.eigh_p, symbolic_zeros=True)
 def _eigh_vjp(ct, res, *, lower, sort_eigenvalues, subset_by_index, algorithm):
     # A = V diag(w) Vᴴ; with C = Vᴴ dA V the JVP is dw = Re diag(C), dV = V (F ∘ C), F[i, j] =
     # 1 / (w[j] - w[i]) off the diagonal and 0 on it. Transposed:
@@ -159,7 +159,7 @@ def _eigh_vjp(ct, res, *, lower, sort_eigenvalues, subset_by_index, algorithm):
 
 
 # --- SVD ---
-@register_vjp(lax_linalg.svd_p)
+@VJP_RULES.register(lax_linalg.svd_p)
 def _svd_vjp(ct, res, *, full_matrices, compute_uv, subset_by_index, algorithm):
     # A = U diag(s) Vᴴ (thin) with distinct nonzero singular values. The JVP, with C = Uᴴ dA V
     # and F[i, j] = 1 / (s[j]² - s[i]²) off the diagonal:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jax import lax
 
-from ._derive import from_transpose
+from ..builders import from_transpose
 
 # every FFT variant is linear in its operand, so its VJP is its transpose: the same transform
 # for FFT and IFFT (the DFT matrix is symmetric), and the padded FFT / weighted RFFT pairing

@@ -14,17 +14,22 @@ from __future__ import annotations
 import numpy as np
 from jax import lax
 
-from .._table import register_vjp
-from ..indexing import _add_at, _product_of_others, _where, read_back
-from ._derive import from_transpose
+from ..._registry import VJP_RULES
+from ..builders import from_transpose
+from ..jvp.indexing import _add_at, _product_of_others, _where, read_back
 
 # x̄ = scatter_add(0, i, ȳ) for y = gather(x, i);  (x̄, ū) = (ȳ, ±gather(ȳ, i)) for the
 # additive scatters y = scatter_add(x, i, ±u)
 for _p in (lax.gather_p, lax.scatter_add_p, lax.scatter_sub_p):
     from_transpose(_p)
 
+# x̄ = ȳ written into a window of zeros for y = dynamic_slice(x, i); (x̄, ū) = (ȳ with the window
+# zeroed, the window of ȳ) for y = dynamic_update_slice(x, u, i); the start indices get none
+for _p in (lax.dynamic_slice_p, lax.dynamic_update_slice_p):
+    from_transpose(_p)
 
-@register_vjp(lax.scatter_p)
+
+@VJP_RULES.register(lax.scatter_p)
 def _scatter_vjp(ct, res, *, dimension_numbers, **params):
     # y = x where nothing is written, else the update that won the location (found as in the
     # JVP rule, by scattering update ids and reading them back):
@@ -42,7 +47,7 @@ def _scatter_vjp(ct, res, *, dimension_numbers, **params):
     return [t_x, None, t_u]
 
 
-@register_vjp(lax.scatter_mul_p)
+@VJP_RULES.register(lax.scatter_mul_p)
 def _scatter_mul_vjp(ct, res, *, dimension_numbers, **params):
     # y = x ∏_k u_k over the updates k written to each location:
     # x̄ = scatter_mul(ȳ, i, u),  ū_k = gather(x ȳ, i)_k ∏_{j≠k} u_j
@@ -75,4 +80,4 @@ def _scatter_extremum_vjp(ct, res, *, dimension_numbers, **params):
 
 
 for _p in (lax.scatter_min_p, lax.scatter_max_p):
-    register_vjp(_p, _scatter_extremum_vjp)
+    VJP_RULES.register(_p, _scatter_extremum_vjp)

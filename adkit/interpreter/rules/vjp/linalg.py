@@ -11,9 +11,9 @@ from __future__ import annotations
 from jax import lax
 from jax.lax import linalg as lax_linalg
 
-from .._table import register_vjp
-from ..linalg import _phi, is_complex, matmul, mT, triangular_solve, tril, triu
-from ._derive import from_transpose
+from ..._registry import VJP_RULES
+from ..builders import from_transpose
+from ..jvp.linalg import _phi, is_complex, matmul, mT, triangular_solve, tril, triu
 
 # dot_general is bilinear: each operand's cotangent is its transpose rule with the other held,
 # Ā = C̄ contracted with B over B's free axes, B̄ = A contracted with C̄ over A's free axes
@@ -21,7 +21,7 @@ from_transpose(lax.dot_general_p, multilinear=True)
 
 
 # --- triangular_solve ---
-@register_vjp(lax_linalg.triangular_solve_p)
+@VJP_RULES.register(lax_linalg.triangular_solve_p)
 def _triangular_solve_vjp(ct, res, *, left_side, lower, transpose_a, conjugate_a,
                           unit_diagonal):  # fmt: skip
     # X = op(A)⁻¹ B (left side) or B op(A)⁻¹ (right side), op ∈ {A, Aᵀ, A*, Aᴴ}:
@@ -51,7 +51,7 @@ def _triangular_solve_vjp(ct, res, *, left_side, lower, transpose_a, conjugate_a
 
 
 # --- cholesky ---
-@register_vjp(lax_linalg.cholesky_p)
+@VJP_RULES.register(lax_linalg.cholesky_p)
 def _cholesky_vjp(ct, res):
     # A = L Lᴴ with dL = L Φ(L⁻¹ dA L⁻ᴴ), Φ = lower triangle with the diagonal halved, transposes
     # to Ā = L⁻ᵀ Φ(Lᵀ L̄) L*⁻¹ (for real matrices L⁻ᵀ Φ(Lᵀ L̄) L⁻¹). Like JAX, no symmetrization:

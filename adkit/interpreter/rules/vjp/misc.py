@@ -1,8 +1,8 @@
 """VJP rules (tape path of reverse mode): random keys and bits, debug effects, platform dispatch,
-total-order comparisons, placement and optimization barriers.
+total-order comparisons and optimization barriers.
 
-Only the barrier and the sharding constraint compute differentiable functions of their
-floating-point inputs (the identity); the others produce keys, integers, booleans or nothing,
+Only the barrier computes a differentiable function of its floating-point inputs (the
+identity); the others produce keys, integers, booleans or nothing,
 so nothing flows back through them.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from jax import lax
 
 from .... import _jax_compat as jc
-from ._derive import from_transpose, no_cotangent
+from ..builders import from_transpose, no_cotangent
 
 # --- keys, random bits and the threefry hash: keys and unsigned integers ---
 for _name in ("random_seed", "random_bits", "random_split", "random_fold_in", "threefry2x32",
@@ -30,8 +30,6 @@ no_cotangent(jc.primitive_by_name("platform_index"))
 for _name in ("debug_print", "debug_callback"):
     no_cotangent(jc.primitive_by_name(_name))
 
-# --- identities on the elements: the cotangents pass back through the same plumbing ---
+# --- a scheduling fence, the identity on the elements ---
 # barrier(x₁, …, xₙ) = (x₁, …, xₙ): x̄ₖ = ȳₖ, passed through one barrier together
 from_transpose(lax.optimization_barrier_p)
-# x̄ = ȳ, placed with the same sharding
-from_transpose(lax.sharding_constraint_p)

@@ -10,7 +10,8 @@ the parallel prefix scan of `lax.associative_scan`: a pairwise combining step z 
 derivative dz = (∂z/∂a) da + (∂z/∂b) db is given by the weights ∂z/∂a and ∂z/∂b. The VJP walks
 that scan backwards (`_scan_vjp`), so ties (cummax) get the same weights as in forward mode.
 
-The generic `reduce` (an arbitrary computation) is derived from its JVP rule (`transposed`).
+The generic `reduce` (an arbitrary computation) runs a sub-jaxpr: its rule is with the tape
+engine (`reverse/tape/reduce.py`).
 Booleans and indices (`reduce_and`, `argmax`, ...) have no cotangent.
 """
 
@@ -19,10 +20,9 @@ from __future__ import annotations
 import numpy as np
 from jax import lax
 
-from .._helpers import const_like
-from .._table import register_vjp
-from ..reductions import _finite_or_zero, _merge_axes, _product_of_others
-from ._derive import from_transpose, no_cotangent, transposed
+from ..._registry import VJP_RULES
+from ..builders import const_like, from_transpose, no_cotangent
+from ..jvp.reductions import _finite_or_zero, _product_of_others, merge_axes
 
 # x̄ = broadcast(ȳ) for y = Σ x;  x̄ = suffix sums of ȳ for y = cumsum(x)
 for _p in (lax.reduce_sum_p, lax.cumsum_p):
@@ -30,7 +30,6 @@ for _p in (lax.reduce_sum_p, lax.cumsum_p):
 for _p in (lax.reduce_and_p, lax.reduce_or_p, lax.reduce_xor_p, lax.argmax_p, lax.argmin_p):
     no_cotangent(_p)
 # an arbitrary computation: linearize the JVP rule (a pairwise tree of jvp(⊕)) and transpose it
-transposed(lax.reduce_p)
 
 
 # --- extrema ---
@@ -44,19 +43,19 @@ def _chooser_vjp(ct, res, *, axes):
     return [lax.mul(lax.broadcast_in_dim(share, x.shape, kept), weights)]
 
 
-register_vjp(lax.reduce_max_p, _chooser_vjp)
-register_vjp(lax.reduce_min_p, _chooser_vjp)
+VJP_RULES.register(lax.reduce_max_p, _chooser_vjp)
+VJP_RULES.register(lax.reduce_min_p, _chooser_vjp)
 
 
 # --- products ---
-@register_vjp(lax.reduce_prod_p)
+@VJP_RULES.register(lax.reduce_prod_p)
 def _reduce_prod_vjp(ct, res, *, axes):
     # x̄_i = ȳ ∏_{j≠i} x_j, with the reduced axes merged into one (placed last) and split back
     (x,) = res.inputs
     if not axes:
         return [ct]
     kept = [d for d in range(x.ndim) if d not in axes]
-    merged = _merge_axes(x, kept, axes)
+    merged = merge_axes(x, kept, axes)
     others = _product_of_others(merged, merged.ndim - 1)
     t_merged = lax.mul(lax.broadcast_in_dim(ct, merged.shape, tuple(range(len(kept)))), others)
     order = (*kept, *sorted(axes))  # the merged layout; undo the merge, then the move
@@ -151,7 +150,7 @@ def _cumulative_vjp(primitive, weights):
     return rule
 
 
-register_vjp(lax.cumprod_p, _cumulative_vjp(lax.cumprod_p, _mul_weights))
-register_vjp(lax.cummax_p, _cumulative_vjp(lax.cummax_p, _extremum_weights(lax.gt)))
-register_vjp(lax.cummin_p, _cumulative_vjp(lax.cummin_p, _extremum_weights(lax.lt)))
-register_vjp(lax.cumlogsumexp_p, _cumulative_vjp(lax.cumlogsumexp_p, _logaddexp_weights))
+VJP_RULES.register(lax.cumprod_p, _cumulative_vjp(lax.cumprod_p, _mul_weights))
+VJP_RULES.register(lax.cummax_p, _cumulative_vjp(lax.cummax_p, _extremum_weights(lax.gt)))
+VJP_RULES.register(lax.cummin_p, _cumulative_vjp(lax.cummin_p, _extremum_weights(lax.lt)))
+VJP_RULES.register(lax.cumlogsumexp_p, _cumulative_vjp(lax.cumlogsumexp_p, _logaddexp_weights))

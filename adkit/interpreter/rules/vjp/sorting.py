@@ -17,7 +17,7 @@ import jax
 import numpy as np
 from jax import lax
 
-from .._table import register_vjp
+from ..._registry import VJP_RULES
 
 
 def _put_along(ct, indices, shape, axis):
@@ -71,11 +71,11 @@ def _sort_vjp(cts, res, *, dimension, is_stable, num_keys):
     ]
 
 
-register_vjp(lax.sort_p, _sort_vjp, forward=_sort_forward)
+VJP_RULES.register(lax.sort_p, _sort_vjp, forward=_sort_forward)
 
 
 # --- top_k ---
-@register_vjp(lax.top_k_p)
+@VJP_RULES.register(lax.top_k_p)
 def _top_k_vjp(cts, res, *, k, axis):
     # values_j = x_{p(j)} with p the returned indices: x̄_{p(j)} = ȳ_j, 0 where not selected
     (x,), (_, indices) = res.inputs, res.outputs

@@ -8,9 +8,8 @@ out as one strided slice of the padded input per window offset (`_window_views`)
 offset holding the window's extremum is the selected one. Each offset's share of ȳ goes back
 through its slice and the padding (transposed: padded back into place, then cropped).
 
-The generic `reduce_window` (an arbitrary computation) is derived from its JVP rule
-(`transposed`); like JAX, adkit has no transpose for it yet, so that derivation reports the
-missing rule.
+The generic `reduce_window` (an arbitrary computation) runs a sub-jaxpr: its rule is with the
+tape engine (`reverse/tape/reduce.py`).
 """
 
 from __future__ import annotations
@@ -18,15 +17,14 @@ from __future__ import annotations
 import numpy as np
 from jax import lax
 
-from .._table import register_vjp
-from ..windows import _window_views
-from ._derive import from_transpose, transposed
+from ..._registry import VJP_RULES
+from ..builders import from_transpose
+from ..jvp.windows import _window_views
 
 # conv: x̄ = conv of ȳ with the flipped kernel, w̄ = correlation of x with ȳ (see
 # rules/transpose/windows.py);  reduce_window_sum: x̄ = windowed sums of ȳ spread back
 from_transpose(lax.conv_general_dilated_p, multilinear=True)
 from_transpose(lax.reduce_window_sum_p)
-transposed(lax.reduce_window_p)
 
 
 def _window_chooser_vjp(identity):
@@ -70,5 +68,5 @@ def _window_views_transpose(shares, shape, *, window_dimensions, window_strides,
 
 
 # the padding value is the identity: -inf for max, +inf for min
-register_vjp(lax.reduce_window_max_p, _window_chooser_vjp(-np.inf))
-register_vjp(lax.reduce_window_min_p, _window_chooser_vjp(np.inf))
+VJP_RULES.register(lax.reduce_window_max_p, _window_chooser_vjp(-np.inf))
+VJP_RULES.register(lax.reduce_window_min_p, _window_chooser_vjp(np.inf))

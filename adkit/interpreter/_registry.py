@@ -1,0 +1,186 @@
+"""adkit's rule registry: one named table per kind of rule, all registered the same way.
+
+Every interpreter in adkit walks a jaxpr equation by equation and looks the equation's primitive
+up in a table. Each table is a `RuleTable`: a dict keyed by the JAX primitive object, with one
+registration form, `TABLE.register(primitive, rule)` (or `@TABLE.register(primitive)` above
+the rule), and one lookup, `TABLE.lookup(primitive)`, which raises a `MissingRuleError` naming
+the primitive and the registration call when there is no rule.
+
+The tables and what their rules compute:
+
+| table | walked by | signature |
+|---|---|---|
+| `EVAL_RULES` | the evaluator (`_eval.py`) | `rule(eqn, invals) -> outvals` (higher-order) |
+| `JVP_RULES` | forward mode | `rule(primals, tangents, **params) -> (out, tangent_out)` |
+| `VJP_RULES` | the tape path | `VjpRule(backward, forward, kind, symbolic_zeros)` |
+| `TRANSPOSE_RULES` | the transpose path | `rule(cotangent, *operands, **params) -> cotangents` |
+| `SPLIT_RULES` | the transpose path | `SplitRule(forward, backward)` for control flow |
+| `WENGERT_RULES` | `adkit.trace` | `rule(recorder, eqn, nodes, scope) -> nodes` (inlining) |
+
+A JVP rule receives lists (one entry per operand, tangents possibly `Zero`) and returns single
+values, or lists for primitives with multiple results; it is applied only when at least one
+tangent is nonzero. A transpose rule receives the linear operands as `UndefinedPrimal` (only
+their abstract type is known) and returns one cotangent per operand (None for the others). A
+VJP rule receives the output's cotangent and what the forward sweep stored (by default a
+`Residuals` with the equation's input and output values) and returns one cotangent per operand.
+
+A new engine (sparsity detection, Taylor mode) adds a table here and a folder of rules; it changes
+nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import jax
+
+from .._jax_compat import Primitive, primitive_by_name
+
+
+class MissingRuleError(NotImplementedError):
+    """Raised when adkit meets a primitive it has no rule for."""
+
+
+class RuleTable(dict):
+    """A table of rules keyed by JAX primitive, with one registration form and one lookup.
+
+    Args:
+        name: the table's name, as errors print it (e.g. `"JVP"`).
+        missing: the sentence that ends a `MissingRuleError`: what needs the rule and how to
+            register one. `{name}` is replaced by the primitive's name.
+        make: builds the stored entry from `(rule, **options)`; by default the rule itself.
+
+    Example:
+        >>> from adkit.interpreter.rules import JVP_RULES
+        >>> import jax
+        >>> JVP_RULES.lookup(jax.lax.sin_p).__name__
+        'rule'
+    """
+
+    def __init__(self, name: str, missing: str, make: Callable[..., Any] | None = None):
+        super().__init__()
+        self.name = name
+        self._missing = missing
+        self._make = make
+
+    def register(self, primitive: Primitive | str, rule: Any = None, **options: Any):
+        """Stores `rule` for `primitive` (a primitive object or its name); usable as a decorator.
+
+        Returns:
+            The rule, so that `@TABLE.register(prim)` leaves the function in place.
+        """
+        primitive = as_primitive(primitive, f"register into the {self.name} table")
+        if rule is None:
+            return lambda r: self.register(primitive, r, **options)
+        self[primitive] = rule if self._make is None else self._make(rule, **options)
+        return rule
+
+    def lookup(self, primitive: Primitive) -> Any:
+        """The rule for `primitive`, or a `MissingRuleError` that says how to add one."""
+        try:
+            return self[primitive]
+        except KeyError:
+            raise MissingRuleError(
+                f"adkit has no {self.name} rule for the primitive '{primitive.name}'. "
+                + self._missing.format(name=primitive.name)
+            ) from None
+
+
+def as_primitive(primitive: Primitive | str, api: str) -> Primitive:
+    """The primitive object for a primitive or its name, or a TypeError saying what was given."""
+    if isinstance(primitive, str):
+        primitive = primitive_by_name(primitive)
+    if not isinstance(primitive, Primitive):
+        raise TypeError(
+            f"`{api}` expects a JAX primitive (such as `jax.lax.sin_p`) or its name, "
+            f"but received {primitive!r} of type {type(primitive).__name__}."
+        )
+    return primitive
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class Residuals:
+    """What the forward sweep stores for one equation by default: its input and output values.
+
+    `active` says which inputs depend on the differentiated arguments (only those need a
+    cotangent; a rule may skip the work for the others).
+    """
+
+    inputs: tuple[Any, ...]
+    outputs: tuple[Any, ...]
+    active: tuple[bool, ...] = dataclasses.field(metadata={"static": True})
+
+
+@dataclasses.dataclass(frozen=True)
+class VjpRule:
+    """A tape-path rule: `backward(cotangent, residuals, **params) -> input_cotangents`.
+
+    Attributes:
+        backward: pulls the output cotangent back to the inputs.
+        forward: `forward(primals, active, **params) -> (outputs, residuals)`; None means
+            "evaluate the primitive and store `Residuals(inputs, outputs, active)`".
+        kind: `"own"` for a rule written for the primitive, `"transposed"` for one derived from
+            the primitive's JVP rule by linearizing and transposing it.
+        symbolic_zeros: whether `backward` takes a symbolic `Zero` for an output of a
+            multiple-result primitive that received no cotangent (otherwise it gets zeros).
+            eigh needs it: where eigenvalues repeat, the eigenvector term is 0 · ∞.
+    """
+
+    backward: Callable[..., list[Any]]
+    forward: Callable[..., tuple[Any, Any]] | None = None
+    kind: str = "own"
+    symbolic_zeros: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class SplitRule:
+    """How the transpose path splits a control-flow primitive into a primal and a linear part.
+
+    Attributes:
+        forward: `forward(eqn, state, reads_linear) -> record`: evaluates the primal part,
+            marks the linear outputs in `state` and returns what the backward pass needs.
+        backward: `backward(eqn, record, cotangents_out) -> cotangents_in`.
+    """
+
+    forward: Callable[..., Any]
+    backward: Callable[..., list[Any]]
+
+
+EVAL_RULES = RuleTable(
+    "evaluation",
+    "The evaluator binds first-order primitives itself; a higher-order one needs a rule in "
+    "`EVAL_RULES`.",
+)
+JVP_RULES = RuleTable(
+    "JVP",
+    "adkit never falls back to JAX's own differentiation. Register one with "
+    "`adkit.register_jvp(<the {name} primitive>, rule)`, where `rule(primals, tangents, "
+    "**params)` returns `(primal_out, tangent_out)`.",
+)
+TRANSPOSE_RULES = RuleTable(
+    "transpose",
+    "Reverse mode needs one where the linearized program applies it to tangents. Register one "
+    "with `adkit.register_transpose(<the primitive>, rule)`, where `rule(cotangent, *operands, "
+    "**params)` returns the operands' cotangents.",
+)
+VJP_RULES = RuleTable(
+    "VJP",
+    "The tape path of reverse mode needs one. Register one with `adkit.register_vjp(<the "
+    "primitive>, rule)`, where `rule(cotangent, residuals, **params)` returns the operands' "
+    'cotangents, or use `adkit.vjp(..., method="transpose")`.',
+    make=lambda rule, forward=None, kind="own", symbolic_zeros=False: VjpRule(
+        rule, forward, kind, symbolic_zeros
+    ),
+)
+SPLIT_RULES = RuleTable(
+    "split",
+    "The transpose path splits control flow into primal and linear parts with a `SplitRule`.",
+    make=lambda rule, backward: SplitRule(rule, backward),
+)
+WENGERT_RULES = RuleTable(
+    "Wengert-list",
+    "`adkit.trace` inlines higher-order primitives with a rule in `WENGERT_RULES`.",
+)

@@ -1,0 +1,159 @@
+"""Forward mode through calls: `jit`, `jax.checkpoint`, `custom_jvp`, `custom_vjp` and
+`custom_linear_solve` (`jnp.linalg.solve`).
+
+Each transforms its sub-jaxprs with `jvp_jaxpr` (cached per sub-jaxpr and zero pattern) and
+rebuilds the same construct around them, so the JVP of a `jit` is a `jit`, of a checkpointed
+region a checkpointed region. The user's rules of a `custom_jvp` function are followed.
+
+Forward mode cannot use a VJP-only rule, so `adkit.jvp` refuses a `custom_vjp` function (as
+`jax.jvp` does). When reverse mode linearizes, its rule runs the user's fwd on the primals (giving
+the outputs and the residuals) and leaves the tangent map as one opaque linear equation,
+`custom_vjp_lin(residuals, tangents)`, whose transpose (in `reverse/transpose/calls.py`) is the
+user's bwd applied to the residuals and the output cotangents.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import jax
+
+from ... import _jax_compat as jc
+from .._eval import call_closed, eval_closed, eval_open, jitted_walk
+from .._registry import JVP_RULES
+from .._zeros import Zero, instantiate, is_zero
+from ..rules.builders import add_tangents, zeros_like_out
+from .engine import (
+    LINEARIZING,
+    jvp_jaxpr,
+    merge_tangents,
+    nonzero_pattern,
+    nonzero_values,
+)
+
+
+@JVP_RULES.register(jc.jit_p)
+def _jit_jvp(primals, tangents, *, jaxpr, name, **_):
+    # jvp(jit(f)) = jit(jvp(f)): the tangent computation compiles with the primal one
+    rule, nonzero_out = jvp_jaxpr(jaxpr, nonzero_pattern(tangents))
+    outs = jitted_walk(rule, f"jvp({name})")(*primals, *nonzero_values(tangents))
+    n = len(jaxpr.out_avals)
+    return outs[:n], merge_tangents(outs[:n], nonzero_out, outs[n:])
+
+
+@JVP_RULES.register(jc.remat_p)
+def _remat_jvp(primals, tangents, *, jaxpr, prevent_cse, differentiated, policy):
+    # jvp(checkpoint(f)) = checkpoint(jvp(f)), with the same saving policy
+    del differentiated
+    rule, nonzero_out = jvp_jaxpr(jc.close_jaxpr(jaxpr), nonzero_pattern(tangents))
+    body = functools.partial(call_closed, rule)
+    remat = jax.checkpoint(body, prevent_cse=prevent_cse, policy=policy)
+    outs = list(remat(*primals, *nonzero_values(tangents)))
+    n = len(jaxpr.outvars)
+    return outs[:n], merge_tangents(outs[:n], nonzero_out, outs[n:])
+
+
+@JVP_RULES.register(jc.custom_jvp_call_p)
+def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp_jaxpr_fun, num_consts,
+                         symbolic_zeros):  # fmt: skip
+    # the user's rule: evaluate the JVP jaxpr it defines (constants hoisted out of the function
+    # body are not differentiated, as in JAX)
+    params = {"jvp_jaxpr_fun": jvp_jaxpr_fun}
+    args, arg_tangents = primals[num_consts:], tangents[num_consts:]
+    if not symbolic_zeros:
+        arg_tangents = [instantiate(t) for t in arg_tangents]
+    zero_flags = [is_zero(t) for t in arg_tangents]
+    rule, consts, out_zero = jc.custom_jvp_rule(params, zero_flags)
+    outs = eval_open(rule, consts, [*args, *nonzero_values(arg_tangents)])
+    n = len(out_zero)
+    return outs[:n], merge_tangents(outs[:n], [not z for z in out_zero], outs[n:])
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _ByIdentity:
+    """Holds a param JAX requires to be hashable (the user's bwd may not be): by identity."""
+
+    value: object
+
+
+custom_vjp_lin_p = jc.Primitive("adkit_custom_vjp_lin")
+custom_vjp_lin_p.multiple_results = True
+
+
+@custom_vjp_lin_p.def_impl
+def _lin_impl(*args, **params):
+    raise TypeError(
+        "adkit's custom_vjp linearization was evaluated forwards; it only exists to be "
+        "transposed. This is an adkit bug: please report it."
+    )
+
+
+@custom_vjp_lin_p.def_abstract_eval
+def _lin_abstract_eval(*args, out_avals, **params):
+    return out_avals
+
+
+@JVP_RULES.register(jc.custom_vjp_call_p)
+def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd_jaxpr_thunk, num_consts, bwd,
+                         out_trees, symbolic_zeros):  # fmt: skip
+    if not LINEARIZING.get():
+        raise TypeError(
+            "adkit cannot apply forward mode (jvp) to a `jax.custom_vjp` function: its "
+            "user-defined rule is a VJP only. Use reverse mode (`adkit.vjp`/`adkit.grad`), or "
+            "define the function with `jax.custom_jvp` to make it forward-differentiable."
+        )
+    if any(not is_zero(t) for t in tangents[:num_consts]):
+        raise TypeError(
+            "A `jax.custom_vjp` function closes over a value being differentiated; its bwd rule "
+            "cannot give that value's cotangent. Pass the value as an explicit argument."
+        )
+    args, arg_tangents = primals[num_consts:], tangents[num_consts:]
+    params = {"fwd_jaxpr_thunk": fwd_jaxpr_thunk, "out_trees": out_trees}
+    fwd, consts, (_, _, input_forwards) = jc.custom_vjp_forward(
+        params, [not is_zero(t) for t in arg_tangents]
+    )
+    outs = eval_open(fwd, consts, args)
+    n_new = sum(f is None for f in input_forwards)
+    new_residuals, primal_outs = iter(outs[:n_new]), outs[n_new:]
+    residuals = [next(new_residuals) if f is None else args[f] for f in input_forwards]
+    out_avals = [jax.typeof(o).to_tangent_aval() for o in primal_outs]
+    tangent_outs = custom_vjp_lin_p.bind(
+        *residuals, *(instantiate(t) for t in arg_tangents),
+        num_residuals=len(residuals), bwd=_ByIdentity(bwd), out_avals=tuple(out_avals),
+    )  # fmt: skip
+    return list(primal_outs), list(tangent_outs)
+
+
+# --- custom_linear_solve (jnp.linalg.solve) ---
+@JVP_RULES.register(jc.custom_linear_solve_p)
+def _custom_linear_solve_jvp(primals, tangents, *, const_lengths, jaxprs):
+    # A x = b:  dA x + A dx = db  ⇒  dx = A⁻¹(db - dA x), another solve with the same operator.
+    # A is the `matvec` function of its constants; dA x is matvec's tangent with x held fixed.
+    # Tangents of the other functions' constants (the factors a solver precomputed) are not
+    # used: the operator is defined by matvec. Auxiliary outputs get zero tangents.
+    params = dict(const_lengths=const_lengths, jaxprs=jaxprs)
+    out = list(jc.custom_linear_solve_p.bind(*primals, **params))
+    n_consts = sum(const_lengths)
+    b_tangents = tangents[n_consts:]
+    n_x = len(b_tangents)
+    rhs = _subtract_matvec_tangent(primals, tangents, out[:n_x], const_lengths, jaxprs.matvec)
+    rhs = [add_tangents(t, r) for t, r in zip(b_tangents, rhs, strict=True)]
+    if all(is_zero(r) for r in rhs):
+        return out, zeros_like_out(out)
+    rhs = [instantiate(r) for r in rhs]
+    dx = jc.custom_linear_solve_p.bind(*primals[:n_consts], *rhs, **params)
+    return out, [*dx[:n_x], *zeros_like_out(out[n_x:])]
+
+
+def _subtract_matvec_tangent(primals, tangents, x, const_lengths, matvec):
+    """-dA x as a list (symbolic zeros when matvec's constants have zero tangents)."""
+    n = const_lengths.matvec
+    consts, const_tangents = primals[:n], tangents[:n]
+    nonzero = tuple(not is_zero(t) for t in const_tangents)
+    if not any(nonzero):
+        return [Zero.like(v) for v in x]
+    rule, nonzero_out = jvp_jaxpr(matvec, (*nonzero, *[False] * len(x)))
+    outs = eval_closed(rule, [*consts, *x, *(t for t in const_tangents if not is_zero(t))])
+    nz_values = iter(outs[len(x) :])
+    return [-next(nz_values) if nz else Zero.like(v) for v, nz in zip(x, nonzero_out, strict=True)]

@@ -1,0 +1,287 @@
+"""Reverse-mode API: `vjp`, `grad`, `value_and_grad`, `jacrev`, `hessian`, like JAX's.
+
+Two independent ways compute a VJP, and each checks the other:
+
+- `method="tape"` (the default): a forward sweep stores each equation's residuals and a backward
+  sweep applies adkit's VJP rules in reverse (`reverse/tape/`);
+- `method="transpose"`: the transpose of adkit's own linearized JVP (`reverse/transpose/`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._staging import stage
+from .._zeros import Zero, has_tangent_space, instantiate
+from ..forward.api import jacfwd, split_argnums
+from ..forward.engine import jvp_jaxpr, linearizing
+from .tape.engine import backward_sweep, forward_sweep
+from .transpose.engine import backward_pass, forward_pass
+
+METHODS = ("tape", "transpose")
+
+
+def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: str = "tape"):
+    """Computes `fun(*primals)` and a function pulling output cotangents back to the inputs.
+
+    Same arguments and pytree behaviour as `jax.vjp`: integer and boolean inputs get `float0`
+    cotangents.
+
+    Args:
+        fun: a function of pytrees of arrays.
+        *primals: the arguments.
+        has_aux: whether `fun` returns `(output, aux)`.
+        method: `"tape"`: a forward sweep storing residuals, then a backward sweep applying
+            adkit's VJP rules; `"transpose"`: transpose adkit's linearized JVP with adkit's
+            transpose rules.
+
+    Returns:
+        `(output, vjp_fn)` or `(output, vjp_fn, aux)`; `vjp_fn(cotangent)` returns a tuple with
+        one cotangent per primal.
+
+    Example:
+        >>> import jax.numpy as jnp, adkit
+        >>> f = lambda x1, x2: jnp.log(x1) + x1 * x2 - jnp.sin(x2)
+        >>> y, f_vjp = adkit.vjp(f, 2.0, 5.0)
+        >>> [round(float(g), 4) for g in f_vjp(1.0)]   # (1/x1 + x2, x1 - cos x2)
+        [5.5, 1.7163]
+    """
+    if method not in METHODS:
+        raise ValueError(f"`adkit.vjp` method must be one of {METHODS}, but received {method!r}.")
+    staged = stage(fun, primals, has_aux)
+    leaves = jax.tree.leaves(primals)
+    differentiable = tuple(has_tangent_space(x) for x in leaves)
+    if method == "tape":
+        return _vjp_tape(staged, leaves, differentiable, has_aux)
+    with linearizing():
+        linearized, nonzero_out = jvp_jaxpr(staged.closed, differentiable)
+    n_lin = sum(differentiable)
+    values = [*leaves, *[None] * n_lin]
+    state = forward_pass(
+        linearized.jaxpr, linearized.consts, values, [False] * len(leaves) + [True] * n_lin
+    )
+    n_out = len(staged.closed.out_avals)
+    outs = state.env.read_all(linearized.jaxpr.outvars[:n_out])
+    n_main = staged.num_main_outputs
+    out = jax.tree.unflatten(staged.out_tree, outs[:n_main])
+
+    def vjp_fn(cotangent):
+        ct_leaves = _check_cotangent(cotangent, staged.out_tree, outs[:n_main])
+        ct_leaves += [None] * (n_out - n_main)  # aux outputs are not differentiated
+        tangent_cts = [ct for ct, nz in zip(ct_leaves, nonzero_out, strict=True) if nz]
+        tangent_cts = [
+            Zero.like(o) if ct is None else ct
+            for o, ct in zip(
+                [o for o, nz in zip(outs, nonzero_out, strict=True) if nz], tangent_cts, strict=True
+            )
+        ]
+        cts = backward_pass(state, [None] * n_out + tangent_cts)[len(leaves) :]
+        cts = iter(cts)
+        grads = [
+            instantiate(next(cts)) if diff else np.zeros(np.shape(x), jax.dtypes.float0)
+            for x, diff in zip(leaves, differentiable, strict=True)
+        ]
+        return jax.tree.unflatten(staged.in_tree, grads)
+
+    if has_aux:
+        return out, vjp_fn, jax.tree.unflatten(staged.aux_tree, outs[n_main:])
+    return out, vjp_fn
+
+
+def _vjp_tape(staged, leaves, differentiable, has_aux):
+    closed = staged.closed
+    outs, sweep = forward_sweep(closed.jaxpr, closed.consts, leaves, differentiable)
+    n_main = staged.num_main_outputs
+    out = jax.tree.unflatten(staged.out_tree, outs[:n_main])
+
+    def vjp_fn(cotangent):
+        cts = _check_cotangent(cotangent, staged.out_tree, outs[:n_main])
+        cts += [None] * (len(outs) - n_main)  # aux outputs are not differentiated
+        grads = backward_sweep(sweep, cts)
+        grads = [
+            _cast(instantiate(g), x) if diff else np.zeros(np.shape(x), jax.dtypes.float0)
+            for g, x, diff in zip(grads, leaves, differentiable, strict=True)
+        ]
+        return jax.tree.unflatten(staged.in_tree, grads)
+
+    if has_aux:
+        return out, vjp_fn, jax.tree.unflatten(staged.aux_tree, outs[n_main:])
+    return out, vjp_fn
+
+
+def _cast(g, x):
+    """A cotangent in its primal's dtype (a weakly typed rule constant may have promoted it)."""
+    dtype = jax.typeof(x).dtype
+    return g if jax.typeof(g).dtype == dtype else g.astype(dtype)
+
+
+def value_and_grad(
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    *,
+    method: str = "tape",
+):
+    """Returns a function computing `fun`'s value and its gradient, like `jax.value_and_grad`.
+
+    `method` chooses the reverse-mode path, as in `adkit.vjp` (`"tape"` or `"transpose"`).
+
+    Example:
+        >>> import jax.numpy as jnp, adkit
+        >>> value, g = adkit.value_and_grad(lambda x: jnp.sum(x**2))(jnp.array([1.0, 2.0]))
+        >>> float(value), g.tolist()
+        (5.0, [2.0, 4.0])
+    """
+
+    def value_and_gradient(*args):
+        dyn, partial_fun = split_argnums(fun, args, argnums)
+        _check_differentiable_inputs(dyn)
+
+        result = vjp(partial_fun, *dyn, has_aux=has_aux, method=method)
+        out, vjp_fn = result[0], result[1]
+        _check_scalar(out)
+        grads = vjp_fn(jnp.ones_like(out))
+        grads = grads[0] if isinstance(argnums, int) else grads
+        return ((out, result[2]) if has_aux else out), grads
+
+    return value_and_gradient
+
+
+def grad(
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    *,
+    method: str = "tape",
+):
+    """The gradient of a scalar function, like `jax.grad`.
+
+    Example:
+        >>> import jax.numpy as jnp, adkit
+        >>> float(adkit.grad(jnp.sin)(0.0))
+        1.0
+    """
+    value_and_gradient = value_and_grad(fun, argnums, has_aux, method=method)
+
+    def gradient(*args):
+        value, g = value_and_gradient(*args)
+        return (g, value[1]) if has_aux else g
+
+    return gradient
+
+
+def jacrev(
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    *,
+    method: str = "tape",
+):
+    """The Jacobian by reverse mode: one VJP per output element, batched with vmap.
+
+    Same output structure as `jax.jacrev`.
+
+    Example:
+        >>> import jax.numpy as jnp, adkit
+        >>> adkit.jacrev(lambda x: x**2)(jnp.array([1.0, 2.0]))
+        Array([[2., 0.],
+               [0., 4.]], dtype=float32)
+    """
+
+    def jacobian(*args):
+        dyn, partial_fun = split_argnums(fun, args, argnums)
+        _check_differentiable_inputs(dyn)
+
+        result = vjp(partial_fun, *dyn, has_aux=has_aux, method=method)
+        out, vjp_fn = result[0], result[1]
+        out_leaves, out_tree = jax.tree.flatten(out)
+        sizes = [int(np.prod(np.shape(o))) for o in out_leaves]
+        basis = _output_basis(out_leaves, sizes)
+        rows = jax.vmap(lambda ct: vjp_fn(jax.tree.unflatten(out_tree, ct)))(basis)
+        jac = _assemble(rows, out_leaves, sizes, out_tree, single=isinstance(argnums, int))
+        return (jac, result[2]) if has_aux else jac
+
+    return jacobian
+
+
+def hessian(
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    *,
+    method: str = "tape",
+):
+    """The Hessian by forward-over-reverse, `jacfwd(jacrev(fun))`, like `jax.hessian`.
+
+    Example:
+        >>> import jax.numpy as jnp, adkit
+        >>> adkit.hessian(lambda x: jnp.sum(x**3))(jnp.array([1.0, 2.0]))
+        Array([[ 6.,  0.],
+               [ 0., 12.]], dtype=float32)
+    """
+    return jacfwd(jacrev(fun, argnums, has_aux, method=method), argnums, has_aux)
+
+
+# --- helpers ---
+def _check_cotangent(cotangent, out_tree, outs):
+    if jax.tree.structure(cotangent) != out_tree:
+        raise TypeError(
+            f"The function returned by `adkit.vjp` expects a cotangent structured like the "
+            f"output ({out_tree}), but received {jax.tree.structure(cotangent)}."
+        )
+    leaves = jax.tree.leaves(cotangent)
+    for ct, o in zip(leaves, outs, strict=True):
+        if np.shape(ct) != np.shape(o):
+            raise TypeError(
+                f"A cotangent has shape {np.shape(ct)} but its output has shape {np.shape(o)}; "
+                "pass one cotangent per output, shaped like it."
+            )
+    return list(leaves)
+
+
+def _check_differentiable_inputs(dyn):
+    for leaf in jax.tree.leaves(dyn):
+        dtype = jax.typeof(leaf).dtype
+        if not jnp.issubdtype(dtype, jnp.inexact):
+            raise TypeError(
+                "adkit's reverse mode differentiates with respect to real or complex inputs, but "
+                f"an input has dtype {dtype}. Cast it (`x.astype(jnp.float32)`), or leave it out "
+                "of `argnums`."
+            )
+
+
+def _check_scalar(out):
+    shape = np.shape(out)
+    if shape != () or not jnp.issubdtype(jax.typeof(out).dtype, jnp.floating):
+        raise TypeError(
+            "`adkit.grad` needs a function returning a real scalar, but it returned "
+            f"{jax.typeof(out).str_short()}. Reduce the output (e.g. `jnp.sum`), or use "
+            "`adkit.jacrev` / `adkit.vjp` for non-scalar outputs."
+        )
+
+
+def _output_basis(out_leaves, sizes):
+    total = sum(sizes)
+    parts, start = [], 0
+    for o, size in zip(out_leaves, sizes, strict=True):
+        eye = jnp.eye(total, dtype=jax.typeof(o).dtype)[:, start : start + size]
+        parts.append(eye.reshape(total, *np.shape(o)))
+        start += size
+    return parts
+
+
+def _assemble(rows, out_leaves, sizes, out_tree, single):
+    """Rows (batch axis 0 = output element) -> out_tree of in-trees, shapes out + in; with
+    `single` (an int argnums), the input level is that one argument rather than a tuple."""
+    per_out, start = [], 0
+    for o, size in zip(out_leaves, sizes, strict=True):
+        block = jax.tree.map(lambda r, s=start, n=size: r[s : s + n], rows)
+        block = jax.tree.map(lambda r, o=o: r.reshape(*np.shape(o), *r.shape[1:]), block)
+        per_out.append(block[0] if single else block)
+        start += size
+    return jax.tree.unflatten(out_tree, per_out)

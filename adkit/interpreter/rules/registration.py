@@ -1,0 +1,158 @@
+"""The public registration functions and the coverage table of adkit's rule tables.
+
+`register_jvp`, `register_vjp` and `register_transpose` are the documented doors into the
+`JVP_RULES`, `VJP_RULES` and `TRANSPOSE_RULES` tables of `adkit.interpreter._registry`; every
+shipped rule goes through the same `TABLE.register` they call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..._jax_compat import Primitive
+from .._registry import JVP_RULES, TRANSPOSE_RULES, VJP_RULES, VjpRule
+
+JvpRule = Callable[..., tuple[Any, Any]]
+TransposeRule = Callable[..., list[Any]]
+
+
+def register_jvp(primitive: Primitive | str, rule: JvpRule | None = None):
+    """Registers adkit's JVP rule for a JAX primitive (usable as a decorator).
+
+    Args:
+        primitive: the primitive object (e.g. `jax.lax.sin_p`) or its name as printed in jaxprs.
+        rule: `rule(primals, tangents, **params) -> (primal_out, tangent_out)`; `tangents` may
+            hold `adkit.Zero` symbolic zeros (at least one is nonzero when the rule is called).
+
+    Returns:
+        The rule (so the function can be used as `@register_jvp(prim)`).
+
+    Example:
+        >>> import jax, jax.numpy as jnp, adkit
+        >>> from jax.extend.core import Primitive
+        >>> cube_p = Primitive("cube_example")
+        >>> cube_p.def_impl(lambda x: x**3)
+        <function <lambda> at ...>
+        >>> cube_p.def_abstract_eval(lambda x: x)
+        <function <lambda> at ...>
+        >>> @adkit.register_jvp(cube_p)
+        ... def cube_jvp(primals, tangents):  # d x^3 = 3 x^2 dx
+        ...     (x,), (t,) = primals, tangents
+        ...     return cube_p.bind(x), 3 * x**2 * t
+        >>> float(adkit.jvp(cube_p.bind, (2.0,), (1.0,))[1])
+        12.0
+        >>> del adkit.rules.JVP_RULES[cube_p]  # (keeps the shipped table as it was)
+    """
+    return JVP_RULES.register(primitive, rule)
+
+
+def jvp_rule(primitive: Primitive) -> JvpRule:
+    """The JVP rule for `primitive`, or a `MissingRuleError` that says how to add one."""
+    return JVP_RULES.lookup(primitive)
+
+
+def register_transpose(primitive: Primitive | str, rule: TransposeRule | None = None):
+    """Registers adkit's transpose rule for a primitive linear in some operands (a decorator too).
+
+    Args:
+        primitive: the primitive object or its name.
+        rule: `rule(cotangent, *operands, **params) -> input_cotangents`; linear operands
+            arrive as `UndefinedPrimal`, and the rule returns None for non-linear ones.
+
+    Example:
+        >>> import adkit
+        >>> from jax.extend.core import Primitive
+        >>> double_p = Primitive("double_example")  # x -> 2x
+        >>> _ = double_p.def_impl(lambda x: 2 * x)
+        >>> _ = double_p.def_abstract_eval(lambda x: x)
+        >>> _ = adkit.register_jvp(double_p, lambda p, t: (double_p.bind(*p), double_p.bind(*t)))
+        >>> # the transpose of t -> 2t is c -> 2c: <2t, c> = <t, 2c>
+        >>> _ = adkit.register_transpose(double_p, lambda ct, x: [double_p.bind(ct)])
+        >>> float(adkit.grad(double_p.bind, method="transpose")(3.0))
+        2.0
+        >>> del adkit.rules.JVP_RULES[double_p], adkit.rules.TRANSPOSE_RULES[double_p]
+    """
+    return TRANSPOSE_RULES.register(primitive, rule)
+
+
+def transpose_rule(primitive: Primitive) -> TransposeRule:
+    """The transpose rule for `primitive`, or a `MissingRuleError` that says how to add one."""
+    return TRANSPOSE_RULES.lookup(primitive)
+
+
+def register_vjp(
+    primitive: Primitive | str,
+    rule: Callable[..., list[Any]] | None = None,
+    *,
+    forward: Callable[..., tuple[Any, Any]] | None = None,
+    kind: str = "own",
+    symbolic_zeros: bool = False,
+):
+    """Registers adkit's VJP rule (tape path of reverse mode) for a primitive (a decorator too).
+
+    Args:
+        primitive: the primitive object or its name.
+        rule: `rule(cotangent, residuals, **params) -> input_cotangents`, one per operand (None
+            for operands without one). By default `residuals` is a `Residuals` with the
+            equation's `inputs` and `outputs`.
+        forward: optional `forward(primals, active, **params) -> (outputs, residuals)` choosing
+            what to store; `active[i]` says whether operand i needs a cotangent.
+        kind: `"own"`, or `"transposed"` for a rule derived from the JVP rule.
+        symbolic_zeros: True if `rule` handles a symbolic `Zero` cotangent for an output of a
+            multiple-result primitive that received none; otherwise it gets zeros.
+
+    Returns:
+        The rule.
+
+    Example:
+        >>> import jax, adkit
+        >>> from jax.extend.core import Primitive
+        >>> cube_p = Primitive("cube_vjp_example")
+        >>> _ = cube_p.def_impl(lambda x: x**3)
+        >>> _ = cube_p.def_abstract_eval(lambda x: x)
+        >>> @adkit.register_vjp(cube_p)
+        ... def cube_vjp(ct, res):  # x̄ = 3 x² ȳ
+        ...     (x,) = res.inputs
+        ...     return [3 * x**2 * ct]
+        >>> float(adkit.grad(cube_p.bind)(2.0))
+        12.0
+        >>> del adkit.rules.VJP_RULES[cube_p]  # (keeps the shipped table as it was)
+    """
+    options = {"forward": forward, "kind": kind, "symbolic_zeros": symbolic_zeros}
+    return VJP_RULES.register(primitive, rule, **options)
+
+
+def vjp_rule(primitive: Primitive) -> VjpRule:
+    """The VJP rule for `primitive`, or a `MissingRuleError` that says how to add one."""
+    return VJP_RULES.lookup(primitive)
+
+
+def coverage() -> dict[str, dict[str, Any]]:
+    """Which primitives have which adkit rules, one row per primitive.
+
+    Returns:
+        `{name: {"jvp": bool, "vjp": str | None, "transpose": str | None}}`:
+
+        - `vjp` (tape path): `"own"` for a VJP rule written for the primitive, `"transposed"`
+          for one derived from its JVP rule by linearizing and transposing it.
+        - `transpose` (transpose path): `"rule"` for a primitive linear in some operand, which
+          has a transpose rule; `"linearized"` for one whose JVP rule is linearized, its linear
+          part being made of primitives that have transpose rules.
+
+        The test suite runs every primitive's cases through both paths, so a filled cell is one
+        that works; an empty cell fails a test.
+
+    Example:
+        >>> import adkit
+        >>> adkit.rules.coverage()["sin"]
+        {'jvp': True, 'vjp': 'own', 'transpose': 'linearized'}
+    """
+    prims = sorted(set(JVP_RULES) | set(VJP_RULES), key=lambda p: p.name)
+    return {p.name: _coverage_row(p) for p in prims}
+
+
+def _coverage_row(p: Primitive) -> dict[str, Any]:
+    transpose = "rule" if p in TRANSPOSE_RULES else "linearized" if p in JVP_RULES else None
+    vjp = VJP_RULES[p].kind if p in VJP_RULES else None
+    return {"jvp": p in JVP_RULES, "vjp": vjp, "transpose": transpose}
