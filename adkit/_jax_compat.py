@@ -103,8 +103,13 @@ def custom_vjp_forward(params: dict[str, Any], input_is_nonzero: Sequence[bool])
 def custom_vjp_backward(
     params: dict[str, Any], residuals: Sequence[Any], cotangents: Sequence[Any]
 ):
-    """The user's bwd rule of a `custom_vjp_call` equation applied to residuals and cotangents."""
-    return params["bwd"].call_wrapped(*residuals, *cotangents)
+    """The user's bwd rule of a `custom_vjp_call` equation applied to residuals and cotangents.
+
+    Where bwd gives no cotangent (None for an integer argument), JAX's wrapper hands back its own
+    symbolic zero; that is returned as None, which adkit's rules read as "no cotangent".
+    """
+    cts = params["bwd"].call_wrapped(*residuals, *cotangents)
+    return [None if isinstance(ct, _ad.Zero) else ct for ct in cts]
 
 
 # --- walking nested jaxprs ---

@@ -8,7 +8,7 @@
   primitives built with it (`tridiagonal_matvec`, linear; `logcosh`, nonlinear).
 """
 
-from ..interpreter._zeros import is_undefined
+from ..interpreter.rules import is_undefined
 from ._logcosh import logcosh, logcosh_p
 from ._primitive import define_primitive, elementwise_batching, remove_adkit_rules
 from ._safe import safe_div, safe_log, safe_norm, safe_sqrt

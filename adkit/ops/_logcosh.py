@@ -36,7 +36,7 @@ def logcosh(x: Any) -> Any:
 
     Example:
         >>> import jax, jax.numpy as jnp, adkit
-        >>> from adkit.ops._logcosh import logcosh
+        >>> from adkit.ops import logcosh
         >>> round(float(logcosh(1000.0)), 3), float(jnp.log(jnp.cosh(1000.0)))  # 1000 - log 2
         (999.307, inf)
         >>> float(jax.grad(logcosh)(1000.0)), float(adkit.grad(logcosh)(1000.0))  # tanh(1000)

@@ -41,11 +41,21 @@ import jax
 import jax.numpy as jnp
 
 from .. import _jax_compat as jc
-from ..interpreter._registry import JVP_RULES, TRANSPOSE_RULES, VJP_RULES
-from ..interpreter._zeros import UndefinedPrimal, Zero, instantiate, is_undefined, is_zero
-from ..interpreter.reverse.tape.derived import transposed
-from ..interpreter.rules.builders import from_transpose
-from ..interpreter.rules.registration import register_jvp, register_transpose, register_vjp
+from ..interpreter.reverse.tape import transposed
+from ..interpreter.rules import (
+    JVP_RULES,
+    TRANSPOSE_RULES,
+    VJP_RULES,
+    UndefinedPrimal,
+    Zero,
+    from_transpose,
+    instantiate,
+    is_undefined,
+    is_zero,
+    register_jvp,
+    register_transpose,
+    register_vjp,
+)
 
 __all__ = ["define_primitive", "elementwise_batching", "is_undefined", "remove_adkit_rules"]
 
@@ -91,7 +101,7 @@ def define_primitive(
 
     Example:
         >>> import jax, jax.numpy as jnp, adkit
-        >>> from adkit.ops._primitive import define_primitive, remove_adkit_rules
+        >>> from adkit.ops import define_primitive, remove_adkit_rules
         >>> def cube_jvp(primals, tangents):  # d x³ = 3 x² dx
         ...     (x,), (t,) = primals, tangents
         ...     return cube_p.bind(x), 3 * x**2 * t
@@ -139,7 +149,7 @@ def remove_adkit_rules(primitive: jc.Primitive) -> None:
 
     Example:
         >>> import adkit
-        >>> from adkit.ops._primitive import define_primitive, remove_adkit_rules
+        >>> from adkit.ops import define_primitive, remove_adkit_rules
         >>> twice_p = define_primitive("twice_doc_example", lambda x: 2 * x,
         ...                            jvp=lambda p, t: (twice_p.bind(*p), 2 * t[0]))
         >>> twice_p in adkit.rules.JVP_RULES
@@ -160,7 +170,7 @@ def elementwise_batching(primitive: jc.Primitive) -> Callable[..., tuple[Any, An
 
     Example:
         >>> import jax, jax.numpy as jnp
-        >>> from adkit.ops._primitive import define_primitive, elementwise_batching
+        >>> from adkit.ops import define_primitive, elementwise_batching
         >>> hypot_p = define_primitive("hypot_doc_example", lambda a, b: jnp.sqrt(a * a + b * b))
         >>> batched = elementwise_batching(hypot_p)
         >>> out, dim = batched((jnp.array([3.0, 0.0]), jnp.array(4.0)), (0, None))

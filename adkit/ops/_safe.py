@@ -48,7 +48,7 @@ def safe_log(x):
     Example:
         >>> import jax.numpy as jnp
         >>> import adkit
-        >>> from adkit.ops._safe import safe_log
+        >>> from adkit.ops import safe_log
         >>> bool(jnp.isfinite(safe_log(0.0))), float(adkit.grad(safe_log)(0.0))
         (True, 0.0)
         >>> float(adkit.grad(safe_log)(4.0))
@@ -80,7 +80,7 @@ def safe_sqrt(x):
 
     Example:
         >>> import adkit
-        >>> from adkit.ops._safe import safe_sqrt
+        >>> from adkit.ops import safe_sqrt
         >>> float(safe_sqrt(-4.0)), float(adkit.grad(safe_sqrt)(0.0))
         (0.0, 0.0)
         >>> float(adkit.grad(safe_sqrt)(4.0))
@@ -138,7 +138,7 @@ def safe_norm(x, axis=None, keepdims: bool = False):
     Example:
         >>> import jax.numpy as jnp
         >>> import adkit
-        >>> from adkit.ops._safe import safe_norm
+        >>> from adkit.ops import safe_norm
         >>> float(safe_norm(jnp.array([3.0, 4.0])))
         5.0
         >>> adkit.grad(safe_norm)(jnp.zeros(2)).tolist()
@@ -172,7 +172,7 @@ def safe_div(a, b):
 
     Example:
         >>> import adkit
-        >>> from adkit.ops._safe import safe_div
+        >>> from adkit.ops import safe_div
         >>> float(safe_div(1.0, 0.0))
         0.0
         >>> [float(g) for g in adkit.grad(safe_div, argnums=(0, 1))(1.0, 0.0)]

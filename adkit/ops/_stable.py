@@ -181,7 +181,7 @@ def logsumexp(x, axis=None, keepdims: bool = False, where=None):
     Example:
         >>> import jax.numpy as jnp
         >>> import adkit
-        >>> from adkit.ops._stable import logsumexp
+        >>> from adkit.ops import logsumexp
         >>> round(float(logsumexp(jnp.array([1000.0, 1000.0]))), 3)  # 1000 + log 2
         1000.693
         >>> float(logsumexp(jnp.array([-jnp.inf, -jnp.inf])))
@@ -235,7 +235,7 @@ def softplus(x):
     Example:
         >>> import jax.numpy as jnp
         >>> import adkit
-        >>> from adkit.ops._stable import softplus
+        >>> from adkit.ops import softplus
         >>> float(softplus(1000.0)), float(adkit.grad(softplus)(1000.0))
         (1000.0, 1.0)
         >>> float(adkit.grad(softplus)(-1000.0))
@@ -270,7 +270,7 @@ def log_sigmoid(x):
 
     Example:
         >>> import adkit
-        >>> from adkit.ops._stable import log_sigmoid
+        >>> from adkit.ops import log_sigmoid
         >>> float(log_sigmoid(-1000.0)), float(adkit.grad(log_sigmoid)(-1000.0))
         (-1000.0, 1.0)
     """
@@ -324,7 +324,7 @@ def log1m_exp(x):
 
     Example:
         >>> import adkit
-        >>> from adkit.ops._stable import log1m_exp
+        >>> from adkit.ops import log1m_exp
         >>> round(float(log1m_exp(-1e-20)), 2)
         -46.05
         >>> float(log1m_exp(-50.0)) < 0.0  # -exp(-50), not 0
@@ -384,7 +384,7 @@ def logaddexp(a, b):
     Example:
         >>> import jax.numpy as jnp
         >>> import adkit
-        >>> from adkit.ops._stable import logaddexp
+        >>> from adkit.ops import logaddexp
         >>> float(logaddexp(-jnp.inf, -jnp.inf))
         -inf
         >>> [float(g) for g in adkit.grad(logaddexp, argnums=(0, 1))(-jnp.inf, -jnp.inf)]
@@ -419,7 +419,7 @@ def softmax(x, axis=-1, where=None):
 
     Example:
         >>> import jax.numpy as jnp
-        >>> from adkit.ops._stable import softmax
+        >>> from adkit.ops import softmax
         >>> softmax(jnp.array([1000.0, 0.0, -1000.0])).tolist()
         [1.0, 0.0, 0.0]
         >>> softmax(jnp.array([0.0, 0.0, 9.0]), where=jnp.array([True, True, False])).tolist()
@@ -451,7 +451,7 @@ def log_softmax(x, axis=-1, where=None):
 
     Example:
         >>> import jax.numpy as jnp
-        >>> from adkit.ops._stable import log_softmax
+        >>> from adkit.ops import log_softmax
         >>> log_softmax(jnp.array([1000.0, 0.0, -1000.0])).tolist()
         [0.0, -1000.0, -2000.0]
     """

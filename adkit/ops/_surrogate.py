@@ -126,7 +126,7 @@ def straight_through(fn: Callable[[jax.Array], jax.Array]) -> Callable[[jax.Arra
 
     Example:
         >>> import jax, jax.numpy as jnp
-        >>> from adkit.ops._surrogate import straight_through
+        >>> from adkit.ops import straight_through
         >>> st_round = straight_through(jnp.round)
         >>> float(st_round(1.7)), float(jax.grad(st_round)(1.7))
         (2.0, 1.0)
@@ -221,7 +221,7 @@ def fake_quantize(x, bits: int, scale, zero_point) -> jax.Array:
 
     Example:
         >>> import jax, jax.numpy as jnp
-        >>> from adkit.ops._surrogate import fake_quantize
+        >>> from adkit.ops import fake_quantize
         >>> x = jnp.array([-0.3, 0.26, 0.9])
         >>> [round(float(v), 4) for v in fake_quantize(x, 2, 0.25, 0)]
         [0.0, 0.25, 0.75]
@@ -314,7 +314,7 @@ def clip_gradient(x, lo, hi) -> jax.Array:
 
     Example:
         >>> import jax, jax.numpy as jnp
-        >>> from adkit.ops._surrogate import clip_gradient
+        >>> from adkit.ops import clip_gradient
         >>> float(jax.grad(lambda x: 10.0 * clip_gradient(x, -1.0, 1.0))(3.0))
         1.0
     """
@@ -376,7 +376,7 @@ def scale_gradient(x, s) -> jax.Array:
 
     Example:
         >>> import jax, jax.numpy as jnp
-        >>> from adkit.ops._surrogate import scale_gradient
+        >>> from adkit.ops import scale_gradient
         >>> float(jax.grad(lambda x: scale_gradient(x, -1.0) ** 2)(3.0))
         -6.0
     """
@@ -439,7 +439,7 @@ def gumbel_softmax(logits, key, tau=1.0, hard: bool = False, axis: int = -1) -> 
 
     Example:
         >>> import jax, jax.numpy as jnp
-        >>> from adkit.ops._surrogate import gumbel_softmax
+        >>> from adkit.ops import gumbel_softmax
         >>> logits = jnp.array([1.0, 2.0, 0.5])
         >>> y = gumbel_softmax(logits, jax.random.key(0), tau=0.5, hard=True)
         >>> float(y.sum()), sorted(y.tolist())

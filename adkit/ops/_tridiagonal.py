@@ -22,7 +22,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from .. import _jax_compat as jc
-from ..interpreter._zeros import is_undefined
+from ..interpreter.rules import is_undefined
 from ._primitive import define_primitive
 
 __all__ = ["tridiagonal_matvec", "tridiagonal_matvec_p"]
@@ -46,7 +46,7 @@ def tridiagonal_matvec(lower: Any, diag: Any, upper: Any, x: Any) -> Any:
 
     Example:
         >>> import jax, jax.numpy as jnp, adkit
-        >>> from adkit.ops._tridiagonal import tridiagonal_matvec
+        >>> from adkit.ops import tridiagonal_matvec
         >>> lower, diag, upper = jnp.array([1.0, 2.0]), jnp.array([4.0, 5.0, 6.0]), jnp.zeros(2)
         >>> x = jnp.array([1.0, 1.0, 1.0])
         >>> tridiagonal_matvec(lower, diag, upper, x).tolist()  # [4, 1 + 5, 2 + 6]

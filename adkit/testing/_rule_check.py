@@ -75,8 +75,8 @@ def check_rules(
         >>> [r.ok for r in check_rules([c for c in all_cases() if c.id == "sin-vector"])]
         [True]
     """
-    cases = [c for c in (all_cases() if cases is None else cases)
-             if c.oracle is None and c.raises is None]  # fmt: skip
+    # (a case that `raises` does so in forward mode, where the jvp column checks that both refuse)
+    cases = [c for c in (all_cases() if cases is None else cases) if c.oracle is None]
     results = []
     with jax.enable_x64(True):
         for k, case in enumerate(cases):

@@ -30,8 +30,8 @@ class RuleCase:
         float32: False for cases that only make sense in float64.
         oracle: `oracle(args, tangents) -> (out, tangent_out)`, a closed form to compare with
             where JAX itself has no (or a broken) rule; None compares with `jax.jvp`.
-        raises: the exception type both JAX and adkit must raise (forward mode of a
-            custom_vjp function, for one).
+        raises: the exception type both JAX and adkit must raise in forward mode (a
+            custom_vjp function has no JVP); reverse mode is still checked on such a case.
         dot_product: False where the function is not exactly linear in floating point
             (reduce_precision rounds), so <J t, c> = <t, Jᵀ c> holds only to its precision.
     """

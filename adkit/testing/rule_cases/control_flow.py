@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from . import RuleCase, mixed, normal, uniform
+from . import RuleCase, ints, mixed, normal, uniform
 
 
 def _scan_carry_and_ys(h, xs):
@@ -69,6 +69,14 @@ def _vjp_only(x):
 _vjp_only.defvjp(lambda x: (jnp.sin(x), jnp.cos(x)), lambda c, g: (c * g,))
 
 
+@jax.custom_vjp
+def _vjp_with_count(x, n):  # an integer argument, as a loop counter carried through
+    return x * n
+
+
+_vjp_with_count.defvjp(lambda x, n: (x * n, n), lambda n, g: (g * n, None))
+
+
 def _checkpointed(x, w):
     return jax.checkpoint(lambda a, b: jnp.sin(a @ b) @ b)(x, w)
 
@@ -109,5 +117,13 @@ CASES = [
         normal((5,)),
         name="library",
     ),
-    RuleCase("custom_vjp_call", _vjp_only, normal((3,)), raises=TypeError),
+    RuleCase("custom_vjp_call", _vjp_only, normal((3,)), raises=TypeError, second_order=False),
+    RuleCase(
+        "custom_vjp_call",
+        _vjp_with_count,
+        mixed(normal((3,)), ints(1, 5, ())),
+        name="integer-argument",
+        raises=TypeError,
+        second_order=False,
+    ),  # fmt: skip
 ]

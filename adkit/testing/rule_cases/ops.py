@@ -1,7 +1,6 @@
 """Rule cases for the primitives `adkit.ops` defines (`tridiagonal_matvec`, `logcosh`)."""
 
-from ...ops._logcosh import logcosh
-from ...ops._tridiagonal import tridiagonal_matvec
+from ...ops import logcosh, tridiagonal_matvec
 from . import RuleCase, normal, values
 
 CASES = [
