@@ -13,6 +13,7 @@ at the recorded inputs; the message names the first one that fails.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..interpreter import trace
 from ._finite_differences import DEFAULT_STEP, METHODS, directional_derivative
 from ._random import random_like
 
@@ -210,8 +212,6 @@ def _inner_abs(a, b):
 
 
 def _fail(f, args, ctx, mode, level, path, detail):
-    from ._localize import first_failing_primitive
-
     culprit = None if ctx.localizing else first_failing_primitive(ctx, mode, level)
     where = f" The first primitive that fails this check on its own: {culprit}." if culprit else ""
     raise DerivativeCheckError(
@@ -219,3 +219,39 @@ def _fail(f, args, ctx, mode, level, path, detail):
         f"{ctx.transforms!r}: {detail}; tolerance atol={ctx.atol:g} + rtol={ctx.rtol:g}·|ref| "
         f"(finite differences: {ctx.method}, step {ctx.eps:g}).{where}"
     )
+
+
+# --- finding the primitive behind a failed check ---
+# A whole function's derivative is built from its primitives' rules, so when it is wrong, some
+# primitive's rule is wrong at the values it sees. `adkit.trace` records every primitive the
+# function applies and its input values; each is then checked on its own, in the same mode, to
+# the same order and with the same transforms, and the first that fails is named.
+def first_failing_primitive(ctx, mode: str, level: int) -> str | None:
+    """Names the first primitive of `ctx.top_f` failing the check alone, e.g. "'sin' (row v4)"."""
+    try:
+        tape = trace(ctx.top_f, *ctx.top_args)
+    except Exception:  # a function the tape cannot record: report without a culprit
+        return None
+    jvp, vjp = _transform_functions(ctx.transforms)
+    local = copy.copy(ctx)
+    local.localizing = True
+    for entry in tape.entries:
+        if entry.primitive is None or not any(_inexact(v) for v in entry.input_values):
+            continue
+        prim, params = entry.primitive, entry.rule_params
+
+        def apply(*xs, prim=prim, params=params):
+            return prim.bind(*xs, **prim.get_bind_params(params))
+
+        local.name = entry.op
+        try:
+            _check(apply, tuple(entry.input_values), level, (mode,), local, jvp, vjp, 1)
+        except DerivativeCheckError:
+            return f"'{entry.op}' (row {entry.outputs[0]} of the tape)"
+        except Exception:  # a primitive that cannot be checked on its own is passed over
+            continue
+    return None
+
+
+def _inexact(x) -> bool:
+    return jnp.issubdtype(jnp.result_type(x), jnp.inexact)

@@ -17,7 +17,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._check_grads import DerivativeCheckError, _Context, _leaves_with_paths, _to_float64
+from ._check_grads import (
+    DerivativeCheckError,
+    _Context,
+    _leaves_with_paths,
+    _to_float64,
+    first_failing_primitive,
+)
 from ._finite_differences import DEFAULT_STEP, directional_derivative
 from ._random import random_like
 
@@ -247,8 +253,6 @@ def _compare(result, quantity, leaf, ref, atol, rtol):
 
 def _culprits(f, args, report, method):
     """For each adkit path with a failure, the first primitive failing the same check alone."""
-    from ._localize import first_failing_primitive
-
     culprits = {}
     for path in ("adkit (tape)", "adkit (transpose)"):
         modes = {q for q, _, p in report.failures if p == path}

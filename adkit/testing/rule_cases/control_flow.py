@@ -125,5 +125,5 @@ CASES = [
         name="integer-argument",
         raises=TypeError,
         second_order=False,
-    ),  # fmt: skip
+    ),
 ]

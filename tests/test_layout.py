@@ -1,0 +1,137 @@
+"""The package's shape: no import cycle, rules below engines, every module importable alone.
+
+The import graph is read from the source with `ast` (explicit imports only, `if TYPE_CHECKING:`
+blocks left out), with one node per module of `adkit/`.
+"""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent / "adkit"
+INTERPRETER = "adkit.interpreter"
+# the engines: folders (and the evaluator) that walk jaxprs; rules must not import them
+ENGINES = tuple(
+    f"{INTERPRETER}.{name}" for name in ("forward", "reverse", "wengert", "_eval", "_staging")
+)
+
+
+def _module_name(path: pathlib.Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
+
+
+def _imports(name: str, path: pathlib.Path) -> set[str]:
+    """The adkit modules that `name` imports, resolved to module names."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in _runtime_nodes(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = package.split(".")
+            if node.level:
+                base = base[: len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            for alias in node.names:
+                candidate = f"{target}.{alias.name}"
+                found.add(candidate if candidate in MODULES else target)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    return {m for m in found if m in MODULES and m != name}
+
+
+def _runtime_nodes(tree):
+    """Every node except those under `if TYPE_CHECKING:`."""
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.dump(node.test):
+            stack.extend(node.orelse)
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+GRAPH = {name: _imports(name, path) for name, path in MODULES.items()}
+
+
+def _cycle(graph) -> list[str] | None:
+    """One import cycle, as a list of modules, or None."""
+    state: dict[str, int] = {}  # 1: on the stack, 2: done
+
+    def visit(node, path):
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt, [*path, nxt])):
+                return found
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start, [start])):
+            return found
+    return None
+
+
+def _is_below(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_the_import_graph_has_no_cycle():
+    cycle = _cycle(GRAPH)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_the_cycle_finder_finds_a_planted_cycle():
+    graph = {**GRAPH, "adkit._version": {"adkit"}}  # adkit imports _version already
+    assert _cycle(graph) is not None
+
+
+def test_rules_import_no_engine():
+    offenders = [
+        f"{name} imports {target}"
+        for name, targets in GRAPH.items()
+        if _is_below(name, f"{INTERPRETER}.rules")
+        for target in targets
+        if any(_is_below(target, engine) for engine in ENGINES)
+    ]
+    assert not offenders, "the rule layer must stay below the engines:\n" + "\n".join(offenders)
+
+
+def test_the_graph_sees_the_imports_it_checks():
+    # the checks above are only as good as the graph: spot-check edges that must be there
+    assert f"{INTERPRETER}._registry" in GRAPH[f"{INTERPRETER}.rules.jvp.elementwise"]
+    assert f"{INTERPRETER}.rules.slopes" in GRAPH[f"{INTERPRETER}.rules.vjp.elementwise"]
+    assert f"{INTERPRETER}.forward.engine" in GRAPH[f"{INTERPRETER}.forward.calls"]
+
+
+def test_public_modules_do_not_reach_into_private_interpreter_modules():
+    # adkit.ops and adkit.testing extend the interpreter through `adkit.interpreter.rules` (and
+    # the engines' packages), never through a private module of the interpreter
+    offenders = [
+        f"{name} imports {target}"
+        for name, targets in GRAPH.items()
+        if _is_below(name, "adkit.ops") or _is_below(name, "adkit.testing")
+        for target in targets
+        if _is_below(target, INTERPRETER) and any(p.startswith("_") for p in target.split(".")[2:])
+    ]
+    assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_every_module_imports_on_its_own(name):
+    result = subprocess.run(
+        [sys.executable, "-c", f"import {name}"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
