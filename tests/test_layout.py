@@ -135,3 +135,51 @@ def test_every_module_imports_on_its_own(name):
         [sys.executable, "-c", f"import {name}"], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def _family(module: str, folder: str) -> str | None:
+    """`elementwise` for `adkit.interpreter.rules.jvp.elementwise` when folder is `rules.jvp`."""
+    prefix = f"{INTERPRETER}.{folder}."
+    return module[len(prefix) :] if module.startswith(prefix) else None
+
+
+FOLDERS = {  # table -> (folder of first-order rules, folder of the engine's rules)
+    "jvp": ("rules.jvp", "forward"),
+    "vjp": ("rules.vjp", "reverse.tape"),
+    "transpose": ("rules.transpose", "reverse.transpose"),
+}
+
+
+def test_a_primitive_has_its_rules_in_files_of_the_same_name_in_every_mode():
+    from adkit.interpreter.rules import JVP_RULES, TRANSPOSE_RULES, VJP_RULES
+
+    tables = {"jvp": JVP_RULES, "vjp": VJP_RULES, "transpose": TRANSPOSE_RULES}
+    misplaced, checked = [], 0
+    for primitive, origin in JVP_RULES.origin.items():
+        for kind in ("rules", "engine"):
+            index = 0 if kind == "rules" else 1
+            family = _family(origin, FOLDERS["jvp"][index])
+            if family is None:
+                continue
+            for mode in ("vjp", "transpose"):
+                other = tables[mode].origin.get(primitive, "")
+                if other.startswith(f"{INTERPRETER}.{FOLDERS[mode][index]}."):
+                    checked += 1
+                    if _family(other, FOLDERS[mode][index]) != family:
+                        misplaced.append(f"{primitive.name}: {origin} but {other}")
+    assert not misplaced, "\n".join(misplaced)
+    assert checked > 100  # the check saw the tables
+
+
+def test_rule_folders_share_their_file_names():
+    from adkit.interpreter.rules import jvp, transpose, vjp
+
+    assert vjp.FAMILIES == jvp.FAMILIES
+    assert set(transpose.FAMILIES) <= set(jvp.FAMILIES)
+    engine_files = {
+        folder: {p.stem for p in (ROOT / "interpreter" / folder).glob("*.py")} - {"__init__"}
+        for folder in ("forward", "reverse/tape", "reverse/transpose", "wengert")
+    }
+    for construct in ("calls", "cond", "scan", "while_loop"):
+        assert all(construct in files for files in engine_files.values()), construct
+    assert all("engine" in files for files in engine_files.values())

@@ -31,7 +31,10 @@ nothing else.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import importlib
+import pkgutil
+import sys
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import jax
@@ -61,6 +64,7 @@ class RuleTable(dict):
 
     def __init__(self, name: str, missing: str, make: Callable[..., Any] | None = None):
         super().__init__()
+        self.origin: dict[Primitive, str] = {}  # primitive -> the module that registered it
         self.name = name
         self._missing = missing
         self._make = make
@@ -75,6 +79,7 @@ class RuleTable(dict):
         if rule is None:
             return lambda r: self.register(primitive, r, **options)
         self[primitive] = rule if self._make is None else self._make(rule, **options)
+        self.origin[primitive] = _registering_module()
         return rule
 
     def lookup(self, primitive: Primitive) -> Any:
@@ -88,6 +93,17 @@ class RuleTable(dict):
             ) from None
 
 
+def _registering_module() -> str:
+    """The module that asked for a registration, looking past the registry and rule builders."""
+    frame = sys._getframe(2)
+    while frame.f_globals.get("__name__", "").endswith(_PASS_THROUGH):
+        frame = frame.f_back
+    return frame.f_globals.get("__name__", "?")
+
+
+_PASS_THROUGH = ("._registry", ".rules.builders", ".rules.registration", ".reverse.tape.derived")
+
+
 def as_primitive(primitive: Primitive | str, api: str) -> Primitive:
     """The primitive object for a primitive or its name, or a TypeError saying what was given."""
     if isinstance(primitive, str):
@@ -98,6 +114,18 @@ def as_primitive(primitive: Primitive | str, api: str) -> Primitive:
             f"but received {primitive!r} of type {type(primitive).__name__}."
         )
     return primitive
+
+
+def import_family_files(package: str, path: Iterable[str]) -> list[str]:
+    """Imports every module of a rule folder, each registering its rules; returns their names.
+
+    A rule folder's `__init__` calls `import_family_files(__name__, __path__)`, so a new family
+    file is registered by being there.
+    """
+    names = sorted(i.name for i in pkgutil.iter_modules(list(path)) if not i.name.startswith("_"))
+    for name in names:
+        importlib.import_module(f"{package}.{name}")
+    return names
 
 
 @jax.tree_util.register_dataclass

@@ -139,15 +139,11 @@ def value_and_grad(
     """
 
     def value_and_gradient(*args):
-        dyn, partial_fun = split_argnums(fun, args, argnums)
-        _check_differentiable_inputs(dyn)
-
-        result = vjp(partial_fun, *dyn, has_aux=has_aux, method=method)
-        out, vjp_fn = result[0], result[1]
+        out, vjp_fn, aux = _vjp_of_selected(fun, args, argnums, has_aux, method)
         _check_scalar(out)
         grads = vjp_fn(jnp.ones_like(out))
         grads = grads[0] if isinstance(argnums, int) else grads
-        return ((out, result[2]) if has_aux else out), grads
+        return ((out, aux) if has_aux else out), grads
 
     return value_and_gradient
 
@@ -194,17 +190,13 @@ def jacrev(
     """
 
     def jacobian(*args):
-        dyn, partial_fun = split_argnums(fun, args, argnums)
-        _check_differentiable_inputs(dyn)
-
-        result = vjp(partial_fun, *dyn, has_aux=has_aux, method=method)
-        out, vjp_fn = result[0], result[1]
+        out, vjp_fn, aux = _vjp_of_selected(fun, args, argnums, has_aux, method)
         out_leaves, out_tree = jax.tree.flatten(out)
         sizes = [int(np.prod(np.shape(o))) for o in out_leaves]
         basis = _output_basis(out_leaves, sizes)
         rows = jax.vmap(lambda ct: vjp_fn(jax.tree.unflatten(out_tree, ct)))(basis)
         jac = _assemble(rows, out_leaves, sizes, out_tree, single=isinstance(argnums, int))
-        return (jac, result[2]) if has_aux else jac
+        return (jac, aux) if has_aux else jac
 
     return jacobian
 
@@ -228,6 +220,14 @@ def hessian(
 
 
 # --- helpers ---
+def _vjp_of_selected(fun, args, argnums, has_aux, method):
+    """`(out, vjp_fn, aux)` of `fun` as a function of the arguments `argnums` selects."""
+    dyn, partial_fun = split_argnums(fun, args, argnums)
+    _check_differentiable_inputs(dyn)
+    result = vjp(partial_fun, *dyn, has_aux=has_aux, method=method)
+    return result[0], result[1], (result[2] if has_aux else None)
+
+
 def _check_cotangent(cotangent, out_tree, outs):
     if jax.tree.structure(cotangent) != out_tree:
         raise TypeError(

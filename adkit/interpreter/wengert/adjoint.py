@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from .._registry import VJP_RULES, Residuals
-from .render import format_value
+from .render import format_table, format_value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,13 +49,9 @@ class Adjoints:
         for entry in self.tape.inputs:
             name = entry.outputs[0]
             table.append((name, entry.label, format_value(self.adjoints.get(name, 0.0)), ""))
-        widths = [max(len(r[c]) for r in table) for c in range(4)]
-        lines = [f"Adjoint table of {self.tape.name} (reverse sweep from the output)"]
-        for i, r in enumerate(table):
-            lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-            if i == 0:
-                lines.append("  ".join("-" * w for w in widths))
-        return "\n".join(lines)
+        return format_table(
+            f"Adjoint table of {self.tape.name} (reverse sweep from the output)", table
+        )
 
 
 def backward(tape, cotangent: Any = None) -> Adjoints:

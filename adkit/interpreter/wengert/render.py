@@ -73,8 +73,15 @@ def render_tape(tape: Any) -> str:
     rows = _rows(tape)
     keep = [c for c in range(len(_HEADER)) if c < 4 or any(row[c] for row in rows)]
     table = [tuple(row[c] for c in keep) for row in [_HEADER, *rows]]
-    widths = [max(len(row[c]) for row in table) for c in range(len(keep))]
-    lines = [f"Wengert list of {tape.name}: {len(tape.ops())} primitive operations"]
+    return format_table(
+        f"Wengert list of {tape.name}: {len(tape.ops())} primitive operations", table
+    )
+
+
+def format_table(title: str, table: list[tuple[str, ...]]) -> str:
+    """A title, then the rows as aligned columns, the first row a header ruled off below."""
+    widths = [max(len(row[c]) for row in table) for c in range(len(table[0]))]
+    lines = [title]
     for i, row in enumerate(table):
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
         if i == 0:

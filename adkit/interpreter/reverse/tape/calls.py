@@ -62,20 +62,14 @@ def _remat_vjp(cts, res, *, jaxpr, prevent_cse, **params):
 
 
 # --- custom_vjp: the user's fwd and bwd ---
+@jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class UserResiduals:
     """The residuals the user's fwd returned, and how many operands are closed-over consts."""
 
     values: tuple[Any, ...]
-    num_consts: int
-    num_args: int
-
-
-jax.tree_util.register_pytree_node(
-    UserResiduals,
-    lambda r: ((r.values,), (r.num_consts, r.num_args)),
-    lambda aux, children: UserResiduals(children[0], *aux),
-)
+    num_consts: int = dataclasses.field(metadata={"static": True})
+    num_args: int = dataclasses.field(metadata={"static": True})
 
 
 def _custom_vjp_forward(primals, active, *, num_consts, fwd_jaxpr_thunk, out_trees, **params):

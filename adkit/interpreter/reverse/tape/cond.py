@@ -23,21 +23,16 @@ from ..._zeros import Zero, instantiate, is_zero
 from .engine import backward_sweep, forward_sweep
 
 
+@jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class CondTape:
     """The residuals of a cond: the index, and the tapes (one slot per branch, or the one taken)."""
 
     index: Any
     slots: Any
-    taken: int | None  # the branch swept, when the index was known (then `slots` is its tape)
-    active: tuple[bool, ...]
-
-
-jax.tree_util.register_pytree_node(
-    CondTape,
-    lambda r: ((r.index, r.slots), (r.taken, r.active)),
-    lambda aux, children: CondTape(*children, *aux),
-)
+    # the branch swept, when the index was known (then `slots` is its tape)
+    taken: int | None = dataclasses.field(metadata={"static": True})
+    active: tuple[bool, ...] = dataclasses.field(metadata={"static": True})
 
 
 def _cond_forward(primals, active, *, branches, **params):

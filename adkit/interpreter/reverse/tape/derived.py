@@ -20,20 +20,14 @@ from ...forward.engine import aval_struct, jvp_jaxpr, linearizing
 from ..transpose.engine import backward_pass, forward_pass
 
 
+@jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class Linearization:
     """The residual of a `transposed` rule: the linearized JVP's forward state."""
 
     state: Any
-    active: tuple[bool, ...]
-    nonzero_out: tuple[bool, ...]
-
-
-jax.tree_util.register_pytree_node(
-    Linearization,
-    lambda r: ((r.state,), (r.active, r.nonzero_out)),
-    lambda aux, children: Linearization(children[0], *aux),
-)
+    active: tuple[bool, ...] = dataclasses.field(metadata={"static": True})
+    nonzero_out: tuple[bool, ...] = dataclasses.field(metadata={"static": True})
 
 
 def transposed(primitive: jc.Primitive) -> None:

@@ -24,21 +24,18 @@ from ..._zeros import Zero, instantiate, is_zero
 from .engine import Static, active_outputs, backward_sweep, forward_sweep
 
 
+@jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class ScanTape:
     """The residuals of a scan: the stacked per-iteration values and how to rebuild each tape."""
 
     consts: tuple[Any, ...]  # the scan's constants, as read by the tapes
     stacked: tuple[Any, ...]  # per-iteration residuals, stacked
-    layout: Any  # (treedef, per leaf: ("stacked", i) | ("const", j) | ("static", value))
-    active: tuple[bool, ...]  # which operands (consts, carries, xs) are active
-
-
-jax.tree_util.register_pytree_node(
-    ScanTape,
-    lambda r: ((r.consts, r.stacked), (r.layout, r.active)),
-    lambda aux, children: ScanTape(*children, *aux),
-)
+    # (treedef, per leaf: ("stacked", i) | ("const", j) | ("static", value))
+    layout: Any = dataclasses.field(metadata={"static": True})
+    active: tuple[bool, ...] = dataclasses.field(
+        metadata={"static": True}
+    )  # which operands (consts, carries, xs) are active
 
 
 def _split(seq, nc, nk):

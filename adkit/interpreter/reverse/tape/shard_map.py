@@ -13,6 +13,7 @@ is a `psum`: the cotangent of a replicated input is summed over the devices, as 
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jax
@@ -25,18 +26,15 @@ from ..._zeros import Zero, instantiate, is_zero
 from .engine import Static, backward_sweep, forward_sweep, is_active_type
 
 
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
 class ShardTape:
     """The residuals of a shard_map: every device's tape values, and how to rebuild a tape."""
 
-    def __init__(self, primals, stacked, layout, active):
-        self.primals, self.stacked, self.layout, self.active = primals, stacked, layout, active
-
-
-jax.tree_util.register_pytree_node(
-    ShardTape,
-    lambda r: ((r.primals, r.stacked), (r.layout, r.active)),
-    lambda aux, children: ShardTape(*children, *aux),
-)
+    primals: Any
+    stacked: Any
+    layout: Any = dataclasses.field(metadata={"static": True})
+    active: tuple = dataclasses.field(metadata={"static": True})
 
 
 def _mapped(mesh, manual):

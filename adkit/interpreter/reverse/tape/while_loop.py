@@ -20,20 +20,14 @@ from .engine import backward_sweep, forward_sweep, sends
 
 
 # --- while: refused in reverse mode, except a fori_loop whose bounds are known now ---
+@jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class Unrolled:
     """The tapes of a `fori_loop` run eagerly, one per iteration (its bounds were known)."""
 
     sweeps: tuple[Any, ...]
-    active: tuple[bool, ...]
-    body_nconsts: int
-
-
-jax.tree_util.register_pytree_node(
-    Unrolled,
-    lambda r: ((r.sweeps,), (r.active, r.body_nconsts)),
-    lambda aux, children: Unrolled(children[0], *aux),
-)
+    active: tuple[bool, ...] = dataclasses.field(metadata={"static": True})
+    body_nconsts: int = dataclasses.field(metadata={"static": True})
 
 
 def _while_forward(primals, active, *, cond_nconsts, body_nconsts, cond_jaxpr, body_jaxpr,

@@ -61,21 +61,15 @@ def _forward_cond(eqn, state, reads_linear):
     return CondRecord(index_value, slots, tuple(lin), tuple(out_linear))
 
 
+@jax.tree_util.register_dataclass
 @dataclasses.dataclass
 class CondRecord:
     """What the forward pass keeps of a cond: the index, the residual slots, the patterns."""
 
     index: object
     slots: list
-    lin: tuple
-    out_linear: tuple
-
-
-jax.tree_util.register_pytree_node(
-    CondRecord,
-    lambda r: ((r.index, r.slots), (r.lin, r.out_linear)),
-    lambda aux, children: CondRecord(*children, *aux),
-)
+    lin: tuple = dataclasses.field(metadata={"static": True})
+    out_linear: tuple = dataclasses.field(metadata={"static": True})
 
 
 def _backward_cond(eqn, record, ct_outs):

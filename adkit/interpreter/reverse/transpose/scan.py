@@ -22,20 +22,14 @@ from ..._zeros import Zero, instantiate
 from .engine import backward_pass, forward_pass
 
 
+@jax.tree_util.register_dataclass
 @dataclasses.dataclass
 class ScanRecord:
     """The stacked residual states of a scan and its linearity pattern (static)."""
 
     states: object
-    in_linear: tuple
-    out_linear: tuple
-
-
-jax.tree_util.register_pytree_node(
-    ScanRecord,
-    lambda r: ((r.states,), (r.in_linear, r.out_linear)),
-    lambda aux, children: ScanRecord(children[0], *aux),
-)
+    in_linear: tuple = dataclasses.field(metadata={"static": True})
+    out_linear: tuple = dataclasses.field(metadata={"static": True})
 
 
 def _split(seq, nc, nk):

@@ -10,6 +10,9 @@ same for the tape path; the notes there on replicated inputs apply here too.)
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import jax
 from jax import lax
 from jax.sharding import PartitionSpec
@@ -22,19 +25,16 @@ from ..tape.shard_map import _laid_out, _mapped, _spec_axes, rebuild, split_resi
 from .engine import backward_pass, forward_pass
 
 
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
 class ShardRecord:
     """The forward pass's record of a shard_map: residual blocks and the linearity pattern."""
 
-    def __init__(self, known, stacked, layout, lin, out_linear):
-        self.known, self.stacked = known, stacked
-        self.layout, self.lin, self.out_linear = layout, lin, out_linear
-
-
-jax.tree_util.register_pytree_node(
-    ShardRecord,
-    lambda r: ((r.known, r.stacked), (r.layout, r.lin, r.out_linear)),
-    lambda aux, children: ShardRecord(*children, *aux),
-)
+    known: tuple
+    stacked: Any
+    layout: tuple = dataclasses.field(metadata={"static": True})
+    lin: tuple = dataclasses.field(metadata={"static": True})
+    out_linear: tuple = dataclasses.field(metadata={"static": True})
 
 
 def _forward_shard_map(eqn, state, reads_linear):

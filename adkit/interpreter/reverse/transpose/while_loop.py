@@ -22,20 +22,14 @@ from ..fori import WHILE_ERROR, fori_trip_count
 from .engine import backward_pass, forward_pass
 
 
+@jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
 class UnrolledLinear:
     """The iterations' forward-pass states, and which body constants and carries were linear."""
 
     states: tuple[Any, ...]
-    consts_linear: tuple[bool, ...]
-    carry_linear: tuple[bool, ...]
-
-
-jax.tree_util.register_pytree_node(
-    UnrolledLinear,
-    lambda r: ((r.states,), (r.consts_linear, r.carry_linear)),
-    lambda aux, children: UnrolledLinear(children[0], *aux),
-)
+    consts_linear: tuple[bool, ...] = dataclasses.field(metadata={"static": True})
+    carry_linear: tuple[bool, ...] = dataclasses.field(metadata={"static": True})
 
 
 def _forward_while(eqn, state, reads_linear):

@@ -4,16 +4,6 @@ Importing a family registers its rules in `JVP_RULES`. Each rule states its deri
 code, e.g. `# d sin x = cos x dx`; the element-wise slopes come from `rules/slopes.py`.
 """
 
-from . import (  # noqa: F401  (registration)
-    collectives,
-    decompositions,
-    elementwise,
-    fft,
-    indexing,
-    linalg,
-    misc,
-    reductions,
-    sorting,
-    structural,
-    windows,
-)
+from ..._registry import import_family_files
+
+FAMILIES = import_family_files(__name__, __path__)

@@ -6,14 +6,6 @@ linear in it, and its transpose rule maps an output cotangent to input cotangent
 names are those of `rules/jvp/` (only the families with linear primitives have a file).
 """
 
-from . import (  # noqa: F401  (registration)
-    collectives,
-    elementwise,
-    fft,
-    indexing,
-    linalg,
-    misc,
-    reductions,
-    structural,
-    windows,
-)
+from ..._registry import import_family_files
+
+FAMILIES = import_family_files(__name__, __path__)

@@ -5,16 +5,6 @@ a primitive's VJP rule sits in the family file of the same name as its JVP rule.
 states its pullback beside the code, e.g. `# x̄ = ȳ cos x` for sin.
 """
 
-from . import (  # noqa: F401  (registration)
-    collectives,
-    decompositions,
-    elementwise,
-    fft,
-    indexing,
-    linalg,
-    misc,
-    reductions,
-    sorting,
-    structural,
-    windows,
-)
+from ..._registry import import_family_files
+
+FAMILIES = import_family_files(__name__, __path__)
