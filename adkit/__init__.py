@@ -1,45 +1,21 @@
-"""adkit: composable differentiation transformations for JAX, built on a readable interpreter."""
+"""adkit: composable differentiation transformations for JAX, built on a readable interpreter.
 
-from . import ops
+The transformations (`jvp`, `vjp`, `grad`, `value_and_grad`, `jacfwd`, `jacrev`, `hessian`,
+`linearize`, `trace`) come from `adkit.interpreter`; `adkit.ops` holds stable operations and new
+primitives; `adkit.testing` the derivative checks.
+"""
+
+from . import interpreter, ops
 from ._version import __version__
-from .interpreter import (
-    Tape,
-    TapeEntry,
-    Zero,
-    eval_jaxpr,
-    grad,
-    hessian,
-    jacfwd,
-    jacrev,
-    jvp,
-    linearize,
-    rules,
-    trace,
-    value_and_grad,
-    vjp,
-)
-from .interpreter._registry import MissingRuleError
-from .interpreter.rules import register_jvp, register_transpose, register_vjp
+from .interpreter import *  # noqa: F403  (the transformations: interpreter.__all__)
+from .interpreter.rules import MissingRuleError, register_jvp, register_transpose, register_vjp
 
 __all__ = [
+    *interpreter.__all__,
     "MissingRuleError",
-    "Tape",
-    "TapeEntry",
-    "Zero",
     "__version__",
-    "eval_jaxpr",
-    "grad",
-    "hessian",
-    "jacfwd",
-    "jacrev",
-    "jvp",
-    "linearize",
     "ops",
     "register_jvp",
     "register_transpose",
     "register_vjp",
-    "rules",
-    "trace",
-    "value_and_grad",
-    "vjp",
 ]

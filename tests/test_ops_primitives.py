@@ -242,7 +242,7 @@ def test_logcosh_lowers_to_plain_hlo_and_rejects_complex():
     text = jax.jit(logcosh).lower(x).as_text()
     assert "custom_call" not in text
     assert_close(jax.jit(logcosh).lower(x).compile()(x), jnp.log(jnp.cosh(x)), 1e-12)
-    with pytest.raises(TypeError, match=r"complex128.*jnp.log"):
+    with pytest.raises(TypeError, match=r"complex128.*jnp.real"):
         logcosh(jnp.array([1j]))
 
 

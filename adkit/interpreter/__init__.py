@@ -9,7 +9,7 @@
 - `rules/`: the first-order rules of every mode and the public extension surface.
 """
 
-from . import forward, reverse, rules, wengert
+from . import forward, reverse, rules, wengert  # noqa: F401  (the folders, for `adkit.interpreter.forward`...)
 from ._eval import eval_jaxpr
 from ._zeros import Zero
 from .forward import jacfwd, jvp, linearize
@@ -21,17 +21,14 @@ __all__ = [
     "TapeEntry",
     "Zero",
     "eval_jaxpr",
-    "forward",
     "grad",
     "hessian",
     "jacfwd",
     "jacrev",
     "jvp",
     "linearize",
-    "reverse",
     "rules",
     "trace",
     "value_and_grad",
     "vjp",
-    "wengert",
 ]

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
 from ._primitive import define_primitive
+from ._stable import as_real_float
 
 __all__ = ["logcosh", "logcosh_p"]
 
@@ -44,15 +44,7 @@ def logcosh(x: Any) -> Any:
         >>> round(float(adkit.hessian(logcosh)(0.5)), 4)  # 1 - tanh(0.5)²
         0.7864
     """
-    x = jnp.asarray(x)
-    if jnp.issubdtype(x.dtype, jnp.complexfloating):
-        raise TypeError(
-            f"`logcosh` is defined here for real inputs, but received a {x.dtype} array. For "
-            "complex x use `jnp.log(jnp.cosh(x))`."
-        )
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        x = x.astype(jnp.result_type(float))
-    return logcosh_p.bind(x)
+    return logcosh_p.bind(as_real_float(x, "logcosh"))
 
 
 def _impl(x):

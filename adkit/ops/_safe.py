@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ._stable import _as_real_float, _axes, _broadcast_pair, _full, _spread, _sum
+from ._stable import _axes, _broadcast_pair, _full, _spread, _sum, as_real_float
 
 
 def safe_log(x):
@@ -54,7 +54,7 @@ def safe_log(x):
         >>> float(adkit.grad(safe_log)(4.0))
         0.25
     """
-    x = _as_real_float(x, "safe_log")
+    x = as_real_float(x, "safe_log")
     tiny = float(jnp.finfo(x.dtype).tiny)
     low = lax.lt(x, _full(x, tiny))  # False for NaN: NaN goes to log(NaN)
     # d safe_log = where(low, 0, dx / x); the log sees 1 where low, so 1/x and -1/x² stay finite
@@ -86,7 +86,7 @@ def safe_sqrt(x):
         >>> float(adkit.grad(safe_sqrt)(4.0))
         0.25
     """
-    x = _as_real_float(x, "safe_sqrt")
+    x = as_real_float(x, "safe_sqrt")
     low = lax.le(x, _full(x, 0))  # False for NaN
     # d safe_sqrt = where(low, 0, dx / (2 sqrt(x))); the sqrt sees 1 where low
     return lax.select(low, _full(x, 0), lax.sqrt(lax.select(low, _full(x, 1), x)))
@@ -146,7 +146,7 @@ def safe_norm(x, axis=None, keepdims: bool = False):
         >>> adkit.grad(safe_norm)(jnp.array([3.0, 4.0])).tolist()
         [0.6000000238418579, 0.800000011920929]
     """
-    x = _as_real_float(x, "safe_norm")
+    x = as_real_float(x, "safe_norm")
     axes = _axes(axis, x.ndim, "safe_norm")
     out = _norm_keepdims(x, axes)
     return out if keepdims else lax.squeeze(out, axes)
@@ -180,7 +180,7 @@ def safe_div(a, b):
         >>> [float(g) for g in adkit.grad(safe_div, argnums=(0, 1))(1.0, 2.0)]
         [0.5, -0.25]
     """
-    a, b = _broadcast_pair(_as_real_float(a, "safe_div"), _as_real_float(b, "safe_div"))
+    a, b = _broadcast_pair(as_real_float(a, "safe_div"), as_real_float(b, "safe_div"))
     zero = lax.eq(b, _full(b, 0))
     # d (a / b) = da / b - a db / b², and 0 where b == 0; the division sees 1 there
     return lax.select(zero, _full(a, 0), lax.div(a, lax.select(zero, _full(b, 1), b)))

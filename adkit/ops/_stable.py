@@ -31,7 +31,7 @@ _LOG2 = float(np.log(2.0))
 
 
 # --- input handling ---
-def _as_real_float(x, name):
+def as_real_float(x, name):
     """`x` as a real floating array; integers and booleans become the default float dtype."""
     x = jnp.asarray(x)
     if jnp.issubdtype(x.dtype, jnp.complexfloating):
@@ -192,7 +192,7 @@ def logsumexp(x, axis=None, keepdims: bool = False, where=None):
         >>> adkit.grad(lambda x: logsumexp(x, where=mask))(jnp.array([0.0, 0.0, 5.0])).tolist()
         [0.5, 0.5, 0.0]
     """
-    x = _as_real_float(x, "logsumexp")
+    x = as_real_float(x, "logsumexp")
     axes = _axes(axis, x.ndim, "logsumexp")
     out = _logsumexp_keepdims(_masked(x, where, "logsumexp"), axes)
     return out if keepdims else lax.squeeze(out, axes)
@@ -241,7 +241,7 @@ def softplus(x):
         >>> float(adkit.grad(softplus)(-1000.0))
         0.0
     """
-    return _softplus(_as_real_float(x, "softplus"))
+    return _softplus(as_real_float(x, "softplus"))
 
 
 log1p_exp = softplus
@@ -274,7 +274,7 @@ def log_sigmoid(x):
         >>> float(log_sigmoid(-1000.0)), float(adkit.grad(log_sigmoid)(-1000.0))
         (-1000.0, 1.0)
     """
-    return lax.neg(_softplus(lax.neg(_as_real_float(x, "log_sigmoid"))))
+    return lax.neg(_softplus(lax.neg(as_real_float(x, "log_sigmoid"))))
 
 
 # --- log1m_exp ---
@@ -332,7 +332,7 @@ def log1m_exp(x):
         >>> round(float(adkit.grad(log1m_exp)(-1.0)), 4)  # -1 / (e - 1)
         -0.582
     """
-    return _log1m_exp(_as_real_float(x, "log1m_exp"))
+    return _log1m_exp(as_real_float(x, "log1m_exp"))
 
 
 # --- logaddexp ---
@@ -392,7 +392,7 @@ def logaddexp(a, b):
         >>> [float(g) for g in adkit.grad(logaddexp, argnums=(0, 1))(1000.0, 1000.0)]
         [0.5, 0.5]
     """
-    a, b = _as_real_float(a, "logaddexp"), _as_real_float(b, "logaddexp")
+    a, b = as_real_float(a, "logaddexp"), as_real_float(b, "logaddexp")
     return _logaddexp(*_broadcast_pair(a, b))
 
 
@@ -425,7 +425,7 @@ def softmax(x, axis=-1, where=None):
         >>> softmax(jnp.array([0.0, 0.0, 9.0]), where=jnp.array([True, True, False])).tolist()
         [0.5, 0.5, 0.0]
     """
-    x = _as_real_float(x, "softmax")
+    x = as_real_float(x, "softmax")
     axes = _axes(axis, x.ndim, "softmax")
     return _weights(_masked(x, where, "softmax"), axes)
 
@@ -455,7 +455,7 @@ def log_softmax(x, axis=-1, where=None):
         >>> log_softmax(jnp.array([1000.0, 0.0, -1000.0])).tolist()
         [0.0, -1000.0, -2000.0]
     """
-    x = _as_real_float(x, "log_softmax")
+    x = as_real_float(x, "log_softmax")
     axes = _axes(axis, x.ndim, "log_softmax")
     xm = _masked(x, where, "log_softmax")
     lse = _logsumexp_keepdims(xm, axes)

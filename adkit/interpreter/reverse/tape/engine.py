@@ -169,3 +169,33 @@ def active_outputs(jaxpr: jc.Jaxpr, active_in: Sequence[bool]) -> list[bool]:
 def sends(cts):
     """Cotangents as a VJP rule returns them: None for symbolic zeros."""
     return [None if is_zero(c) else c for c in cts]
+
+
+def split_residuals(tape: Any, known: Sequence[Any]) -> tuple[list[Any], tuple[Any, ...]]:
+    """Splits a tape (a pytree of residuals) into its layout and the arrays it computed.
+
+    Each leaf is one of the `known` values (a loop's constants, a shard_map's inputs: read again
+    from them), a value known at trace time (kept as a `Static` in the layout), or an array the
+    sweep computed, which a loop stacks or a shard_map returns. Returns `(layout, computed)`; the
+    layout is static (it goes in a pytree's structure) and `rebuild` inverts the split.
+    """
+    leaves, treedef = jax.tree.flatten(tape)
+    kinds, computed = [], []
+    for leaf in leaves:
+        i = next((i for i, a in enumerate(known) if leaf is a), None)
+        if i is not None:
+            kinds.append(("known", i))
+        elif jc.is_concrete(leaf):
+            kinds.append(("static", Static(leaf)))
+        else:
+            kinds.append(("computed", len(computed)))
+            computed.append(leaf)
+    return [treedef, tuple(kinds)], tuple(computed)
+
+
+def rebuild(layout: Sequence[Any], known: Sequence[Any], computed: Sequence[Any]) -> Any:
+    """The tape `split_residuals` split, from the known values and the computed arrays."""
+    treedef, kinds = layout
+    sources = {"known": known, "computed": computed}
+    leaves = [ref.value if kind == "static" else sources[kind][ref] for kind, ref in kinds]
+    return jax.tree.unflatten(treedef, leaves)

@@ -21,7 +21,7 @@ from jax import lax
 from .... import _jax_compat as jc
 from ..._registry import VJP_RULES
 from ..._zeros import Zero, instantiate, is_zero
-from .engine import Static, active_outputs, backward_sweep, forward_sweep
+from .engine import active_outputs, backward_sweep, forward_sweep, rebuild, split_residuals
 
 
 @jax.tree_util.register_dataclass
@@ -32,10 +32,9 @@ class ScanTape:
     consts: tuple[Any, ...]  # the scan's constants, as read by the tapes
     stacked: tuple[Any, ...]  # per-iteration residuals, stacked
     # (treedef, per leaf: ("stacked", i) | ("const", j) | ("static", value))
-    layout: Any = dataclasses.field(metadata={"static": True})
-    active: tuple[bool, ...] = dataclasses.field(
-        metadata={"static": True}
-    )  # which operands (consts, carries, xs) are active
+    layout: Any = dataclasses.field(metadata={"static": True})  # see `split_residuals`
+    # which operands (consts, carries, xs) are active
+    active: tuple[bool, ...] = dataclasses.field(metadata={"static": True})
 
 
 def _split(seq, nc, nk):
@@ -62,37 +61,13 @@ def _scan_forward(primals, active, *, jaxpr, num_consts, num_carry, length, reve
 
     def body(carry, x):
         outs, sweep = forward_sweep(jaxpr.jaxpr, jaxpr.consts, [*consts, *carry, *x], active)
-        leaves, treedef = jax.tree.flatten(sweep)
-        stacked, kinds = [], []
-        for leaf in leaves:
-            j = next((j for j, c in enumerate(consts) if leaf is c), None)
-            if j is not None:
-                kinds.append(("const", j))
-            elif jc.is_concrete(leaf):
-                kinds.append(("static", Static(leaf)))
-            else:
-                kinds.append(("stacked", len(stacked)))
-                stacked.append(leaf)
-        layout[:] = [treedef, tuple(kinds)]
+        layout[:], stacked = split_residuals(sweep, consts)
         return outs[:nk], (outs[nk:], stacked)
 
     carry_out, (ys, stacked) = lax.scan(
         body, carry, xs, length=length, reverse=reverse, unroll=unroll
     )
     return [*carry_out, *ys], ScanTape(tuple(consts), tuple(stacked), tuple(layout), active)
-
-
-def _rebuild(res: ScanTape, stacked_slice):
-    treedef, kinds = res.layout
-    leaves = []
-    for kind, ref in kinds:
-        if kind == "const":
-            leaves.append(res.consts[ref])
-        elif kind == "static":
-            leaves.append(ref.value)
-        else:
-            leaves.append(stacked_slice[ref])
-    return jax.tree.unflatten(treedef, leaves)
 
 
 @VJP_RULES.register(jc.scan_p, forward=_scan_forward)
@@ -113,7 +88,7 @@ def _scan_vjp(cts, res, *, jaxpr, num_consts, num_carry, length, reverse, unroll
         it, it_y = iter(ct_carry), iter(ct_y)
         cts_out = [next(it) if a else None for a in a_carry]
         cts_out += [next(it_y) if a else None for a in ys_active]
-        got = backward_sweep(_rebuild(res, stacked_slice), cts_out)
+        got = backward_sweep(rebuild(res.layout, res.consts, stacked_slice), cts_out)
         got = [instantiate(Zero.from_aval(v) if is_zero(g) else g) if a else None
                for g, v, a in zip(got, avals, res.active, strict=True)]  # fmt: skip
         g_consts, g_carry, g_xs = _split(got, nc, nk)

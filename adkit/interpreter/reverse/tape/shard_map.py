@@ -23,7 +23,7 @@ from jax.sharding import AxisType, NamedSharding, PartitionSpec
 from .... import _jax_compat as jc
 from ..._registry import VJP_RULES
 from ..._zeros import Zero, instantiate, is_zero
-from .engine import Static, backward_sweep, forward_sweep, is_active_type
+from .engine import backward_sweep, forward_sweep, is_active_type, rebuild, split_residuals
 
 
 @jax.tree_util.register_dataclass
@@ -48,7 +48,8 @@ def _shard_map_forward(primals, active, *, jaxpr, mesh, in_specs, out_specs, che
 
     def body(*args):
         outs, sweep = forward_sweep(jaxpr, (), args, active)
-        layout[:], stacked = split_residuals(sweep, args)
+        layout[:], computed = split_residuals(sweep, args)
+        stacked = tuple(c[None] for c in computed)  # a new leading axis, split over the mesh
         return tuple(outs), stacked
 
     f = jax.shard_map(body, mesh=mesh, in_specs=tuple(in_specs),
@@ -56,42 +57,6 @@ def _shard_map_forward(primals, active, *, jaxpr, mesh, in_specs, out_specs, che
                       axis_names=set(newly_manual_axes), check_vma=check_vma)  # fmt: skip
     outs, stacked = f(*primals)
     return list(outs), ShardTape(tuple(primals), stacked, tuple(layout), tuple(active))
-
-
-def split_residuals(tree, args) -> tuple[list[Any], tuple[Any, ...]]:
-    """Splits what one device's sweep stored into what leaves the shard_map and what need not.
-
-    Each leaf of `tree` is an input block (read again from the inputs), a concrete value (kept
-    as a `Static` in the layout), or a computed array, which leaves with a new leading axis of
-    size 1 that the out_spec splits over the mesh. Returns `([treedef, kinds], stacked)`, the
-    layout `rebuild` takes.
-    """
-    leaves, treedef = jax.tree.flatten(tree)
-    kinds, stacked = [], []
-    for leaf in leaves:
-        i = next((i for i, a in enumerate(args) if leaf is a), None)
-        if i is not None:
-            kinds.append(("input", i))
-        elif jc.is_concrete(leaf):
-            kinds.append(("static", Static(leaf)))
-        else:
-            kinds.append(("stacked", len(stacked)))
-            stacked.append(leaf[None])
-    return [treedef, tuple(kinds)], tuple(stacked)
-
-
-def rebuild(layout, args, stacked):
-    """The tree `split_residuals` split, from the inputs and one device's stacked block."""
-    treedef, kinds = layout
-    leaves = []
-    for kind, ref in kinds:
-        if kind == "input":
-            leaves.append(args[ref])
-        elif kind == "static":
-            leaves.append(ref.value)
-        else:
-            leaves.append(stacked[ref][0])
-    return jax.tree.unflatten(treedef, leaves)
 
 
 @VJP_RULES.register(jc.shard_map_p, forward=_shard_map_forward)
@@ -104,7 +69,7 @@ def _shard_map_vjp(cts, res, *, jaxpr, mesh, in_specs, out_specs, check_vma, new
     def body(args, stacked, cts_in):
         it = iter(cts_in)
         cts_full = [next(it) if h else None for h in has_ct]
-        got = backward_sweep(rebuild(res.layout, args, stacked), cts_full)
+        got = backward_sweep(rebuild(res.layout, args, [s[0] for s in stacked]), cts_full)
         sends = []
         for g, v, spec, a in zip(got, jaxpr.invars, in_specs, res.active, strict=True):
             if not a:

@@ -21,7 +21,8 @@ from .... import _jax_compat as jc
 from ..._env import kept
 from ..._registry import SPLIT_RULES
 from ..._zeros import Zero, instantiate, is_zero
-from ..tape.shard_map import _laid_out, _mapped, _spec_axes, rebuild, split_residuals
+from ..tape.engine import rebuild, split_residuals
+from ..tape.shard_map import _laid_out, _mapped, _spec_axes
 from .engine import backward_pass, forward_pass
 
 
@@ -52,7 +53,8 @@ def _forward_shard_map(eqn, state, reads_linear):
             jax.numpy.zeros(v.aval.shape, v.aval.dtype) if lo else st.env.read(v)
             for v, lo in zip(body.outvars, out_linear, strict=True)
         )
-        layout[:], stacked = split_residuals(st, known_blocks)
+        layout[:], computed = split_residuals(st, known_blocks)
+        stacked = tuple(c[None] for c in computed)  # a new leading axis, split over the mesh
         return outs, stacked
 
     axes = _mapped(p["mesh"], p["newly_manual_axes"])
@@ -75,7 +77,7 @@ def _backward_shard_map(eqn, record, ct_outs):
     )
 
     def local(known_blocks, stacked, cts):
-        st = rebuild(record.layout, known_blocks, stacked)
+        st = rebuild(record.layout, known_blocks, [s[0] for s in stacked])
         it = iter(cts)
         got = backward_pass(st, [next(it) if lo else None for lo in out_linear])
         sends = []

@@ -181,6 +181,16 @@ def _along_rows(values):
 
 
 # --- SVD ---
+def check_svd_differentiable(m, n, compute_uv, full_matrices, what):
+    """Refuses the SVD of a non-square matrix with `full_matrices=True`, as JAX does."""
+    if compute_uv and full_matrices and m != n:
+        raise NotImplementedError(
+            f"adkit, like JAX, has no {what} for the SVD of a non-square matrix with "
+            "`full_matrices=True`: the extra singular vectors are not unique. Use "
+            "`full_matrices=False`."
+        )
+
+
 @JVP_RULES.register(lax_linalg.svd_p)
 def _svd_jvp(primals, tangents, *, full_matrices, compute_uv, subset_by_index, algorithm):
     # A = U diag(s) Vᴴ (thin) with distinct nonzero singular values:  with C = Uᴴ dA V,
@@ -190,12 +200,7 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv, subset_by_index, a
     # (complex: dU also gets the diagonal (C - Cᴴ)/(2s)).
     (a,), (ta,) = primals, tangents
     m, n = a.shape[-2:]
-    if compute_uv and full_matrices and m != n:
-        raise NotImplementedError(
-            "adkit, like JAX, has no JVP for the SVD of a non-square matrix with "
-            "`full_matrices=True`: the extra singular vectors are not unique. Use "
-            "`full_matrices=False`."
-        )
+    check_svd_differentiable(m, n, compute_uv, full_matrices, "JVP")
     params = dict(subset_by_index=subset_by_index, algorithm=algorithm)
     outs = lax_linalg.svd_p.bind(a, full_matrices=full_matrices, compute_uv=compute_uv, **params)
     if compute_uv:

@@ -106,15 +106,20 @@ def _finite_or_zero(x):
     return lax.select(lax.eq(x, const_like(x, np.inf)), lax.full_like(x, 0), x)
 
 
+def logaddexp_weights(a, b):
+    """z = log(eᵃ + eᵇ) with its partials ∂z/∂a = e^(a - z) and ∂z/∂b = e^(b - z); +inf counts
+    as 0 in the weights, so inf - inf gives e⁰ = 1 instead of NaN (as in JAX)."""
+    delta = lax.sub(a, b)
+    stable = lax.add(lax.max(a, b), lax.log1p(lax.exp(lax.neg(lax.abs(delta)))))
+    z = lax.select(lax.ne(delta, delta), lax.add(a, b), stable)  # NaN delta: equal infinities
+    zf = _finite_or_zero(z)
+    return z, lax.exp(lax.sub(_finite_or_zero(a), zf)), lax.exp(lax.sub(_finite_or_zero(b), zf))
+
+
 def _logaddexp_pair(a, b):
     # z = log(e^x + e^y):  dz = e^(x - z) dx + e^(y - z) dy
     (x, dx), (y, dy) = a, b
-    delta = lax.sub(x, y)
-    stable = lax.add(lax.max(x, y), lax.log1p(lax.exp(lax.neg(lax.abs(delta)))))
-    z = lax.select(lax.ne(delta, delta), lax.add(x, y), stable)  # NaN delta: equal infinities
-    zf = _finite_or_zero(z)
-    wx = lax.exp(lax.sub(_finite_or_zero(x), zf))
-    wy = lax.exp(lax.sub(_finite_or_zero(y), zf))
+    z, wx, wy = logaddexp_weights(x, y)
     return z, lax.add(lax.mul(dx, wx), lax.mul(dy, wy))
 
 

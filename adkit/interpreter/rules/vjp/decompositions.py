@@ -26,6 +26,7 @@ from ..jvp.decompositions import (
     _reciprocal_off_diagonal,
     _right_solve,
     _rows,
+    check_svd_differentiable,
 )
 from ..jvp.linalg import eye_like, is_complex, matmul, mH, mT, triangular_solve, tril, triu
 
@@ -171,12 +172,7 @@ def _svd_vjp(ct, res, *, full_matrices, compute_uv, subset_by_index, algorithm):
     #   Ā = U* C̄ Vᵀ + (I - U* Uᵀ) Ū S⁻¹ Vᵀ + ((I - V* Vᵀ) V̄ S⁻¹ Uᵀ)ᴴ
     (a,) = res.inputs
     m, n = a.shape[-2:]
-    if compute_uv and full_matrices and m != n:
-        raise NotImplementedError(
-            "adkit, like JAX, has no reverse mode for the SVD of a non-square matrix with "
-            "`full_matrices=True`: the extra singular vectors are not unique. Use "
-            "`full_matrices=False`."
-        )
+    check_svd_differentiable(m, n, compute_uv, full_matrices, "reverse mode")
     if compute_uv:
         s, u, vt = res.outputs
         s_bar, u_bar, vt_bar = ct

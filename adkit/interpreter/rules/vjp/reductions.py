@@ -22,7 +22,7 @@ from jax import lax
 
 from ..._registry import VJP_RULES
 from ..builders import const_like, from_transpose, no_cotangent
-from ..jvp.reductions import _finite_or_zero, _product_of_others, merge_axes
+from ..jvp.reductions import _product_of_others, logaddexp_weights, merge_axes
 
 # x̄ = broadcast(ȳ) for y = Σ x;  x̄ = suffix sums of ȳ for y = cumsum(x)
 for _p in (lax.reduce_sum_p, lax.cumsum_p):
@@ -79,18 +79,6 @@ def _extremum_weights(compare):
         return lax.select(a_wins, a, b), w_a, w_b
 
     return weights
-
-
-def _logaddexp_weights(a, b):
-    # z = log(e^a + e^b): ∂z/∂a = e^(a - z), ∂z/∂b = e^(b - z) (z computed as in the JVP rule;
-    # +inf counts as 0 in the weights, so inf - inf gives e^0 = 1 instead of NaN)
-    delta = lax.sub(a, b)
-    stable = lax.add(lax.max(a, b), lax.log1p(lax.exp(lax.neg(lax.abs(delta)))))
-    z = lax.select(lax.ne(delta, delta), lax.add(a, b), stable)  # NaN delta: equal infinities
-    zf = _finite_or_zero(z)
-    w_a = lax.exp(lax.sub(_finite_or_zero(a), zf))
-    w_b = lax.exp(lax.sub(_finite_or_zero(b), zf))
-    return z, w_a, w_b
 
 
 def _scan_vjp(weights, cumulative, x, ct, axis):
@@ -153,4 +141,4 @@ def _cumulative_vjp(primitive, weights):
 VJP_RULES.register(lax.cumprod_p, _cumulative_vjp(lax.cumprod_p, _mul_weights))
 VJP_RULES.register(lax.cummax_p, _cumulative_vjp(lax.cummax_p, _extremum_weights(lax.gt)))
 VJP_RULES.register(lax.cummin_p, _cumulative_vjp(lax.cummin_p, _extremum_weights(lax.lt)))
-VJP_RULES.register(lax.cumlogsumexp_p, _cumulative_vjp(lax.cumlogsumexp_p, _logaddexp_weights))
+VJP_RULES.register(lax.cumlogsumexp_p, _cumulative_vjp(lax.cumlogsumexp_p, logaddexp_weights))
