@@ -31,37 +31,27 @@ def _pvary_transpose(ct, x, *, axes):
     return [_psum_invariant_p.bind(materialize(ct), axes=axes)]
 
 
-@TRANSPOSE_RULES.register(_all_gather_p)
-def _all_gather_transpose(ct, x, *, all_gather_dimension, axis_name, axis_index_groups,
-                          axis_size, tiled):  # fmt: skip
-    # every device reads every block: transposes to summing the cotangents of block k on
-    # device k, a reduce-scatter along the gathered dimension
-    return [
-        _reduce_scatter_p.bind(
-            materialize(ct),
-            scatter_dimension=all_gather_dimension,
-            axis_name=axis_name,
-            axis_index_groups=axis_index_groups,
-            axis_size=axis_size,
-            tiled=tiled,
-        )
-    ]
+def _swap_gather_and_scatter(to, dimension_param):
+    """The transpose of all_gather (a reduce_scatter along the gathered dimension) or of
+    reduce_scatter (an all_gather along the scattered one): the other, with the same groups."""
+
+    def rule(ct, x, *, axis_name, axis_index_groups, axis_size, tiled, **dimension):
+        [dim] = dimension.values()
+        groups = dict(axis_name=axis_name, axis_index_groups=axis_index_groups)
+        return [to.bind(materialize(ct), **{dimension_param: dim}, **groups,
+                        axis_size=axis_size, tiled=tiled)]  # fmt: skip
+
+    return rule
 
 
-@TRANSPOSE_RULES.register(_reduce_scatter_p)
-def _reduce_scatter_transpose(ct, x, *, scatter_dimension, axis_name, axis_index_groups,
-                              axis_size, tiled):  # fmt: skip
-    # device k receives Σ_devices block k: transposes to every device gathering all blocks
-    return [
-        _all_gather_p.bind(
-            materialize(ct),
-            all_gather_dimension=scatter_dimension,
-            axis_name=axis_name,
-            axis_index_groups=axis_index_groups,
-            axis_size=axis_size,
-            tiled=tiled,
-        )
-    ]
+# every device reads every block: transposes to summing the cotangents of block k on device k
+TRANSPOSE_RULES.register(
+    _all_gather_p, _swap_gather_and_scatter(_reduce_scatter_p, "scatter_dimension")
+)
+# device k receives Σ_devices block k: transposes to every device gathering all blocks
+TRANSPOSE_RULES.register(
+    _reduce_scatter_p, _swap_gather_and_scatter(_all_gather_p, "all_gather_dimension")
+)
 
 
 @TRANSPOSE_RULES.register(_ppermute_p)
