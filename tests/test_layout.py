@@ -183,3 +183,19 @@ def test_rule_folders_share_their_file_names():
     for construct in ("calls", "cond", "scan", "while_loop"):
         assert all(construct in files for files in engine_files.values()), construct
     assert all("engine" in files for files in engine_files.values())
+
+
+def test_the_architecture_page_example_runs():
+    import re
+
+    page = (ROOT.parent / "docs" / "architecture.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
+    assert blocks
+    from adkit.interpreter.rules import JVP_RULES, VJP_RULES
+
+    before = (set(JVP_RULES), set(VJP_RULES))
+    for block in blocks:
+        exec(block, {})  # the example asserts its own results
+    for table, shipped in zip((JVP_RULES, VJP_RULES), before, strict=True):
+        for primitive in set(table) - shipped:  # leave the tables as shipped
+            del table[primitive]
