@@ -1,4 +1,5 @@
-"""The `adkit` command: `adkit --version`, `adkit demo`."""
+"""The `adkit` command: `adkit --version`, `adkit demo` (the textbook example) and `adkit check`
+(the rule sweep and random programs of `adkit.testing`)."""
 
 from __future__ import annotations
 

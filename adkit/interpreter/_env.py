@@ -1,8 +1,10 @@
 """The variable environment every adkit interpreter keeps while it walks a jaxpr.
 
 A jaxpr is a Wengert list: each equation reads variables (or literal constants) and writes new
-variables. An interpreter keeps a map from variables to whatever it tracks for them: a primal
-value for the evaluator, a (value, name) node for the tape, later a (primal, tangent) pair.
+variables. Every interpreter keeps a map from variables to whatever it tracks for them: a value
+for the evaluator and the two reverse paths, a (primal, tangent) pair for forward mode, a node
+(value, name, tangent) for the Wengert list. `kept` and `spread` split and merge lists by a
+mask, the bookkeeping of most control-flow rules.
 """
 
 from __future__ import annotations

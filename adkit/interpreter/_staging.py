@@ -44,8 +44,13 @@ def stage(fun: Callable[..., Any], args: tuple[Any, ...], has_aux: bool = False)
     """Traces `fun(*args)` into a closed jaxpr over the flattened leaves of `args`."""
     leaves, in_tree = jax.tree.flatten(args)
     known = {i: int(x) for i, x in enumerate(leaves) if _known_integer(x)}
-    key = (in_tree, has_aux, jax.config.jax_enable_x64, *(_signature(x) for x in leaves),
-           tuple(known.items()))  # fmt: skip
+    key = (
+        in_tree,
+        has_aux,
+        jax.config.jax_enable_x64,
+        *(_signature(x) for x in leaves),
+        tuple(known.items()),
+    )
     per_fun = _per_function_cache(fun)
     if per_fun is not None and key in per_fun:
         return per_fun[key]

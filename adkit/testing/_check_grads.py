@@ -78,11 +78,15 @@ def check_grads(
         raise ValueError(f"`modes` must be a subset of ('fwd', 'rev'), but received {modes!r}.")
     tol = TOLERANCE[method]
     ctx = _Context(
-        transforms=transforms, method=method, eps=DEFAULT_STEP[method] if eps is None else eps,
-        atol=tol if atol is None else atol, rtol=tol if rtol is None else rtol,
-        rng=np.random.default_rng(seed), name=getattr(f, "__name__", repr(f)),
+        transforms=transforms,
+        method=method,
+        eps=DEFAULT_STEP[method] if eps is None else eps,
+        atol=tol if atol is None else atol,
+        rtol=tol if rtol is None else rtol,
+        rng=np.random.default_rng(seed),
+        name=getattr(f, "__name__", repr(f)),
         localizing=False,
-    )  # fmt: skip
+    )
     jvp, vjp = _transform_functions(transforms)
     with jax.enable_x64(True):
         args = tuple(jax.tree.map(_to_float64, tuple(args)))
@@ -159,9 +163,16 @@ def _check_forward(f, args, t, ctx, jvp, level):
             excess = np.abs(a - e) - (ctx.atol + ctx.rtol * np.abs(e))
             if np.any(excess > 0):
                 i = np.unravel_index(int(np.argmax(excess)), np.shape(excess)) if a.ndim else ()
-                _fail(f, args, ctx, "fwd", level, path,
-                      f"the JVP along {path}: output{out_path} element {i} is {a[i]!r}, "
-                      f"finite differences give {e[i]!r}")  # fmt: skip
+                _fail(
+                    f,
+                    args,
+                    ctx,
+                    "fwd",
+                    level,
+                    path,
+                    f"the JVP along {path}: output{out_path} element {i} is {a[i]!r}, "
+                    f"finite differences give {e[i]!r}",
+                )
 
 
 def _check_reverse(f, args, t, ct, ctx, vjp, level):
@@ -173,9 +184,16 @@ def _check_reverse(f, args, t, ct, ctx, vjp, level):
         rhs = _inner(ct, reference)  # <c, J t>
         scale = _inner_abs(ct, reference)
         if abs(lhs - rhs) > ctx.atol + ctx.rtol * scale:
-            _fail(f, args, ctx, "rev", level, path,
-                  f"the dot-product test for {path}: <Jᵀ c, t> = {lhs!r} from the VJP, "
-                  f"<c, J t> = {rhs!r} from finite differences")  # fmt: skip
+            _fail(
+                f,
+                args,
+                ctx,
+                "rev",
+                level,
+                path,
+                f"the dot-product test for {path}: <Jᵀ c, t> = {lhs!r} from the VJP, "
+                f"<c, J t> = {rhs!r} from finite differences",
+            )
 
 
 def _one_leaf_at_a_time(args, t):
@@ -201,14 +219,24 @@ def _leaves_with_paths(tree):
 def _inner(a, b):
     """The pairing of cotangents with tangents, Re Σ a·b (JAX's convention: no conjugate)."""
     pairs = zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
-    return float(sum(np.real(np.sum(np.asarray(x) * np.asarray(y))) for x, y in pairs
-                     if jnp.result_type(x) != jax.dtypes.float0))  # fmt: skip
+    return float(
+        sum(
+            np.real(np.sum(np.asarray(x) * np.asarray(y)))
+            for x, y in pairs
+            if jnp.result_type(x) != jax.dtypes.float0
+        )
+    )
 
 
 def _inner_abs(a, b):
     pairs = zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
-    return float(sum(np.sum(np.abs(np.asarray(x)) * np.abs(np.asarray(y))) for x, y in pairs
-                     if jnp.result_type(x) != jax.dtypes.float0))  # fmt: skip
+    return float(
+        sum(
+            np.sum(np.abs(np.asarray(x)) * np.abs(np.asarray(y)))
+            for x, y in pairs
+            if jnp.result_type(x) != jax.dtypes.float0
+        )
+    )
 
 
 def _fail(f, args, ctx, mode, level, path, detail):

@@ -44,8 +44,13 @@ def add_parser(commands) -> None:
         metavar="N",
         help="after the rule cases, check N random programs (default 100)",
     )
-    check.add_argument("--seed", type=int, default=0, metavar="S",
-                       help="the first random program's seed (programs S .. S+N-1)")  # fmt: skip
+    check.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="the first random program's seed (programs S .. S+N-1)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,8 +80,10 @@ def _check_programs(n: int, seed: int) -> int:
                 print(f"  {column}: {message}")
     _progress_bar(n, n, "")
     seconds = time.perf_counter() - start
-    print(f"{n} random programs (seeds {seed}..{seed + n - 1}) in {seconds:.0f} s: "
-          f"{failed} disagreed with JAX.")  # fmt: skip
+    print(
+        f"{n} random programs (seeds {seed}..{seed + n - 1}) in {seconds:.0f} s: "
+        f"{failed} disagreed with JAX."
+    )
     return 1 if failed else 0
 
 
@@ -117,8 +124,10 @@ def _check_rules(only) -> int:
         for column, reason in r.gaps.items():
             print(f"gap  {r.case} ({r.primitive}), {column}: {reason}")
     seconds = time.perf_counter() - start
-    print(f"\n{len(results)} cases of {len(rows)} primitives in {seconds:.0f} s: "
-          f"{len(failed)} failed.")  # fmt: skip
+    print(
+        f"\n{len(results)} cases of {len(rows)} primitives in {seconds:.0f} s: "
+        f"{len(failed)} failed."
+    )
     return 1 if failed else 0
 
 

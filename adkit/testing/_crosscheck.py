@@ -69,8 +69,12 @@ class CrosscheckReport:
     @property
     def failures(self) -> list[tuple[str, str, str]]:
         """(quantity, leaf, path) for every cell that failed or did not run."""
-        return [(r.quantity, r.leaf, p) for r in self.rows for p, c in r.cells.items()
-                if not c.ok or c.error]  # fmt: skip
+        return [
+            (r.quantity, r.leaf, p)
+            for r in self.rows
+            for p, c in r.cells.items()
+            if not c.ok or c.error
+        ]
 
     def raise_if_failed(self) -> None:
         """Raises `DerivativeCheckError` listing the failures and the primitives behind them."""
@@ -89,14 +93,17 @@ class CrosscheckReport:
 
     def _table(self) -> list[list[str]]:
         header = ["quantity", "leaf", *PATHS]
-        return [header] + [[r.quantity, r.leaf, *(str(r.cells[p]) for p in PATHS)]
-                           for r in self.rows]  # fmt: skip
+        return [header] + [
+            [r.quantity, r.leaf, *(str(r.cells[p]) for p in PATHS)] for r in self.rows
+        ]
 
     def __str__(self) -> str:
         table = self._table()
         widths = [max(len(row[c]) for row in table) for c in range(len(table[0]))]
-        lines = [f"crosscheck({self.name}): max abs / rel error against finite differences "
-                 f"({self.method})"]  # fmt: skip
+        lines = [
+            f"crosscheck({self.name}): max abs / rel error against finite differences "
+            f"({self.method})"
+        ]
         for i, row in enumerate(table):
             lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
             if i == 0:
@@ -155,8 +162,7 @@ def crosscheck(
     for quantity, ref in reference.items():
         for leaf, ref_value in _leaves_with_paths(ref):
             label = ("out" if quantity == "jvp" else "args") + leaf
-            cells = {p: _compare(results[p], quantity, leaf, ref_value, atol, rtol)
-                     for p in PATHS}  # fmt: skip
+            cells = {p: _compare(results[p], quantity, leaf, ref_value, atol, rtol) for p in PATHS}
             rows.append(Row(quantity, label, cells))
     report = CrosscheckReport(name, tuple(rows), method, atol, rtol, {})
     culprits = _culprits(f, args, report, method)
@@ -194,8 +200,12 @@ def _transpose_by_differences(f, args, ct, method):
         g = np.zeros(np.shape(x), jnp.result_type(x))
         for index in np.ndindex(*np.shape(x)):
             for unit in (1.0, 1j) if jnp.iscomplexobj(x) else (1.0,):
-                basis = [np.zeros(np.shape(y), jnp.result_type(y)) if _inexact(y)
-                         else np.zeros(np.shape(y), jax.dtypes.float0) for y in leaves]  # fmt: skip
+                basis = [
+                    np.zeros(np.shape(y), jnp.result_type(y))
+                    if _inexact(y)
+                    else np.zeros(np.shape(y), jax.dtypes.float0)
+                    for y in leaves
+                ]
                 basis[k][index] = unit
                 d = directional_derivative(f, args, jax.tree.unflatten(tree, basis), method)
                 # JAX pairs cotangents with tangents by P(u, v) = Re Σ u·v (no conjugate), so
@@ -207,8 +217,13 @@ def _transpose_by_differences(f, args, ct, method):
 
 def _real_inner(a, b):
     pairs = zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
-    return float(sum(np.real(np.sum(np.asarray(x) * np.asarray(y))) for x, y in pairs
-                     if jnp.result_type(x) != jax.dtypes.float0))  # fmt: skip
+    return float(
+        sum(
+            np.real(np.sum(np.asarray(x) * np.asarray(y)))
+            for x, y in pairs
+            if jnp.result_type(x) != jax.dtypes.float0
+        )
+    )
 
 
 def _inexact(x):
@@ -258,10 +273,18 @@ def _culprits(f, args, report, method):
         modes = {q for q, _, p in report.failures if p == path}
         if not modes:
             continue
-        ctx = _Context(transforms=_TRANSFORMS[path], method="central",
-                       eps=DEFAULT_STEP["central"], atol=1e-5, rtol=1e-5,
-                       rng=np.random.default_rng(0), name="", localizing=True,
-                       top_f=f, top_args=args)  # fmt: skip
+        ctx = _Context(
+            transforms=_TRANSFORMS[path],
+            method="central",
+            eps=DEFAULT_STEP["central"],
+            atol=1e-5,
+            rtol=1e-5,
+            rng=np.random.default_rng(0),
+            name="",
+            localizing=True,
+            top_f=f,
+            top_args=args,
+        )
         mode = "fwd" if modes == {"jvp"} else "rev"
         with jax.enable_x64(True):
             culprit = first_failing_primitive(ctx, mode, 1)

@@ -14,8 +14,10 @@ from ._program_ops import Operation, fit
 def _window(draw, shape, _=None):
     if not shape:
         return None
-    return {"sizes": tuple(draw.integer(1, d) for d in shape),
-            "starts": tuple(draw.integer(0, d - 1) for d in shape[1:])}  # fmt: skip
+    return {
+        "sizes": tuple(draw.integer(1, d) for d in shape),
+        "starts": tuple(draw.integer(0, d - 1) for d in shape[1:]),
+    }
 
 
 def _starts(x, starts):  # the first start depends on the data: where x's largest element is
@@ -72,15 +74,16 @@ def _scatter(method):
 INDEXING = {
     "dynamic_slice": Operation("dynamic_slice", 1, _dynamic_slice, _window),
     "dynamic_update_slice": Operation("dynamic_update_slice", 2, _dynamic_update_slice, _window),
-    "gather": Operation("gather", 1, lambda x, indices: jnp.take(x, np.array(indices), axis=0),
-                        _repeated),
+    "gather": Operation(
+        "gather", 1, lambda x, indices: jnp.take(x, np.array(indices), axis=0), _repeated
+    ),
     "argmax": Operation("argmax", 1, _at_largest, _one_axis),
     "scatter-add": Operation("scatter-add", 2, _scatter("add"), _repeated),
     "scatter": Operation("scatter", 2, _scatter("set"), _unique),
     "scatter-mul": Operation("scatter-mul", 2, _scatter("multiply"), _unique),
     "scatter-max": Operation("scatter-max", 2, _scatter("max"), _unique),
     "scatter-min": Operation("scatter-min", 2, _scatter("min"), _unique),
-}  # fmt: skip
+}
 
 
 # --- sorting ---
@@ -134,8 +137,10 @@ def _conv(x, b, width, padding, stride):  # x as one channel of one signal, b as
 def _pool(draw, shape, _=None):
     if not shape:
         return None
-    return {"window": tuple(draw.integer(1, min(2, d)) for d in shape),
-            "strides": tuple(draw.integer(1, 2) for _ in shape)}  # fmt: skip
+    return {
+        "window": tuple(draw.integer(1, min(2, d)) for d in shape),
+        "strides": tuple(draw.integer(1, 2) for _ in shape),
+    }
 
 
 def _reduce_window(monoid, identity):
@@ -150,11 +155,9 @@ CONTRACTIONS = {
     "batched_dot_general": Operation("dot_general", 2, _batched_matmul, _batched),
     "conv_general_dilated": Operation("conv_general_dilated", 2, _conv, _kernel),
     "reduce_window_sum": Operation("reduce_window_sum", 1, _reduce_window(lax.add, 0.0), _pool),
-    "reduce_window_max": Operation("reduce_window_max", 1, _reduce_window(lax.max, -np.inf),
-                                   _pool),
-    "reduce_window_min": Operation("reduce_window_min", 1, _reduce_window(lax.min, np.inf),
-                                   _pool),
-}  # fmt: skip
+    "reduce_window_max": Operation("reduce_window_max", 1, _reduce_window(lax.max, -np.inf), _pool),
+    "reduce_window_min": Operation("reduce_window_min", 1, _reduce_window(lax.min, np.inf), _pool),
+}
 
 
 # --- linear algebra on a well-conditioned matrix built from the operand ---
@@ -175,10 +178,14 @@ def _triangular_solve(a, b, n):
 LINALG = {
     "cholesky": Operation("cholesky", 1, lambda x, n: jnp.linalg.cholesky(_spd(x, n)), _order),
     "eigh": Operation("eigh", 1, lambda x, n: jnp.linalg.eigvalsh(_spd(x, n)), _order),
-    "solve": Operation("custom_linear_solve", 2,
-                       lambda a, b, n: jnp.linalg.solve(_spd(a, n), fit(b, (n, 2))), _order),
+    "solve": Operation(
+        "custom_linear_solve",
+        2,
+        lambda a, b, n: jnp.linalg.solve(_spd(a, n), fit(b, (n, 2))),
+        _order,
+    ),
     "triangular_solve": Operation("triangular_solve", 2, _triangular_solve, _order),
-}  # fmt: skip
+}
 
 
 # --- complex numbers ---

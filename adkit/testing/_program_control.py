@@ -18,8 +18,12 @@ from ._program_ops import ELEMENTWISE, REDUCTIONS, STRUCTURAL, Operation, fit
 BODIES = tuple(sorted(name for name, op in ELEMENTWISE.items() if name != "integer_pow"))
 
 # Operations a nested `jit` or `checkpoint` may wrap: any with one operand.
-WRAPPABLE = {name: op for family in (ELEMENTWISE, REDUCTIONS, STRUCTURAL, INDEXING, SORTING)
-             for name, op in family.items() if op.arity == 1}  # fmt: skip
+WRAPPABLE = {
+    name: op
+    for family in (ELEMENTWISE, REDUCTIONS, STRUCTURAL, INDEXING, SORTING)
+    for name, op in family.items()
+    if op.arity == 1
+}
 
 
 def _body(name):
@@ -31,8 +35,13 @@ def _two_bodies(draw, shape, _=None):
 
 
 def _cond(a, b, first, second):  # on the sign of sum(a): body₁(a) · b or body₂(a) - b
-    return lax.cond(jnp.sum(a) > 0, lambda p, q: _body(first)(p) * q,
-                    lambda p, q: _body(second)(p) - q, a, fit(b, a.shape))  # fmt: skip
+    return lax.cond(
+        jnp.sum(a) > 0,
+        lambda p, q: _body(first)(p) * q,
+        lambda p, q: _body(second)(p) - q,
+        a,
+        fit(b, a.shape),
+    )
 
 
 def _three_bodies(draw, shape, _=None):

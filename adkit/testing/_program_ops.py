@@ -76,15 +76,41 @@ def _nonnegative(x):  # log1p: x² > -1
 
 
 _UNARY_DOMAINS = {
-    "sin": _real, "cos": _real, "tanh": _real, "atan": _real, "asinh": _real, "logistic": _real,
-    "erf": _real, "erfc": _real, "abs": _real, "neg": _real, "sign": _real, "floor": _real,
-    "round": _real, "square": _real, "bessel_i0e": _real, "bessel_i1e": _real,
-    "exp": _moderate, "exp2": _moderate, "expm1": _moderate, "sinh": _moderate,
-    "cosh": _moderate, "tan": _below_pi_half, "log": _positive, "sqrt": _positive,
-    "rsqrt": _positive, "cbrt": _positive, "lgamma": _positive, "digamma": _positive,
-    "log1p": _nonnegative, "asin": _open_unit, "acos": _open_unit, "atanh": _open_unit,
-    "erf_inv": _open_unit, "acosh": _above_one,
-}  # fmt: skip
+    "sin": _real,
+    "cos": _real,
+    "tanh": _real,
+    "atan": _real,
+    "asinh": _real,
+    "logistic": _real,
+    "erf": _real,
+    "erfc": _real,
+    "abs": _real,
+    "neg": _real,
+    "sign": _real,
+    "floor": _real,
+    "round": _real,
+    "square": _real,
+    "bessel_i0e": _real,
+    "bessel_i1e": _real,
+    "exp": _moderate,
+    "exp2": _moderate,
+    "expm1": _moderate,
+    "sinh": _moderate,
+    "cosh": _moderate,
+    "tan": _below_pi_half,
+    "log": _positive,
+    "sqrt": _positive,
+    "rsqrt": _positive,
+    "cbrt": _positive,
+    "lgamma": _positive,
+    "digamma": _positive,
+    "log1p": _nonnegative,
+    "asin": _open_unit,
+    "acos": _open_unit,
+    "atanh": _open_unit,
+    "erf_inv": _open_unit,
+    "acosh": _above_one,
+}
 
 
 def _elementwise(name: str) -> Operation:
@@ -121,9 +147,10 @@ BINARY = {
     "atan2": Operation("atan2", 2, _binary(jnp.arctan2), _broadcast_pattern),
     "pow": Operation("pow", 2, _binary(jnp.power, _positive, jnp.tanh), _broadcast_pattern),
     "rem": Operation("rem", 2, _binary(jnp.remainder, right=_positive), _broadcast_pattern),
-    "select_n": Operation("select_n", 2, _binary(lambda p, q: jnp.where(p > q, p * q, p - q)),
-                          _broadcast_pattern),
-}  # fmt: skip
+    "select_n": Operation(
+        "select_n", 2, _binary(lambda p, q: jnp.where(p > q, p * q, p - q)), _broadcast_pattern
+    ),
+}
 
 
 def _clamp(x, b):  # bounds from another value, so their derivatives are exercised too
@@ -220,8 +247,11 @@ def _slice_of(draw, shape, _=None):
         return None
     start = [draw.integer(0, d - 1) for d in shape]
     limit = [draw.integer(s + 1, d) for s, d in zip(start, shape, strict=True)]
-    return {"start": tuple(start), "limit": tuple(limit),
-            "strides": tuple(draw.integer(1, 2) for _ in shape)}  # fmt: skip
+    return {
+        "start": tuple(start),
+        "limit": tuple(limit),
+        "strides": tuple(draw.integer(1, 2) for _ in shape),
+    }
 
 
 def _padding(draw, shape, _=None):
@@ -253,15 +283,18 @@ def _concatenate(a, b, axis, extra):
 
 
 STRUCTURAL = {
-    "transpose": Operation("transpose", 1, lambda x, permutation: lax.transpose(x, permutation),
-                           _permutation),
+    "transpose": Operation(
+        "transpose", 1, lambda x, permutation: lax.transpose(x, permutation), _permutation
+    ),
     "reshape": Operation("reshape", 1, lambda x, new_sizes: lax.reshape(x, new_sizes), _new_shape),
-    "squeeze": Operation("squeeze", 1, lambda x, dimensions: lax.squeeze(x, dimensions),
-                         _squeezable),
+    "squeeze": Operation(
+        "squeeze", 1, lambda x, dimensions: lax.squeeze(x, dimensions), _squeezable
+    ),
     "broadcast_in_dim": Operation("broadcast_in_dim", 1, _broadcast, _new_axis),
     "rev": Operation("rev", 1, lambda x, dimensions: lax.rev(x, dimensions), _some_axes),
-    "slice": Operation("slice", 1, lambda x, start, limit, strides:
-                       lax.slice(x, start, limit, strides), _slice_of),
+    "slice": Operation(
+        "slice", 1, lambda x, start, limit, strides: lax.slice(x, start, limit, strides), _slice_of
+    ),
     "pad": Operation("pad", 2, _pad, _padding),
     "concatenate": Operation("concatenate", 2, _concatenate, _concat_axis),
-}  # fmt: skip
+}

@@ -32,14 +32,22 @@ from ._program_ops import BINARY, ELEMENTWISE, ON_THE_REAL_LINE, REDUCTIONS, STR
 # (The elementwise functions, the largest family, come as two: on the whole real line, and
 # on a domain.)
 FAMILIES: dict[str, dict[str, Operation]] = {
-    "elementwise on the real line": {n: op for n, op in ELEMENTWISE.items()
-                                     if n in ON_THE_REAL_LINE},
-    "elementwise on a domain": {n: op for n, op in ELEMENTWISE.items()
-                                if n not in ON_THE_REAL_LINE},
-    "binary": BINARY, "reductions": REDUCTIONS,
-    "structural": STRUCTURAL, "indexing": INDEXING, "sorting": SORTING,
-    "contractions": CONTRACTIONS, "linalg": LINALG, "complex": COMPLEX, "control": CONTROL,
-}  # fmt: skip
+    "elementwise on the real line": {
+        n: op for n, op in ELEMENTWISE.items() if n in ON_THE_REAL_LINE
+    },
+    "elementwise on a domain": {
+        n: op for n, op in ELEMENTWISE.items() if n not in ON_THE_REAL_LINE
+    },
+    "binary": BINARY,
+    "reductions": REDUCTIONS,
+    "structural": STRUCTURAL,
+    "indexing": INDEXING,
+    "sorting": SORTING,
+    "contractions": CONTRACTIONS,
+    "linalg": LINALG,
+    "complex": COMPLEX,
+    "control": CONTROL,
+}
 OPERATIONS: dict[str, Operation] = {n: op for f in FAMILIES.values() for n, op in f.items()}
 
 MAX_RANK, MAX_SIZE = 4, 64  # values larger than this are not drawn (compile time)
@@ -73,8 +81,10 @@ class Program:
 
     def inputs(self, dtype=np.float64) -> tuple[Any, ...]:
         rng = np.random.default_rng(self.seed)
-        return tuple(jnp.asarray(rng.uniform(-1.5, 1.5, shape), dtype)
-                     for shape in self.shapes[: self.num_inputs])  # fmt: skip
+        return tuple(
+            jnp.asarray(rng.uniform(-1.5, 1.5, shape), dtype)
+            for shape in self.shapes[: self.num_inputs]
+        )
 
     def __str__(self) -> str:
         names = [f"x{i}" for i in range(self.num_inputs)]
@@ -83,8 +93,9 @@ class Program:
         for k, (name, operands, params) in enumerate(self.steps):
             args = [names[i] for i in operands] + [f"{key}={value!r}" for key, value in params]
             shape = self.shapes[self.num_inputs + k]
-            lines.append(f"  v{k} = {name}({', '.join(args)})  # {OPERATIONS[name].primitive}, "
-                         f"shape {shape}")  # fmt: skip
+            lines.append(
+                f"  v{k} = {name}({', '.join(args)})  # {OPERATIONS[name].primitive}, shape {shape}"
+            )
             names.append(f"v{k}")
         return "\n".join(lines)
 
@@ -92,8 +103,10 @@ class Program:
 def build_program(draw, seed: int = 0) -> Program:
     """Builds a random program from a drawer's choices (see the module docstring)."""
     num_inputs = draw.integer(1, 3)
-    shapes = [tuple(draw.integer(1, 3) for _ in range(draw.choice((0, 1, 2, 2, 3))))
-              for _ in range(num_inputs)]  # fmt: skip
+    shapes = [
+        tuple(draw.integer(1, 3) for _ in range(draw.choice((0, 1, 2, 2, 3))))
+        for _ in range(num_inputs)
+    ]
     steps = []
     for _ in range(draw.integer(2, 7)):
         step, shape = _draw_step(draw, shapes)

@@ -100,8 +100,13 @@ def check_program(program, second_order: bool = True, jit: bool = True) -> CaseR
     With `jit`, each path runs under `jax.jit` (one compilation per path, much faster than
     running the program's loops and branches eagerly).
     """
-    case = RuleCase("program", program.fn, lambda dtype, rng: (), name=f"seed-{program.seed}",
-                    second_order=second_order)  # fmt: skip
+    case = RuleCase(
+        "program",
+        program.fn,
+        lambda dtype, rng: (),
+        name=f"seed-{program.seed}",
+        second_order=second_order,
+    )
     with jax.enable_x64(True):
         return check_function(case, program.inputs(np.float64), np.random.default_rng(0), jit)
 
@@ -118,9 +123,11 @@ def check_function(case: RuleCase, args: tuple, rng, jit: bool = False) -> CaseR
     pairs = {  # column -> (adkit's, JAX's), each a function of (args, t, ct)
         "jvp": (lambda a, t, c: adkit.jvp(f, a, t), lambda a, t, c: jax.jvp(f, a, t)),
         "vjp-tape": (lambda a, t, c: adkit.vjp(f, *a)[1](c), lambda a, t, c: jax.vjp(f, *a)[1](c)),
-        "vjp-transpose": (lambda a, t, c: adkit.vjp(f, *a, method="transpose")[1](c),
-                          lambda a, t, c: jax.vjp(f, *a)[1](c)),
-    }  # fmt: skip
+        "vjp-transpose": (
+            lambda a, t, c: adkit.vjp(f, *a, method="transpose")[1](c),
+            lambda a, t, c: jax.vjp(f, *a)[1](c),
+        ),
+    }
     if case.second_order:
         pairs["second order"] = (
             lambda a, t, c: _fwd_over_rev(adkit.jvp, adkit.vjp, f, a, t, c),
@@ -174,8 +181,9 @@ def _compare(column, ours, theirs, case, args, t, ct) -> float:
         except NotImplementedError:  # adkit has no rule where JAX refuses: neither reverses it
             return REFUSED
         except Exception as mine:
-            raise _Mismatch(f"JAX raises {type(err).__name__}, adkit {type(mine).__name__}: "
-                            f"{mine}") from None  # fmt: skip
+            raise _Mismatch(
+                f"JAX raises {type(err).__name__}, adkit {type(mine).__name__}: {mine}"
+            ) from None
         raise _Mismatch(f"JAX raises {type(err).__name__} ({err}) but adkit does not") from None
     except NotImplementedError:  # JAX has no rule: use an oracle that needs none
         expected = None
@@ -210,8 +218,13 @@ def _fwd_over_rev(jvp, vjp, f, args, t, ct):
 
 def _pair(a, b) -> float:
     pairs = zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
-    return float(sum(np.real(np.sum(np.asarray(x) * np.asarray(y))) for x, y in pairs
-                     if jnp.result_type(x) != jax.dtypes.float0))  # fmt: skip
+    return float(
+        sum(
+            np.real(np.sum(np.asarray(x) * np.asarray(y)))
+            for x, y in pairs
+            if jnp.result_type(x) != jax.dtypes.float0
+        )
+    )
 
 
 def _max_rel_error(actual: Any, expected: Any, tol: float) -> float:
@@ -229,8 +242,10 @@ def _max_rel_error(actual: Any, expected: Any, tol: float) -> float:
         error = float(np.max(np.abs(a - e), initial=0.0)) / scale
         if not error <= tol:  # NaN fails too
             index = np.unravel_index(int(np.nanargmax(np.abs(a - e))), a.shape) if a.ndim else ()
-            raise _Mismatch(f"element {index}: {a[index]!r}, expected {e[index]!r} "
-                            f"(relative error {error:.2e} > {tol:g})")  # fmt: skip
+            raise _Mismatch(
+                f"element {index}: {a[index]!r}, expected {e[index]!r} "
+                f"(relative error {error:.2e} > {tol:g})"
+            )
         worst = max(worst, error)
     return worst
 
@@ -241,8 +256,9 @@ def summarize(results: Sequence[CaseResult]) -> list[dict[str, Any]]:
     error."""
     rows: dict[str, dict[str, Any]] = {}
     for r in results:
-        row = rows.setdefault(r.primitive, {"primitive": r.primitive, "max error": 0.0,
-                                            **dict.fromkeys(COLUMNS, "-")})  # fmt: skip
+        row = rows.setdefault(
+            r.primitive, {"primitive": r.primitive, "max error": 0.0, **dict.fromkeys(COLUMNS, "-")}
+        )
         for column in COLUMNS:
             if column in r.failures:
                 row[column] = "FAIL"

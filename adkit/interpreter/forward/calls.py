@@ -55,8 +55,9 @@ def _remat_jvp(primals, tangents, *, jaxpr, prevent_cse, differentiated, policy)
 
 
 @JVP_RULES.register(jc.custom_jvp_call_p)
-def _custom_jvp_call_jvp(primals, tangents, *, call_jaxpr, jvp_jaxpr_fun, num_consts,
-                         symbolic_zeros):  # fmt: skip
+def _custom_jvp_call_jvp(
+    primals, tangents, *, call_jaxpr, jvp_jaxpr_fun, num_consts, symbolic_zeros
+):
     # the user's rule: evaluate the JVP jaxpr it defines (constants hoisted out of the function
     # body are not differentiated, as in JAX)
     params = {"jvp_jaxpr_fun": jvp_jaxpr_fun}
@@ -95,8 +96,9 @@ def _lin_abstract_eval(*args, out_avals, **params):
 
 
 @JVP_RULES.register(jc.custom_vjp_call_p)
-def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd_jaxpr_thunk, num_consts, bwd,
-                         out_trees, symbolic_zeros):  # fmt: skip
+def _custom_vjp_call_jvp(
+    primals, tangents, *, call_jaxpr, fwd_jaxpr_thunk, num_consts, bwd, out_trees, symbolic_zeros
+):
     if not LINEARIZING.get():
         raise TypeError(
             "adkit cannot apply forward mode (jvp) to a `jax.custom_vjp` function: its "
@@ -119,9 +121,12 @@ def _custom_vjp_call_jvp(primals, tangents, *, call_jaxpr, fwd_jaxpr_thunk, num_
     residuals = [next(new_residuals) if f is None else args[f] for f in input_forwards]
     out_avals = [jax.typeof(o).to_tangent_aval() for o in primal_outs]
     tangent_outs = custom_vjp_lin_p.bind(
-        *residuals, *(instantiate(t) for t in arg_tangents),
-        num_residuals=len(residuals), bwd=_ByIdentity(bwd), out_avals=tuple(out_avals),
-    )  # fmt: skip
+        *residuals,
+        *(instantiate(t) for t in arg_tangents),
+        num_residuals=len(residuals),
+        bwd=_ByIdentity(bwd),
+        out_avals=tuple(out_avals),
+    )
     return list(primal_outs), list(tangent_outs)
 
 

@@ -51,8 +51,12 @@ def _scan_jvp(primals, tangents, *, reverse, length, jaxpr, num_consts, num_carr
         )
 
     (carry, carry_t), (ys, ys_t) = lax.scan(
-        step, (list(init), init_t), (list(xs), nonzero_values(t_xs)),
-        length=length, reverse=reverse, unroll=unroll,
-    )  # fmt: skip
+        step,
+        (list(init), init_t),
+        (list(xs), nonzero_values(t_xs)),
+        length=length,
+        reverse=reverse,
+        unroll=unroll,
+    )
     outs = [*carry, *ys]
     return outs, merge_tangents(outs, nonzero_out, [*carry_t, *ys_t])

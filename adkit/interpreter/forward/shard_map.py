@@ -17,8 +17,9 @@ from .engine import (
 
 
 @JVP_RULES.register(jc.shard_map_p)
-def _shard_map_jvp(primals, tangents, *, jaxpr, mesh, in_specs, out_specs, check_vma,
-                   newly_manual_axes):  # fmt: skip
+def _shard_map_jvp(
+    primals, tangents, *, jaxpr, mesh, in_specs, out_specs, check_vma, newly_manual_axes
+):
     # jvp(shard_map(f)) = shard_map(jvp(f)); every floating output returns a tangent (the body
     # runs per shard, so which tangents vanish is only known inside it)
     nonzero_in = [not is_zero(t) for t in tangents]
@@ -36,8 +37,14 @@ def _shard_map_jvp(primals, tangents, *, jaxpr, mesh, in_specs, out_specs, check
 
     spec_in = (*in_specs, *(s for s, nz in zip(in_specs, nonzero_in, strict=True) if nz))
     spec_out = (*out_specs, *(s for s, keep in zip(out_specs, has_tangent, strict=True) if keep))
-    mapped = jax.shard_map(body, mesh=mesh, in_specs=spec_in, out_specs=spec_out,
-                           axis_names=set(newly_manual_axes), check_vma=check_vma)  # fmt: skip
+    mapped = jax.shard_map(
+        body,
+        mesh=mesh,
+        in_specs=spec_in,
+        out_specs=spec_out,
+        axis_names=set(newly_manual_axes),
+        check_vma=check_vma,
+    )
     outs = mapped(*primals, *(t for t in tangents if not is_zero(t)))
     n = len(jaxpr.outvars)
     primal_outs, tangent_outs = list(outs[:n]), iter(outs[n:])

@@ -42,7 +42,10 @@ def fori_trip_count(cond_nconsts, cond_jaxpr, body_jaxpr, carry):
 def _increments(body, i_in, i_out):
     """Whether the body computes `i_out = i_in + 1`."""
     return any(
-        e.primitive is lax.add_p and e.outvars[0] is i_out and e.invars[0] is i_in
-        and isinstance(e.invars[1], jc.Literal) and e.invars[1].val == 1
+        e.primitive is lax.add_p
+        and e.outvars[0] is i_out
+        and e.invars[0] is i_in
+        and isinstance(e.invars[1], jc.Literal)
+        and e.invars[1].val == 1
         for e in body.eqns
-    )  # fmt: skip
+    )

@@ -72,11 +72,19 @@ class Recorder:
             names.append(f"v{self._count}")
         tangents = tangents if tangents is not None else [self._zero(v) for v in values]
         self.entries.append(
-            TapeEntry(op, tuple(n.name for n in inputs), tuple(names), tuple(values), params,
-                      scope, tangents=_shown_t(tangents), primitive=primitive,
-                      input_values=tuple(n.value for n in inputs),
-                      rule_params=params if rule_params is None else rule_params)
-        )  # fmt: skip
+            TapeEntry(
+                op,
+                tuple(n.name for n in inputs),
+                tuple(names),
+                tuple(values),
+                params,
+                scope,
+                tangents=_shown_t(tangents),
+                primitive=primitive,
+                input_values=tuple(n.value for n in inputs),
+                rule_params=params if rule_params is None else rule_params,
+            )
+        )
         return [Node(v, n, t) for v, n, t in zip(values, names, tangents, strict=True)]
 
     def apply(self, eqn: jc.JaxprEqn, nodes: list[Node], scope: str) -> list[Node]:
@@ -90,8 +98,16 @@ class Recorder:
             values, touts = (list(out), list(tout)) if many else ([out], [tout])
         else:
             values, touts = jc.bind_equation(eqn, primals), None
-        return self.record(eqn.primitive.name, nodes, values, _shown(eqn.params), scope, touts,
-                           eqn.primitive, eqn.params)  # fmt: skip
+        return self.record(
+            eqn.primitive.name,
+            nodes,
+            values,
+            _shown(eqn.params),
+            scope,
+            touts,
+            eqn.primitive,
+            eqn.params,
+        )
 
     def walk(self, jaxpr: jc.Jaxpr, consts, args, scope: str) -> list[Node]:
         env: Env[Node] = Env(self._literal)

@@ -18,23 +18,39 @@ _CONVS = {
         (3, 2, 3, 2),
         dict(window_strides=(1, 2), padding=((1, 2), (0, 1)), dimension_numbers=_NHWC),
     ),
-    "lhs-dilation": ((1, 2, 4, 4), (2, 2, 3, 3), dict(window_strides=(1, 1),
-                                                      padding=((2, 1), (1, 1)),
-                                                      lhs_dilation=(2, 1))),
-    "rhs-dilation": ((1, 2, 6, 6), (2, 2, 2, 2), dict(window_strides=(1, 1), padding="VALID",
-                                                      rhs_dilation=(2, 3))),
-    "feature-groups": ((2, 4, 5, 5), (6, 2, 3, 3), dict(window_strides=(1, 1), padding="SAME",
-                                                        feature_group_count=2)),
-    "batch-groups": ((4, 2, 5, 5), (4, 2, 2, 2), dict(window_strides=(1, 1), padding="VALID",
-                                                      batch_group_count=2)),
+    "lhs-dilation": (
+        (1, 2, 4, 4),
+        (2, 2, 3, 3),
+        dict(window_strides=(1, 1), padding=((2, 1), (1, 1)), lhs_dilation=(2, 1)),
+    ),
+    "rhs-dilation": (
+        (1, 2, 6, 6),
+        (2, 2, 2, 2),
+        dict(window_strides=(1, 1), padding="VALID", rhs_dilation=(2, 3)),
+    ),
+    "feature-groups": (
+        (2, 4, 5, 5),
+        (6, 2, 3, 3),
+        dict(window_strides=(1, 1), padding="SAME", feature_group_count=2),
+    ),
+    "batch-groups": (
+        (4, 2, 5, 5),
+        (4, 2, 2, 2),
+        dict(window_strides=(1, 1), padding="VALID", batch_group_count=2),
+    ),
     "one-d": ((2, 3, 7), (2, 3, 3), dict(window_strides=(2,), padding=((2, 1),))),
     "nhwc-groups-dilated": (
         (1, 6, 6, 4),
         (2, 2, 2, 4),
-        dict(window_strides=(2, 1), padding="SAME", rhs_dilation=(1, 2),
-             feature_group_count=2, dimension_numbers=_NHWC),
+        dict(
+            window_strides=(2, 1),
+            padding="SAME",
+            rhs_dilation=(1, 2),
+            feature_group_count=2,
+            dimension_numbers=_NHWC,
+        ),
     ),
-}  # fmt: skip
+}
 
 
 def _conv_cases():
@@ -52,18 +68,32 @@ def _conv_cases():
 # --- windowed reductions: (operand shape, reduce_window keyword arguments) ---
 _WINDOWS = {
     "valid": ((4, 5), dict(window_dimensions=(2, 2), window_strides=(1, 1), padding="VALID")),
-    "strided-same": ((5, 6), dict(window_dimensions=(3, 2), window_strides=(2, 2),
-                                  padding="SAME")),
-    "padded": ((4, 4), dict(window_dimensions=(2, 3), window_strides=(1, 2),
-                            padding=((1, 0), (2, 1)))),
-    "base-dilation": ((3, 4), dict(window_dimensions=(2, 2), window_strides=(1, 1),
-                                   padding="VALID", base_dilation=(2, 1))),
-    "window-dilation": ((5, 6), dict(window_dimensions=(2, 2), window_strides=(1, 2),
-                                     padding=((0, 1), (1, 1)), window_dilation=(2, 2))),
-    "pool-nchw": ((2, 2, 4, 4), dict(window_dimensions=(1, 1, 2, 2),
-                                     window_strides=(1, 1, 2, 2), padding="VALID")),
+    "strided-same": ((5, 6), dict(window_dimensions=(3, 2), window_strides=(2, 2), padding="SAME")),
+    "padded": (
+        (4, 4),
+        dict(window_dimensions=(2, 3), window_strides=(1, 2), padding=((1, 0), (2, 1))),
+    ),
+    "base-dilation": (
+        (3, 4),
+        dict(
+            window_dimensions=(2, 2), window_strides=(1, 1), padding="VALID", base_dilation=(2, 1)
+        ),
+    ),
+    "window-dilation": (
+        (5, 6),
+        dict(
+            window_dimensions=(2, 2),
+            window_strides=(1, 2),
+            padding=((0, 1), (1, 1)),
+            window_dilation=(2, 2),
+        ),
+    ),
+    "pool-nchw": (
+        (2, 2, 4, 4),
+        dict(window_dimensions=(1, 1, 2, 2), window_strides=(1, 1, 2, 2), padding="VALID"),
+    ),
     "vector": ((7,), dict(window_dimensions=(3,), window_strides=(2,), padding="SAME")),
-}  # fmt: skip
+}
 
 # ties inside windows: the first position of the window holding the extremum gives the tangent
 _TIED = values([[1.0, 3.0, 3.0, 0.0, 2.0], [3.0, 3.0, -1.0, 2.0, 2.0], [0.0, 1.0, 1.0, 1.0, 2.0]])
@@ -82,8 +112,7 @@ def _window_cases(primitive, init, op):
     ]
     if primitive != "reduce_window_sum":
         negate = -1.0 if primitive == "reduce_window_min" else 1.0
-        tied = functools.partial(lax.reduce_window, init_value=init, computation=op,
-                                 **_TIED_WINDOW)  # fmt: skip
+        tied = functools.partial(lax.reduce_window, init_value=init, computation=op, **_TIED_WINDOW)
         # the chosen element is locally constant, so there is a second derivative
         cases.append(RuleCase(primitive, lambda x: tied(negate * x), _TIED, name="ties"))
     return cases

@@ -48,8 +48,10 @@ def _cond_forward(primals, active, *, branches, **params):
         b = branches[k]
         return forward_sweep(b.jaxpr, b.consts, ops, active)
 
-    shapes = [jax.eval_shape(lambda ops, k=k: sweep_branch(k, ops)[1], operands)
-              for k in range(len(branches))]  # fmt: skip
+    shapes = [
+        jax.eval_shape(lambda ops, k=k: sweep_branch(k, ops)[1], operands)
+        for k in range(len(branches))
+    ]
 
     def branch(k):
         def run(ops):
@@ -76,8 +78,11 @@ def _cond_vjp(cts, res, *, branches, **params):  # operand cotangents from the b
     def branch(k):
         def run(slots, cts):
             got = backward_sweep(slots[k], cts)
-            return [instantiate(Zero.from_aval(a) if is_zero(c) else c)
-                    for c, a, act in zip(got, avals, res.active, strict=True) if act]  # fmt: skip
+            return [
+                instantiate(Zero.from_aval(a) if is_zero(c) else c)
+                for c, a, act in zip(got, avals, res.active, strict=True)
+                if act
+            ]
 
         return run
 

@@ -52,8 +52,9 @@ def carry_activity(body: jc.ClosedJaxpr, active: list[bool], nc: int, nk: int) -
         a_carry = new
 
 
-def _scan_forward(primals, active, *, jaxpr, num_consts, num_carry, length, reverse, unroll,
-                  **params):  # fmt: skip
+def _scan_forward(
+    primals, active, *, jaxpr, num_consts, num_carry, length, reverse, unroll, **params
+):
     nc, nk = num_consts, num_carry
     active = tuple(carry_activity(jaxpr, list(active), nc, nk))
     consts, carry, xs = _split(primals, nc, nk)
@@ -79,8 +80,9 @@ def _scan_vjp(cts, res, *, jaxpr, num_consts, num_carry, length, reverse, unroll
     ct_carry = cts[:nk]
     ct_ys = [c for c, a in zip(cts[nk:], ys_active, strict=True) if a]
     ct_carry = [c for c, a in zip(ct_carry, a_carry, strict=True) if a]
-    ct_consts = [instantiate(Zero.from_aval(v)) for v, a in zip(avals[:nc], a_consts, strict=True)
-                 if a]  # fmt: skip
+    ct_consts = [
+        instantiate(Zero.from_aval(v)) for v, a in zip(avals[:nc], a_consts, strict=True) if a
+    ]
 
     def body(carry, inp):
         ct_carry, ct_consts = carry
@@ -89,17 +91,23 @@ def _scan_vjp(cts, res, *, jaxpr, num_consts, num_carry, length, reverse, unroll
         cts_out = [next(it) if a else None for a in a_carry]
         cts_out += [next(it_y) if a else None for a in ys_active]
         got = backward_sweep(rebuild(res.layout, res.consts, stacked_slice), cts_out)
-        got = [instantiate(Zero.from_aval(v) if is_zero(g) else g) if a else None
-               for g, v, a in zip(got, avals, res.active, strict=True)]  # fmt: skip
+        got = [
+            instantiate(Zero.from_aval(v) if is_zero(g) else g) if a else None
+            for g, v, a in zip(got, avals, res.active, strict=True)
+        ]
         g_consts, g_carry, g_xs = _split(got, nc, nk)
         present = lambda gs: [g for g in gs if g is not None]
         ct_consts = [acc + g for acc, g in zip(ct_consts, present(g_consts), strict=True)]
         return (present(g_carry), ct_consts), present(g_xs)
 
     (ct_carry, ct_consts), ct_xs = lax.scan(
-        body, (ct_carry, ct_consts), (res.stacked, ct_ys), length=length, reverse=not reverse,
+        body,
+        (ct_carry, ct_consts),
+        (res.stacked, ct_ys),
+        length=length,
+        reverse=not reverse,
         unroll=unroll,
-    )  # fmt: skip
+    )
     it_c, it_k, it_x = iter(ct_consts), iter(ct_carry), iter(ct_xs)
     return [
         *(next(it_c) if a else None for a in a_consts),

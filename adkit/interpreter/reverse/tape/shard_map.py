@@ -41,8 +41,9 @@ def _mapped(mesh, manual):
     return tuple(a for a in mesh.axis_names if a in manual)
 
 
-def _shard_map_forward(primals, active, *, jaxpr, mesh, in_specs, out_specs, check_vma,
-                       newly_manual_axes):  # fmt: skip
+def _shard_map_forward(
+    primals, active, *, jaxpr, mesh, in_specs, out_specs, check_vma, newly_manual_axes
+):
     axes = _mapped(mesh, newly_manual_axes)
     layout = []
 
@@ -52,9 +53,14 @@ def _shard_map_forward(primals, active, *, jaxpr, mesh, in_specs, out_specs, che
         stacked = tuple(c[None] for c in computed)  # a new leading axis, split over the mesh
         return tuple(outs), stacked
 
-    f = jax.shard_map(body, mesh=mesh, in_specs=tuple(in_specs),
-                      out_specs=(tuple(out_specs), PartitionSpec(axes)),
-                      axis_names=set(newly_manual_axes), check_vma=check_vma)  # fmt: skip
+    f = jax.shard_map(
+        body,
+        mesh=mesh,
+        in_specs=tuple(in_specs),
+        out_specs=(tuple(out_specs), PartitionSpec(axes)),
+        axis_names=set(newly_manual_axes),
+        check_vma=check_vma,
+    )
     outs, stacked = f(*primals)
     return list(outs), ShardTape(tuple(primals), stacked, tuple(layout), tuple(active))
 
@@ -82,10 +88,14 @@ def _shard_map_vjp(cts, res, *, jaxpr, mesh, in_specs, out_specs, check_vma, new
         return tuple(sends)
 
     spec_cts = tuple(s for s, h in zip(out_specs, has_ct, strict=True) if h)
-    f = jax.shard_map(body, mesh=mesh,
-                      in_specs=(tuple(in_specs), PartitionSpec(axes), spec_cts),
-                      out_specs=active_specs, axis_names=set(newly_manual_axes),
-                      check_vma=check_vma)  # fmt: skip
+    f = jax.shard_map(
+        body,
+        mesh=mesh,
+        in_specs=(tuple(in_specs), PartitionSpec(axes), spec_cts),
+        out_specs=active_specs,
+        axis_names=set(newly_manual_axes),
+        check_vma=check_vma,
+    )
     # a cotangent computed outside may be laid out differently from its output: lay it out so
     cts_in = [_laid_out(c, mesh, s) for c, s in zip(cts_in, spec_cts, strict=True)]
     got = iter(f(tuple(res.primals), tuple(res.stacked), tuple(cts_in)))

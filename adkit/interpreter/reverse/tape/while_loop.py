@@ -30,8 +30,9 @@ class Unrolled:
     body_nconsts: int = dataclasses.field(metadata={"static": True})
 
 
-def _while_forward(primals, active, *, cond_nconsts, body_nconsts, cond_jaxpr, body_jaxpr,
-                   **params):  # fmt: skip
+def _while_forward(
+    primals, active, *, cond_nconsts, body_nconsts, cond_jaxpr, body_jaxpr, **params
+):
     body_consts = primals[cond_nconsts : cond_nconsts + body_nconsts]
     carry = primals[cond_nconsts + body_nconsts :]
     trip_count = fori_trip_count(cond_nconsts, cond_jaxpr, body_jaxpr, carry)
@@ -41,8 +42,9 @@ def _while_forward(primals, active, *, cond_nconsts, body_nconsts, cond_jaxpr, b
     body_active = tuple(active[cond_nconsts:])
     sweeps = []
     for _ in range(trip_count):
-        carry, sweep = forward_sweep(body_jaxpr.jaxpr, body_jaxpr.consts,
-                                     [*body_consts, *carry], body_active)  # fmt: skip
+        carry, sweep = forward_sweep(
+            body_jaxpr.jaxpr, body_jaxpr.consts, [*body_consts, *carry], body_active
+        )
         sweeps.append(sweep)
         body_active = (*body_active[:body_nconsts], *_carry_activity(sweep, body_active))
     return carry, Unrolled(tuple(sweeps), tuple(active), body_nconsts)

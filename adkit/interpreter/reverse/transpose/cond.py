@@ -39,10 +39,12 @@ def _forward_cond(eqn, state, reads_linear):
     # which outputs are linear in any branch, and each branch's residual structure
     shapes = [jax.eval_shape(lambda *kv, k=k: run(k, kv), *known) for k in range(len(branches))]
     out_linear = [
-        any(isinstance(b.jaxpr.outvars[i], jc.Var) and b.jaxpr.outvars[i] in s.linear_vars
-            for b, s in zip(branches, shapes, strict=True))
+        any(
+            isinstance(b.jaxpr.outvars[i], jc.Var) and b.jaxpr.outvars[i] in s.linear_vars
+            for b, s in zip(branches, shapes, strict=True)
+        )
         for i in range(len(eqn.outvars))
-    ]  # fmt: skip
+    ]
 
     def branch_fn(k):
         def f(*known_values):
@@ -81,12 +83,16 @@ def _backward_cond(eqn, record, ct_outs):
     def branch_fn(k):
         def f(slots, cts):
             st = slots[k]
-            cts_full = [Zero.from_aval(v.aval) if c is None else c
-                        for v, c in zip(st.jaxpr.outvars, cts, strict=True)]  # fmt: skip
+            cts_full = [
+                Zero.from_aval(v.aval) if c is None else c
+                for v, c in zip(st.jaxpr.outvars, cts, strict=True)
+            ]
             cts_in = backward_pass(st, cts_full)
-            return [instantiate(c) if c is not None else instantiate(Zero.from_aval(a))
-                    for c, is_lin, a in zip(cts_in, lin, [v.aval for v in operands], strict=True)
-                    if is_lin]  # fmt: skip
+            return [
+                instantiate(c) if c is not None else instantiate(Zero.from_aval(a))
+                for c, is_lin, a in zip(cts_in, lin, [v.aval for v in operands], strict=True)
+                if is_lin
+            ]
 
         return f
 

@@ -92,8 +92,9 @@ def _forward_scan(eqn, state, reads_linear):
         ys = [o for o, lin in zip(outs[nk:], out_lin[nk:], strict=True) if not lin]
         return new_carry, (ys, st)
 
-    carry, (ys, states) = lax.scan(step, known_init, known_xs, length=p["length"],
-                                   reverse=p["reverse"], unroll=p["unroll"])  # fmt: skip
+    carry, (ys, states) = lax.scan(
+        step, known_init, known_xs, length=p["length"], reverse=p["reverse"], unroll=p["unroll"]
+    )
     state.write_outputs(eqn.outvars, out_lin, [*carry, *ys])
     return ScanRecord(states, tuple(in_lin), tuple(out_lin))
 
@@ -139,13 +140,20 @@ def _backward_scan(eqn, record, ct_outs):
         ]
         return (new_ct_c, acc), ct_x
 
-    (ct_init, ct_consts), ct_xs = lax.scan(step, (ct_carry, ct_consts), (record.states, ct_ys),
-                                           length=p["length"], reverse=not p["reverse"],
-                                           unroll=p["unroll"])  # fmt: skip
+    (ct_init, ct_consts), ct_xs = lax.scan(
+        step,
+        (ct_carry, ct_consts),
+        (record.states, ct_ys),
+        length=p["length"],
+        reverse=not p["reverse"],
+        unroll=p["unroll"],
+    )
     ci, ki, xi = iter(ct_consts), iter(ct_init), iter(ct_xs)
-    return ([next(ci) if lin else None for lin in lin_consts]
-            + [next(ki) if lin else None for lin in lin_carry]
-            + [next(xi) if lin else None for lin in lin_xs])  # fmt: skip
+    return (
+        [next(ci) if lin else None for lin in lin_consts]
+        + [next(ki) if lin else None for lin in lin_carry]
+        + [next(xi) if lin else None for lin in lin_xs]
+    )
 
 
 def _inst(ct, aval):

@@ -58,9 +58,14 @@ def _forward_shard_map(eqn, state, reads_linear):
         return outs, stacked
 
     axes = _mapped(p["mesh"], p["newly_manual_axes"])
-    f = jax.shard_map(local, mesh=p["mesh"], in_specs=known_specs,
-                      out_specs=(tuple(p["out_specs"]), PartitionSpec(axes)),
-                      axis_names=set(p["newly_manual_axes"]), check_vma=p["check_vma"])  # fmt: skip
+    f = jax.shard_map(
+        local,
+        mesh=p["mesh"],
+        in_specs=known_specs,
+        out_specs=(tuple(p["out_specs"]), PartitionSpec(axes)),
+        axis_names=set(p["newly_manual_axes"]),
+        check_vma=p["check_vma"],
+    )
     outs, stacked = f(*known)
     state.write_outputs(eqn.outvars, out_linear, kept(outs, [not lo for lo in out_linear]))
     return ShardRecord(known, stacked, tuple(layout), lin, tuple(out_linear))
@@ -94,10 +99,14 @@ def _backward_shard_map(eqn, record, ct_outs):
     known_specs = tuple(s for s, is_lin in zip(p["in_specs"], lin, strict=True) if not is_lin)
     ct_specs = tuple(s for s, lo in zip(p["out_specs"], out_linear, strict=True) if lo)
     lin_specs = tuple(s for s, is_lin in zip(p["in_specs"], lin, strict=True) if is_lin)
-    f = jax.shard_map(local, mesh=p["mesh"],
-                      in_specs=(known_specs, PartitionSpec(axes), ct_specs),
-                      out_specs=lin_specs, axis_names=set(p["newly_manual_axes"]),
-                      check_vma=p["check_vma"])  # fmt: skip
+    f = jax.shard_map(
+        local,
+        mesh=p["mesh"],
+        in_specs=(known_specs, PartitionSpec(axes), ct_specs),
+        out_specs=lin_specs,
+        axis_names=set(p["newly_manual_axes"]),
+        check_vma=p["check_vma"],
+    )
     got = iter(f(tuple(record.known), tuple(record.stacked), cts))
     return [next(got) if is_lin else None for is_lin in lin]
 

@@ -61,8 +61,10 @@ def _backward_while(eqn, record, ct_outs):
         for k, g in enumerate(got[:nb]):
             if g is not None and not is_zero(g):
                 const_cts[k] = g if const_cts[k] is None else jc.add_any_p.bind(const_cts[k], g)
-        cts = [Zero.from_aval(v.aval) if g is None else g
-               for g, v in zip(got[nb:], st.jaxpr.invars[nb:], strict=True)]  # fmt: skip
+        cts = [
+            Zero.from_aval(v.aval) if g is None else g
+            for g, v in zip(got[nb:], st.jaxpr.invars[nb:], strict=True)
+        ]
     carry_cts = [c if lin else None for c, lin in zip(cts, record.carry_linear, strict=True)]
     consts = [c if lin else None for c, lin in zip(const_cts, record.consts_linear, strict=True)]
     return [None] * nc + consts + carry_cts

@@ -11,8 +11,7 @@ from .... import _jax_compat as jc
 from ..._registry import JVP_RULES
 from ..builders import linear, zero_tangent
 
-_LINEAR = ("psum_invariant", "pvary", "all_gather",
-           "ppermute", "all_to_all", "reduce_scatter")  # fmt: skip
+_LINEAR = ("psum_invariant", "pvary", "all_gather", "ppermute", "all_to_all", "reduce_scatter")
 for _name in _LINEAR:
     _p = jc.primitive_by_name(_name)
     JVP_RULES.register(_p, linear(_p))  # d collective(x) = collective(dx)

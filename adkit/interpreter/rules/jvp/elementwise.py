@@ -34,18 +34,46 @@ def _dtype(x):
 
 
 # --- linear maps: d f(x) = f(dx) ---
-for _p in (lax.neg_p, lax.add_p, lax.sub_p, lax.real_p, lax.imag_p, lax.complex_p, lax.conj_p,
-           lax.reduce_precision_p, lax.copy_p, add_any_p):  # fmt: skip
+for _p in (
+    lax.neg_p,
+    lax.add_p,
+    lax.sub_p,
+    lax.real_p,
+    lax.imag_p,
+    lax.complex_p,
+    lax.conj_p,
+    lax.reduce_precision_p,
+    lax.copy_p,
+    add_any_p,
+):
     JVP_RULES.register(_p, linear(_p))
 JVP_RULES.register(lax.select_n_p, linear(lax.select_n_p, held=(0,)))  # the predicate is held
 
 
 # --- constant almost everywhere: the tangent is zero ---
-for _p in (lax.sign_p, lax.floor_p, lax.ceil_p, lax.round_p, lax.is_finite_p,
-           lax.stop_gradient_p,
-           lax.eq_p, lax.ne_p, lax.lt_p, lax.le_p, lax.gt_p, lax.ge_p,
-           lax.and_p, lax.or_p, lax.xor_p, lax.not_p, lax.population_count_p, lax.clz_p,
-           lax.shift_left_p, lax.shift_right_arithmetic_p, lax.shift_right_logical_p):  # fmt: skip
+for _p in (
+    lax.sign_p,
+    lax.floor_p,
+    lax.ceil_p,
+    lax.round_p,
+    lax.is_finite_p,
+    lax.stop_gradient_p,
+    lax.eq_p,
+    lax.ne_p,
+    lax.lt_p,
+    lax.le_p,
+    lax.gt_p,
+    lax.ge_p,
+    lax.and_p,
+    lax.or_p,
+    lax.xor_p,
+    lax.not_p,
+    lax.population_count_p,
+    lax.clz_p,
+    lax.shift_left_p,
+    lax.shift_right_arithmetic_p,
+    lax.shift_right_logical_p,
+):
     JVP_RULES.register(_p, zero_tangent(_p))
 
 
@@ -186,8 +214,9 @@ def _broadcast(t, like):
 def _convert_element_type_jvp(primals, tangents, *, new_dtype, weak_type, sharding):
     # a change of float precision is linear; converting to an integer type has zero tangent
     (x,), (t,) = primals, tangents
-    out = lax.convert_element_type_p.bind(x, new_dtype=new_dtype, weak_type=weak_type,
-                                          sharding=sharding)  # fmt: skip
+    out = lax.convert_element_type_p.bind(
+        x, new_dtype=new_dtype, weak_type=weak_type, sharding=sharding
+    )
     if not jax.dtypes.issubdtype(new_dtype, np.inexact):  # (bfloat16 is inexact too)
         return out, zeros_like_out(out)
     tangent = lax.convert_element_type_p.bind(

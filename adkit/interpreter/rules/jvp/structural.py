@@ -17,9 +17,19 @@ from ..builders import linear, zero_tangent, zeros_like_out
 # --- linear maps of all operands: d f(x, y, ...) = f(dx, dy, ...) ---
 # concatenate and stack are linear in every piece jointly; pad in the operand and padding value
 # (pad(x, v) places x's elements and fills with v, including under negative/interior padding).
-for _p in (lax.transpose_p, lax.squeeze_p, lax.rev_p, lax.slice_p, lax.concatenate_p,
-           lax.pad_p, lax.split_p, lax.stack_p, lax.unstack_p, lax.tile_p,
-           lax.sharding_constraint_p):  # fmt: skip
+for _p in (
+    lax.transpose_p,
+    lax.squeeze_p,
+    lax.rev_p,
+    lax.slice_p,
+    lax.concatenate_p,
+    lax.pad_p,
+    lax.split_p,
+    lax.stack_p,
+    lax.unstack_p,
+    lax.tile_p,
+    lax.sharding_constraint_p,
+):
     JVP_RULES.register(_p, linear(_p))
 
 # --- linear in the array, not in the (dynamic) shape operands ---

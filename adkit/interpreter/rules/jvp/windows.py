@@ -37,8 +37,9 @@ def _conv_jvp(primals, tangents, **params):
 JVP_RULES.register(lax.reduce_window_sum_p, linear(lax.reduce_window_sum_p))  # d Σ_w x = Σ_w dx
 
 
-def _window_views(x, fill, *, window_dimensions, window_strides, padding, base_dilation,
-                  window_dilation):  # fmt: skip
+def _window_views(
+    x, fill, *, window_dimensions, window_strides, padding, base_dilation, window_dilation
+):
     """One array per window offset (in row-major order) holding, at each output position,
     the element at that offset of its window; padding and base-dilation holes read `fill`."""
     config = [(lo, hi, d - 1) for (lo, hi), d in zip(padding, base_dilation, strict=True)]

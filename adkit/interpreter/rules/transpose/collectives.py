@@ -38,8 +38,15 @@ def _swap_gather_and_scatter(to, dimension_param):
     def rule(ct, x, *, axis_name, axis_index_groups, axis_size, tiled, **dimension):
         [dim] = dimension.values()
         groups = dict(axis_name=axis_name, axis_index_groups=axis_index_groups)
-        return [to.bind(materialize(ct), **{dimension_param: dim}, **groups,
-                        axis_size=axis_size, tiled=tiled)]  # fmt: skip
+        return [
+            to.bind(
+                materialize(ct),
+                **{dimension_param: dim},
+                **groups,
+                axis_size=axis_size,
+                tiled=tiled,
+            )
+        ]
 
     return rule
 
@@ -62,8 +69,7 @@ def _ppermute_transpose(ct, x, *, axis_name, perm):
 
 
 @TRANSPOSE_RULES.register(_all_to_all_p)
-def _all_to_all_transpose(ct, x, *, split_axis, concat_axis, axis_name, axis_index_groups,
-                          tiled):  # fmt: skip
+def _all_to_all_transpose(ct, x, *, split_axis, concat_axis, axis_name, axis_index_groups, tiled):
     # splitting along a and concatenating along b transposes to splitting along b and
     # concatenating along a
     return [

@@ -29,8 +29,18 @@ def _scatter_numbers(gather_numbers):
 
 
 @TRANSPOSE_RULES.register(lax.gather_p)
-def _gather_transpose(ct, x, indices, *, dimension_numbers, slice_sizes, indices_are_sorted,
-                      unique_indices, mode, fill_value):  # fmt: skip
+def _gather_transpose(
+    ct,
+    x,
+    indices,
+    *,
+    dimension_numbers,
+    slice_sizes,
+    indices_are_sorted,
+    unique_indices,
+    mode,
+    fill_value,
+):
     # gather(t, i) transposes to scatter_add(0, i, c): every read element collects the
     # cotangent of each output that read it (filled out-of-bounds reads send nothing back)
     del slice_sizes, fill_value
@@ -47,8 +57,19 @@ def _gather_transpose(ct, x, indices, *, dimension_numbers, slice_sizes, indices
 
 
 def _additive_scatter_transpose(sign):
-    def rule(ct, x, indices, updates, *, update_jaxpr, update_consts, dimension_numbers,
-             indices_are_sorted, unique_indices, mode):  # fmt: skip
+    def rule(
+        ct,
+        x,
+        indices,
+        updates,
+        *,
+        update_jaxpr,
+        update_consts,
+        dimension_numbers,
+        indices_are_sorted,
+        unique_indices,
+        mode,
+    ):
         # scatter_add(t, i, u) = t + Σ_writes u transposes to c -> (c, ±gather(c, i))
         ct = materialize(ct)
         t_x = ct if is_undefined(x) else None
@@ -67,8 +88,19 @@ TRANSPOSE_RULES.register(lax.scatter_sub_p, _additive_scatter_transpose(-1))
 
 
 @TRANSPOSE_RULES.register(lax.scatter_p)
-def _scatter_transpose(ct, x, indices, updates, *, update_jaxpr, update_consts,
-                       dimension_numbers, indices_are_sorted, unique_indices, mode):  # fmt: skip
+def _scatter_transpose(
+    ct,
+    x,
+    indices,
+    updates,
+    *,
+    update_jaxpr,
+    update_consts,
+    dimension_numbers,
+    indices_are_sorted,
+    unique_indices,
+    mode,
+):
     # with unique indices scatter(t, i, u) keeps t outside the written locations and puts u
     # there: it transposes to c -> (c with the written locations zeroed, gather(c, i)).
     # (adkit's scatter JVP emits this form only for unique indices.)
@@ -92,8 +124,9 @@ def _scatter_transpose(ct, x, indices, updates, *, update_jaxpr, update_consts,
 
 
 @TRANSPOSE_RULES.register(lax.scatter_mul_p)
-def _scatter_mul_transpose(ct, x, indices, updates, *, dimension_numbers, indices_are_sorted,
-                           unique_indices, mode, **_):  # fmt: skip
+def _scatter_mul_transpose(
+    ct, x, indices, updates, *, dimension_numbers, indices_are_sorted, unique_indices, mode, **_
+):
     # scatter_mul(t, i, u) (u fixed) multiplies each element of t by a fixed factor: a
     # diagonal map, its own transpose: c -> scatter_mul(c, i, u)
     assert not is_undefined(updates), "adkit bug: scatter_mul linear in its updates."

@@ -19,8 +19,9 @@ from ._util import aval_of, materialize
 
 # --- triangular_solve ---
 @TRANSPOSE_RULES.register(lax_linalg.triangular_solve_p)
-def _triangular_solve_transpose(ct, a, b, *, left_side, lower, transpose_a, conjugate_a,
-                                unit_diagonal):  # fmt: skip
+def _triangular_solve_transpose(
+    ct, a, b, *, left_side, lower, transpose_a, conjugate_a, unit_diagonal
+):
     # X = op(A)⁻¹ B transposes to C -> op(A)⁻ᵀ C; X = B op(A)⁻¹ to C -> C op(A)⁻ᵀ.
     # op(A)ᵀ is the same triangle with transpose_a flipped (conjugation unchanged).
     assert not is_undefined(a), "adkit bug: a triangular solve linear in its matrix."
@@ -66,24 +67,48 @@ def _custom_linear_solve_transpose(cts, *operands, const_lengths, jaxprs):
 
 
 @TRANSPOSE_RULES.register(lax.dot_general_p)
-def _dot_general_transpose(ct, x, y, *, dimension_numbers, precision, preferred_element_type,
-                           out_sharding=None):  # fmt: skip
+def _dot_general_transpose(
+    ct, x, y, *, dimension_numbers, precision, preferred_element_type, out_sharding=None
+):
     # t -> dot(t, y) transposes to c -> dot(c, y) contracted over y's free dimensions and put
     # back in t's dimension order; symmetrically for the second operand
     (cx, cy), (bx, by) = dimension_numbers
     ct = materialize(ct)
     x_aval, y_aval = aval_of(x), aval_of(y)
     if is_undefined(x):
-        t_x = _dot_back(ct, y, x_aval.ndim, y_aval.ndim, cx, cy, bx, by, first=True,
-                        precision=precision, dtype=x_aval.dtype)  # fmt: skip
+        t_x = _dot_back(
+            ct,
+            y,
+            x_aval.ndim,
+            y_aval.ndim,
+            cx,
+            cy,
+            bx,
+            by,
+            first=True,
+            precision=precision,
+            dtype=x_aval.dtype,
+        )
         return [t_x, None]
-    t_y = _dot_back(ct, x, y_aval.ndim, x_aval.ndim, cy, cx, by, bx, first=False,
-                    precision=precision, dtype=y_aval.dtype)  # fmt: skip
+    t_y = _dot_back(
+        ct,
+        x,
+        y_aval.ndim,
+        x_aval.ndim,
+        cy,
+        cx,
+        by,
+        bx,
+        first=False,
+        precision=precision,
+        dtype=y_aval.dtype,
+    )
     return [None, t_y]
 
 
-def _dot_back(ct, other, nd_self, nd_other, c_self, c_other, b_self, b_other, *, first,
-              precision, dtype):  # fmt: skip
+def _dot_back(
+    ct, other, nd_self, nd_other, c_self, c_other, b_self, b_other, *, first, precision, dtype
+):
     """The cotangent of one operand of dot_general from the output's and the other operand."""
     free_self = [d for d in range(nd_self) if d not in c_self and d not in b_self]
     free_other = [d for d in range(nd_other) if d not in c_other and d not in b_other]

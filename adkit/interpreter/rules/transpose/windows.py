@@ -22,17 +22,21 @@ from ._util import aval_of, materialize
 
 # --- reduce_window_sum ---
 @TRANSPOSE_RULES.register(lax.reduce_window_sum_p)
-def _reduce_window_sum_transpose(ct, x, *, window_dimensions, window_strides, padding,
-                                 base_dilation, window_dilation):  # fmt: skip
+def _reduce_window_sum_transpose(
+    ct, x, *, window_dimensions, window_strides, padding, base_dilation, window_dilation
+):
     # c -> windowed sums of c dilated by s, low-padded by (K-1)·r, window dilation r (the
     # all-ones window is its own reverse), then cropped to the padding and strided by d
     ct = materialize(ct)
     shape = x.aval.shape
-    padded_sizes = [(n - 1) * d + 1 + lo + hi for n, d, (lo, hi) in
-                    zip(shape, base_dilation, padding, strict=True)]  # fmt: skip
+    padded_sizes = [
+        (n - 1) * d + 1 + lo + hi
+        for n, d, (lo, hi) in zip(shape, base_dilation, padding, strict=True)
+    ]
     back_padding = []
-    for size, out, k, s, r in zip(padded_sizes, ct.shape, window_dimensions, window_strides,
-                                  window_dilation, strict=True):  # fmt: skip
+    for size, out, k, s, r in zip(
+        padded_sizes, ct.shape, window_dimensions, window_strides, window_dilation, strict=True
+    ):
         back_padding.append(((k - 1) * r, size - (out - 1) * s - 1))
     spread = lax.reduce_window_sum_p.bind(
         ct,
@@ -67,9 +71,22 @@ def _from_canonical(x, spec):
     return lax.transpose(x, tuple(np.argsort(spec)))
 
 
-def _conv_lhs_transpose(ct, lhs_aval, rhs, *, window_strides, padding, lhs_dilation,
-                        rhs_dilation, dimension_numbers, feature_group_count, batch_group_count,
-                        precision, preferred_element_type, out_sharding=None):  # fmt: skip
+def _conv_lhs_transpose(
+    ct,
+    lhs_aval,
+    rhs,
+    *,
+    window_strides,
+    padding,
+    lhs_dilation,
+    rhs_dilation,
+    dimension_numbers,
+    feature_group_count,
+    batch_group_count,
+    precision,
+    preferred_element_type,
+    out_sharding=None,
+):
     # the cotangent of the input: c dilated by the strides, convolved with the kernel reversed
     # in space and with input/output features swapped per group, striding by the input
     # dilation. Batch groups are feature groups of this convolution whose per-group outputs
@@ -111,9 +128,22 @@ def _conv_lhs_transpose(ct, lhs_aval, rhs, *, window_strides, padding, lhs_dilat
     return _cast(_from_canonical(result, lhs_spec), lhs_aval.dtype)
 
 
-def _conv_rhs_transpose(ct, lhs, rhs_aval, *, window_strides, padding, lhs_dilation,
-                        rhs_dilation, dimension_numbers, feature_group_count, batch_group_count,
-                        precision, preferred_element_type, out_sharding=None):  # fmt: skip
+def _conv_rhs_transpose(
+    ct,
+    lhs,
+    rhs_aval,
+    *,
+    window_strides,
+    padding,
+    lhs_dilation,
+    rhs_dilation,
+    dimension_numbers,
+    feature_group_count,
+    batch_group_count,
+    precision,
+    preferred_element_type,
+    out_sharding=None,
+):
     # the cotangent of the kernel: w̄[o, i, k] = Σ_{n, y} P[n, i, y·s + k·r] c[n, o, y], a
     # convolution of the padded input (batch and features swapped) with c as the kernel
     # (dilated by s, striding by r). Feature groups become batch groups and vice versa.

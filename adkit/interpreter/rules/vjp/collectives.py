@@ -12,8 +12,7 @@ from __future__ import annotations
 from .... import _jax_compat as jc
 from ..builders import from_transpose, no_cotangent
 
-for _name in ("psum_invariant", "pvary", "all_gather", "ppermute", "all_to_all",
-              "reduce_scatter"):  # fmt: skip
+for _name in ("psum_invariant", "pvary", "all_gather", "ppermute", "all_to_all", "reduce_scatter"):
     from_transpose(jc.primitive_by_name(_name))
 
 no_cotangent(jc.primitive_by_name("axis_index"))

@@ -55,18 +55,47 @@ def _to_shape_of(x, ct):
 
 
 # --- linear maps: the pullback is the transpose ---
-for _p in (lax.neg_p, lax.add_p, lax.sub_p, jc.add_any_p, lax.real_p, lax.imag_p, lax.complex_p,
-           lax.conj_p, lax.copy_p, lax.reduce_precision_p, lax.convert_element_type_p,
-           lax.select_n_p):  # fmt: skip
+for _p in (
+    lax.neg_p,
+    lax.add_p,
+    lax.sub_p,
+    jc.add_any_p,
+    lax.real_p,
+    lax.imag_p,
+    lax.complex_p,
+    lax.conj_p,
+    lax.copy_p,
+    lax.reduce_precision_p,
+    lax.convert_element_type_p,
+    lax.select_n_p,
+):
     from_transpose(_p)  # select_n: linear in the cases; the predicate is an integer (no cotangent)
 
 
 # --- constant almost everywhere, or integer/boolean/key valued: nothing flows back ---
-for _p in (lax.sign_p, lax.floor_p, lax.ceil_p, lax.round_p, lax.is_finite_p,
-           lax.stop_gradient_p,
-           lax.eq_p, lax.ne_p, lax.lt_p, lax.le_p, lax.gt_p, lax.ge_p,
-           lax.and_p, lax.or_p, lax.xor_p, lax.not_p, lax.population_count_p, lax.clz_p,
-           lax.shift_left_p, lax.shift_right_arithmetic_p, lax.shift_right_logical_p):  # fmt: skip
+for _p in (
+    lax.sign_p,
+    lax.floor_p,
+    lax.ceil_p,
+    lax.round_p,
+    lax.is_finite_p,
+    lax.stop_gradient_p,
+    lax.eq_p,
+    lax.ne_p,
+    lax.lt_p,
+    lax.le_p,
+    lax.gt_p,
+    lax.ge_p,
+    lax.and_p,
+    lax.or_p,
+    lax.xor_p,
+    lax.not_p,
+    lax.population_count_p,
+    lax.clz_p,
+    lax.shift_left_p,
+    lax.shift_right_arithmetic_p,
+    lax.shift_right_logical_p,
+):
     no_cotangent(_p)
 # (the random-number and platform primitives are in `misc.py`, next to their JVP rules' family)
 

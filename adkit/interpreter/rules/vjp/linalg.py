@@ -22,8 +22,7 @@ from_transpose(lax.dot_general_p, multilinear=True)
 
 # --- triangular_solve ---
 @VJP_RULES.register(lax_linalg.triangular_solve_p)
-def _triangular_solve_vjp(ct, res, *, left_side, lower, transpose_a, conjugate_a,
-                          unit_diagonal):  # fmt: skip
+def _triangular_solve_vjp(ct, res, *, left_side, lower, transpose_a, conjugate_a, unit_diagonal):
     # X = op(A)⁻¹ B (left side) or B op(A)⁻¹ (right side), op ∈ {A, Aᵀ, A*, Aᴴ}:
     #   B̄ = op(A)⁻ᵀ X̄   or   X̄ op(A)⁻ᵀ    (the same solve with transpose_a flipped)
     #   Ā = tri(opᵀ(-B̄ Xᵀ))   or   tri(opᵀ(-Xᵀ B̄)),

@@ -14,8 +14,16 @@ from .... import _jax_compat as jc
 from ..builders import from_transpose, no_cotangent
 
 # --- keys, random bits and the threefry hash: keys and unsigned integers ---
-for _name in ("random_seed", "random_bits", "random_split", "random_fold_in", "threefry2x32",
-              "random_wrap", "random_unwrap", "random_clone"):  # fmt: skip
+for _name in (
+    "random_seed",
+    "random_bits",
+    "random_split",
+    "random_fold_in",
+    "threefry2x32",
+    "random_wrap",
+    "random_unwrap",
+    "random_clone",
+):
     no_cotangent(jc.primitive_by_name(_name))
 
 # --- the comparisons of sort's total order: boolean outputs ---

@@ -44,8 +44,9 @@ def _window_chooser_vjp(identity):
     return rule
 
 
-def _window_views_transpose(shares, shape, *, window_dimensions, window_strides, padding,
-                            base_dilation, window_dilation):  # fmt: skip
+def _window_views_transpose(
+    shares, shape, *, window_dimensions, window_strides, padding, base_dilation, window_dilation
+):
     """The transpose of `_window_views`: each view's cotangent is padded back into place in
     the padded input (zeros between the strided positions), the offsets summed, and the
     padding and base-dilation holes dropped."""
@@ -58,8 +59,9 @@ def _window_views_transpose(shares, shape, *, window_dimensions, window_strides,
     offsets = np.ndindex(*window_dimensions)  # row-major, the order of `_window_views`
     for offset, share in zip(offsets, shares, strict=True):
         config = []
-        for size, o, r, s, m in zip(padded_shape, offset, window_dilation, window_strides,
-                                    share.shape, strict=True):  # fmt: skip
+        for size, o, r, s, m in zip(
+            padded_shape, offset, window_dilation, window_strides, share.shape, strict=True
+        ):
             last = o * r + (m - 1) * s if m else o * r - 1
             config.append((o * r, size - last - 1, s - 1))
         total = lax.add(total, lax.pad(share, zero, config))
