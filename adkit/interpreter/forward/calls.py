@@ -51,7 +51,13 @@ def _remat_jvp(primals, tangents, *, jaxpr, prevent_cse, differentiated, policy)
     remat = jax.checkpoint(body, prevent_cse=prevent_cse, policy=policy)
     outs = list(remat(*primals, *nonzero_values(tangents)))
     n = len(jaxpr.outvars)
-    return outs[:n], merge_tangents(outs[:n], nonzero_out, outs[n:])
+    primal_outs = outs[:n]
+    if LINEARIZING.get():
+        # Reverse mode takes a checkpointed region's values from the region itself and only its
+        # tangents from the linearization, as the tape path and JAX do: a custom_vjp function
+        # with `optimize_remat=True` inside gives f's value, not its fwd rule's.
+        primal_outs = eval_open(jaxpr, (), primals)
+    return primal_outs, merge_tangents(primal_outs, nonzero_out, outs[n:])
 
 
 @JVP_RULES.register(jc.custom_jvp_call_p)

@@ -141,3 +141,13 @@ def no_cotangent(primitive: jc.Primitive) -> None:
     """Registers the VJP of a primitive whose output does not vary with its inputs (comparisons,
     rounding, integer plumbing): nothing flows back."""
     VJP_RULES.register(primitive, lambda ct, res, **params: [None] * len(res.inputs))
+
+
+def refuse_scatter_apply(update_jaxpr) -> None:
+    """Refuses `x.at[i].apply(f)` (a scatter carrying its own update function), as JAX does."""
+    if update_jaxpr is not None:
+        raise NotImplementedError(
+            "adkit, like JAX, does not differentiate a scatter that applies a function to the "
+            "elements it selects (`x.at[i].apply(f)`): its derivative would need f's. Write it as "
+            "`x.at[i].set(f(x[i]))`, which differentiates through f."
+        )

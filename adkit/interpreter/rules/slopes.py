@@ -16,7 +16,7 @@ import jax
 import numpy as np
 from jax import lax
 
-from .builders import const_like
+from .builders import const_like, select_where
 
 
 def _one_minus_square(x):
@@ -83,7 +83,24 @@ def _whole_quotient(x, y):
     return lax.sign(quotient) * lax.floor(lax.abs(quotient))
 
 
+def _pow_dx(x, y, z):
+    # ∂xʸ/∂x = y xʸ⁻¹, which is 0 where y = 0. x is replaced by 1 where x = y = 0 so that the
+    # formula stays finite there; no select on y, so its derivative in y survives:
+    # ∂/∂y (y xʸ⁻¹) = 1/x at y = 0 (a select would make the second derivative 0)
+    y = lax.convert_element_type(y, jax.typeof(x).dtype)  # the exponent may be an integer
+    zero = const_like(x, 0)
+    safe_x = select_where(lax.bitwise_and(x == zero, y == zero), lax.full_like(x, 1), x)
+    return y * lax.pow(safe_x, y - const_like(x, 1))
+
+
+def _pow_dy(x, y, z):
+    # ∂xʸ/∂y = log(x) xʸ, taken as 0 where x = 0 (the limit JAX takes)
+    safe_x = lax.select(x == const_like(x, 0), lax.full_like(x, 1), x)
+    return lax.log(safe_x) * z
+
+
 PARTIALS = {
+    lax.pow_p: (_pow_dx, _pow_dy),
     # atan2(x, y):  ∂x = y / (x² + y²),  ∂y = -x / (x² + y²)
     lax.atan2_p: (
         lambda x, y, z: y / (x * x + y * y),

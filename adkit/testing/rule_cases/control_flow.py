@@ -77,6 +77,16 @@ def _vjp_with_count(x, n):  # an integer argument, as a loop counter carried thr
 _vjp_with_count.defvjp(lambda x, n: (x * n, n), lambda n, g: (g * n, None))
 
 
+@jax.custom_vjp
+def _remat_optimized(x):  # its fwd rule's output differs on purpose: JAX then takes f's value
+    return jnp.tan(x)
+
+
+_remat_optimized.defvjp(
+    lambda x: (jnp.sin(x), (x,)), lambda res, g: (jnp.cos(res[0]) * g,), optimize_remat=True
+)
+
+
 def _checkpointed(x, w):
     return jax.checkpoint(lambda a, b: jnp.sin(a @ b) @ b)(x, w)
 
@@ -118,6 +128,14 @@ CASES = [
         name="library",
     ),
     RuleCase("custom_vjp_call", _vjp_only, normal((3,)), raises=TypeError, second_order=False),
+    RuleCase(
+        "remat2",
+        lambda x: jax.checkpoint(_remat_optimized)(x) ** 2,
+        normal((3,)),
+        name="custom-vjp-optimize-remat",
+        raises=TypeError,
+        second_order=False,
+    ),
     RuleCase(
         "custom_vjp_call",
         _vjp_with_count,

@@ -100,6 +100,9 @@ CASES = [
         uniform(0.5, 2.0, (4,)),
     ),
     RuleCase("pow", lax.pow, mixed(uniform(0.5, 2.0, (3, 4)), normal((3, 4)))),
+    # exponent 0: x^y is constant in x there, but d/dy (d/dx x^y) = 1/x (a select on y == 0 in
+    # the rule would make that second derivative 0)
+    RuleCase("pow", lax.pow, values([4.0, 0.5, 2.0], [0.0, 0.0, 0.0]), name="zero-exponent"),
     RuleCase(
         "pow",
         lambda x, y: lax.pow(x, y),
@@ -146,6 +149,15 @@ CASES = [
         name="three_way",
     ),
     RuleCase("complex", lambda x, y: lax.abs(lax.complex(x, y)) ** 2, normal((3,), (3,))),
+    # operands broadcast implicitly: each cotangent is summed back to its operand's shape
+    *(
+        RuleCase("complex", lambda x, y: lax.abs(lax.complex(x, y)) ** 2, normal(a, b), name=n)
+        for a, b, n in [
+            ((3, 1), (1, 4), "implicit-both"),
+            ((2, 3, 4), (2, 1, 4), "implicit-right"),
+            ((), (3, 4), "implicit-scalar"),
+        ]
+    ),
     RuleCase(
         "real", lambda x, y: lax.real(lax.complex(x, y) * lax.complex(y, x)), normal((3,), (3,))
     ),

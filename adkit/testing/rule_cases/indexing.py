@@ -104,6 +104,15 @@ CASES = [
         name="clip",
     ),
     RuleCase("scatter", lambda x: x.at[REPEATED].set(2.0), normal((5,)), name="constant"),
+    # x.at[i].apply(f) carries f as the scatter's update function: refused, as JAX does
+    RuleCase(
+        "scatter",
+        lambda x: x.at[1].apply(jnp.sin),
+        normal((3,)),
+        name="apply",
+        raises=NotImplementedError,
+        second_order=False,
+    ),
     RuleCase("scatter-add", lambda x, u: x.at[REPEATED].add(u), _VECTOR_AND_UPDATES),
     RuleCase(
         "scatter-add",

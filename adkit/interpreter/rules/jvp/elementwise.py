@@ -21,7 +21,6 @@ from ..builders import (
     const_like,
     linear,
     scale,
-    select_where,
     unary,
     zero_tangent,
     zeros_like_out,
@@ -96,22 +95,6 @@ def _integer_pow_jvp(primals, tangents, *, y):
         return out, Zero.like(out)
     slope = const_like(x, y) if y == 1 else lax.integer_pow(x, y - 1) * const_like(x, y)
     return out, t * slope
-
-
-@JVP_RULES.register(lax.pow_p)
-def _pow_jvp(primals, tangents):
-    # d x^y = y x^(y-1) dx + log(x) x^y dy, with the dx term 0 where y = 0 and the dy term 0
-    # where x = 0 (the limits, as JAX defines them)
-    (x, y), (tx, ty) = primals, tangents
-    out = lax.pow(x, y)
-    result = Zero.like(out)
-    if not is_zero(tx):
-        slope = select_where(y == 0, const_like(out, 0), y * lax.pow(x, y - const_like(y, 1)))
-        result = add_tangents(result, tx * slope)
-    if not is_zero(ty):
-        safe_x = lax.select(x == 0, lax.full_like(x, 1), x)
-        result = add_tangents(result, ty * (lax.log(safe_x) * out))
-    return out, result
 
 
 @JVP_RULES.register(lax.nextafter_p)

@@ -14,7 +14,7 @@ from jax import lax
 
 from ..._registry import JVP_RULES
 from ..._zeros import Zero, instantiate, is_zero
-from ..builders import add_tangents, linear
+from ..builders import add_tangents, linear, refuse_scatter_apply
 
 # d dynamic_slice(x, i) = dynamic_slice(dx, i)
 JVP_RULES.register(lax.dynamic_slice_p, linear(lax.dynamic_slice_p, only=(0,)))
@@ -87,6 +87,7 @@ def _scatter_jvp(primals, tangents, *, dimension_numbers, **params):
     # each location takes the tangent of the value that won it. When several updates hit one
     # location the winner is unspecified, so it is found once by scattering update ids and
     # reading them back; the primal and tangent are then both built from the same choice.
+    refuse_scatter_apply(params.get("update_jaxpr"))
     (x, indices, u), (tx, _, tu) = primals, tangents
     dnums = dimension_numbers
     if params["unique_indices"]:

@@ -89,7 +89,11 @@ def _imag_transpose(ct, x):
 @TRANSPOSE_RULES.register(lax.complex_p)
 def _complex_transpose(ct, x, y):
     # (a, b) -> a + b i transposes to c -> (Re c, -Im c)... with JAX's pairing <u, v> = Re Σ u v
-    return _only_linear((x, y), (lax.real(ct), lax.neg(lax.imag(ct))))
+    # (operands broadcast implicitly get their cotangents summed back to their shapes)
+    parts = (lax.real(ct), lax.neg(lax.imag(ct)))
+    return _only_linear(
+        (x, y), [unbroadcast(c, aval_of(v)) for c, v in zip(parts, (x, y), strict=True)]
+    )
 
 
 @TRANSPOSE_RULES.register(lax.conj_p)

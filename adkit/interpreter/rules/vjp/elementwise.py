@@ -18,7 +18,7 @@ from jax import lax
 
 from .... import _jax_compat as jc
 from ..._registry import VJP_RULES
-from ..builders import const_like, from_transpose, no_cotangent, select_where
+from ..builders import const_like, from_transpose, no_cotangent
 from ..jvp.elementwise import abs_slope
 from ..slopes import PARTIALS, SLOPES
 from ..transpose._util import unbroadcast
@@ -119,24 +119,6 @@ def _integer_pow_vjp(ct, res, *, y):
     if y == 1:
         return [ct]
     return [ct * (lax.integer_pow(x, y - 1) * const_like(x, y))]
-
-
-@VJP_RULES.register(lax.pow_p)
-def _pow_vjp(ct, res):
-    # z = xʸ:  x̄ = z̄ y xʸ⁻¹ (0 where y = 0),  ȳ = z̄ log(x) z (0 where x = 0), the limits as
-    # JAX takes them; an integer exponent gets no cotangent
-    x, y = res.inputs
-    (z,) = res.outputs
-    x_bar = y_bar = None
-    if res.active[0]:
-        y_real = lax.convert_element_type(y, jax.typeof(x).dtype)  # y may be an integer
-        slope = y_real * lax.pow(x, y_real - const_like(x, 1))
-        slope = select_where(y_real == const_like(x, 0), const_like(z, 0), slope)
-        x_bar = _to_shape_of(x, ct * slope)
-    if res.active[1]:
-        safe_x = lax.select(x == const_like(x, 0), lax.full_like(x, 1), x)
-        y_bar = _to_shape_of(y, ct * (lax.log(safe_x) * z))
-    return [x_bar, y_bar]
 
 
 @VJP_RULES.register(lax.polygamma_p)

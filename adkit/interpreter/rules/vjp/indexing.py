@@ -15,7 +15,7 @@ import numpy as np
 from jax import lax
 
 from ..._registry import VJP_RULES
-from ..builders import from_transpose
+from ..builders import from_transpose, refuse_scatter_apply
 from ..jvp.indexing import _add_at, _product_of_others, _where, read_back
 
 # x̄ = scatter_add(0, i, ȳ) for y = gather(x, i);  (x̄, ū) = (ȳ, ±gather(ȳ, i)) for the
@@ -34,6 +34,7 @@ def _scatter_vjp(ct, res, *, dimension_numbers, **params):
     # y = x where nothing is written, else the update that won the location (found as in the
     # JVP rule, by scattering update ids and reading them back):
     # x̄ = [not written] ȳ,  ū = [u won its location] gather(ȳ, i)
+    refuse_scatter_apply(params.get("update_jaxpr"))
     x, indices, u = res.inputs
     dnums, mode = dimension_numbers, params["mode"]
     ids = lax.reshape(lax.iota(np.int32, u.size), u.shape) + np.int32(1)
