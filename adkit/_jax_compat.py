@@ -221,3 +221,10 @@ def set_jax_batching(primitive: Primitive, rule: Callable[..., Any]) -> None:
 def set_jax_lowering(primitive: Primitive, fun: Callable[..., Any], multiple_results: bool):
     """Lowers `primitive` on every platform by tracing `fun` (plain JAX code) into HLO."""
     _mlir.register_lowering(primitive, _mlir.lower_fun(fun, multiple_results=multiple_results))
+
+
+def count_equations(jaxpr: Jaxpr | ClosedJaxpr) -> int:
+    """Number of equations in a jaxpr, counting those of every nested jaxpr."""
+    if isinstance(jaxpr, ClosedJaxpr):
+        jaxpr = jaxpr.jaxpr
+    return sum(1 + sum(count_equations(sub) for sub in sub_jaxprs(eqn)) for eqn in jaxpr.eqns)

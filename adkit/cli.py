@@ -1,5 +1,5 @@
-"""The `adkit` command: `adkit --version`, `adkit demo` (the textbook example) and `adkit check`
-(the rule sweep and random programs of `adkit.testing`)."""
+"""The `adkit` command: `adkit --version`, `adkit demo` (the textbook example) , `adkit check`
+(the rule sweep and random programs of `adkit.testing`) and `adkit bench` (`adkit.bench`)."""
 
 from __future__ import annotations
 
@@ -64,9 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "demo", help="trace the textbook function: its Wengert list and forward-mode tangents"
     )
+    from .bench import _command as bench_command
     from .testing import _command
 
     _command.add_parser(commands)
+    bench_command.add_parser(commands)
     return parser
 
 
@@ -80,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .testing import _command
 
         return _command.run(args)
+    if args.command == "bench":
+        from .bench import _command as bench_command
+
+        return bench_command.run(args)
     parser.print_help()
     return 2
 

@@ -137,6 +137,10 @@ def _binary(fn, left=_real, right=_real) -> Callable[..., Any]:
     return apply
 
 
+def _zero_or_tanh(y):  # exponents in (-1, 1), exactly 0 where y ≤ 0 (x⁰ has d²/dxdy = 1/x)
+    return jnp.where(y > 0, jnp.tanh(y), 0.0)
+
+
 BINARY = {
     "add": Operation("add", 2, _binary(jnp.add), _broadcast_pattern),
     "sub": Operation("sub", 2, _binary(jnp.subtract), _broadcast_pattern),
@@ -145,7 +149,7 @@ BINARY = {
     "max": Operation("max", 2, _binary(jnp.maximum), _broadcast_pattern),
     "min": Operation("min", 2, _binary(jnp.minimum), _broadcast_pattern),
     "atan2": Operation("atan2", 2, _binary(jnp.arctan2), _broadcast_pattern),
-    "pow": Operation("pow", 2, _binary(jnp.power, _positive, jnp.tanh), _broadcast_pattern),
+    "pow": Operation("pow", 2, _binary(jnp.power, _positive, _zero_or_tanh), _broadcast_pattern),
     "rem": Operation("rem", 2, _binary(jnp.remainder, right=_positive), _broadcast_pattern),
     "select_n": Operation(
         "select_n", 2, _binary(lambda p, q: jnp.where(p > q, p * q, p - q)), _broadcast_pattern

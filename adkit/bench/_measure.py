@@ -1,0 +1,90 @@
+"""How the harness measures: interleaved repetitions, fresh functions, XLA's memory analysis.
+
+Two implementations of the same computation are timed *interleaved*: call A, call B, call A,
+call B, ... so that a slow spell of the machine (another process, a frequency change) lands on
+both rather than on whichever ran second. Compile times are measured on functions built afresh
+for every repetition, so that neither side profits from JAX's trace cache.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Repeated measurements of one quantity, in seconds (or bytes)."""
+
+    samples: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def low(self) -> float:
+        return min(self.samples)
+
+    @property
+    def high(self) -> float:
+        return max(self.samples)
+
+
+def _seconds(call: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    jax.block_until_ready(call())
+    return time.perf_counter() - start
+
+
+def interleaved(calls: dict[str, Callable[[], Any]], repeats: int, warmup: int = 1):
+    """Times each call `repeats` times, alternating between them; returns `{name: Timing}`.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> t = interleaved({"a": lambda: jnp.ones(3), "b": lambda: jnp.zeros(3)}, repeats=3)
+        >>> sorted(t), len(t["a"].samples)
+        (['a', 'b'], 3)
+    """
+    for _ in range(warmup):
+        for call in calls.values():
+            jax.block_until_ready(call())
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            samples[name].append(_seconds(call))
+    return {name: Timing(tuple(s)) for name, s in samples.items()}
+
+
+def compile_time(make: Callable[[], Callable[..., Any]], args: Sequence[Any]) -> float:
+    """Seconds to trace, lower and compile `jax.jit` of a function built afresh by `make()`."""
+    fn = make()
+    start = time.perf_counter()
+    jax.jit(fn).lower(*args).compile()
+    return time.perf_counter() - start
+
+
+def trace_time(make: Callable[[], Callable[..., Any]], args: Sequence[Any]) -> float:
+    """Seconds to trace a freshly built function to a jaxpr (no lowering, no compiling)."""
+    fn = make()
+    start = time.perf_counter()
+    jax.make_jaxpr(fn)(*args)
+    return time.perf_counter() - start
+
+
+def temp_bytes(fn: Callable[..., Any], args: Sequence[Any]) -> int:
+    """XLA's temporary buffer bytes for the compiled `fn` (`memory_analysis`), -1 if unknown."""
+    analysis = jax.jit(fn).lower(*args).compile().memory_analysis()
+    return -1 if analysis is None else int(analysis.temp_size_in_bytes)
+
+
+def equation_count(fn: Callable[..., Any], args: Sequence[Any]) -> int:
+    """Equations in `fn`'s jaxpr, counting those inside nested jaxprs."""
+    from .._jax_compat import count_equations
+
+    return count_equations(jax.make_jaxpr(fn)(*args))

@@ -1,0 +1,75 @@
+"""Suites, workloads and variants: what the harness runs, registered by each module.
+
+A *suite* (one per module: the interpreter, implicit, checkpoint, sparse, ...) yields
+*workloads*: one computation at one size, with its arguments and two or more *variants*
+computing it. The first variant is the baseline (JAX itself, or the peer library); every other
+is reported as a ratio to it. Variants are built afresh by `make()` for each measurement, so no
+variant profits from a cache another one filled.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+MEASURES = ("run", "compile", "eager_first", "eager", "temp_bytes")  # ("trace" on request)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One implementation of a workload.
+
+    Attributes:
+        label: how the report names it, e.g. `"jax.grad"` or `"adkit.grad (tape)"`.
+        make: builds a fresh function of the workload's arguments.
+        needs: the peer library (import name) it needs, or None.
+    """
+
+    label: str
+    make: Callable[[], Callable[..., Any]]
+    needs: str | None = None
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One computation at one size and the variants that compute it (the first is the baseline).
+
+    Attributes:
+        name: e.g. `"mlp/grad"`.
+        args: the arguments every variant is called with.
+        variants: the baseline first.
+        measures: which of `MEASURES` to take.
+        info: facts shown with the row, e.g. `{"equations": 2041}`.
+    """
+
+    name: str
+    args: Sequence[Any]
+    variants: Sequence[Variant]
+    measures: Sequence[str] = MEASURES
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A module's benchmarks: `workloads(quick)` returns the workloads to run."""
+
+    name: str
+    description: str
+    workloads: Callable[[bool], list[Workload]]
+    peers: tuple[str, ...] = ()
+
+
+SUITES: dict[str, Suite] = {}
+
+
+def register_suite(suite: Suite) -> Suite:
+    """Adds a suite to `adkit bench` (a module's `bench` file calls this when imported)."""
+    SUITES[suite.name] = suite
+    return suite
+
+
+def missing_peers(suite: Suite) -> list[str]:
+    """The suite's peer libraries that are not installed (`pip install adkit[bench]` has them)."""
+    return [p for p in suite.peers if importlib.util.find_spec(p) is None]

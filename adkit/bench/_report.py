@@ -1,0 +1,96 @@
+"""The report: a table on the terminal, a JSON file and a Markdown page for the docs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from ._run import Report, Row
+
+MEASURE_TEXT = {
+    "run": "compiled run",
+    "compile": "trace + lower + compile",
+    "eager_first": "eager, first call",
+    "eager": "eager, repeated call",
+    "temp_bytes": "XLA temp bytes",
+    "trace": "trace to a jaxpr",
+}
+
+
+def value_text(value: float, unit: str) -> str:
+    """`1.23 ms`, `45.6 µs`, `1.2 MiB`: a measurement with its unit."""
+    if unit == "bytes":
+        for scale, name in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
+            if value >= scale:
+                return f"{value / scale:.2f} {name}"
+        return f"{value:.0f} B"
+    for scale, name in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if value >= scale:
+            return f"{value / scale:.3g} {name}"
+    return f"{value * 1e9:.3g} ns"
+
+
+def _cells(row: Row) -> list[str]:
+    spread = f"{value_text(row.low, row.unit)} .. {value_text(row.high, row.unit)}"
+    ratio = "baseline" if row.ratio is None else f"{row.ratio:.2f}x"
+    median = value_text(row.median, row.unit)
+    return [row.workload, MEASURE_TEXT[row.measure], row.variant, median, spread, ratio]
+
+
+HEADER = ["workload", "measure", "variant", "median", "min .. max", "ratio"]
+
+
+def machine_text(report: Report) -> str:
+    m = report.machine
+    mode = "quick pass" if report.quick else "full pass"
+    return (
+        f"{m['platform']} ({m['device']}, {m['device_count']} device(s), {m['cpu_count']} CPUs), "
+        f"Python {m['python']}, jax {m['jax']}, adkit {m['adkit']}, {m['date']}, {mode}"
+    )
+
+
+def to_markdown(report: Report) -> str:
+    """The report as Markdown, one table per suite; ratios are variant / baseline medians."""
+    lines = [f"Measured on {machine_text(report)}.", ""]
+    lines += [f"- {note}" for note in report.notes]
+    for suite in dict.fromkeys(r.suite for r in report.rows):
+        lines += ["", f"### {suite}", "", "| " + " | ".join(HEADER) + " |"]
+        lines.append("|" + "---|" * len(HEADER))
+        lines += ["| " + " | ".join(_cells(r)) + " |" for r in report.rows if r.suite == suite]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(dataclasses.asdict(report), indent=1, default=str)
+
+
+def write(report: Report, folder: Path) -> list[Path]:
+    """Writes `report.json` and `report.md` into `folder`; returns their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / "report.json", folder / "report.md"]
+    paths[0].write_text(to_json(report))
+    paths[1].write_text(to_markdown(report))
+    return paths
+
+
+def print_table(report: Report) -> None:
+    """The report as rich tables on the terminal, ratios above 1.10 in red."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not console.is_terminal:  # a log or a pipe: wide enough that rows do not wrap
+        console = Console(width=150)
+    console.print(machine_text(report))
+    for note in report.notes:
+        console.print(f"[yellow]{note}[/yellow]")
+    for suite in dict.fromkeys(r.suite for r in report.rows):
+        table = Table(*HEADER, title=suite)
+        for row in report.rows:
+            if row.suite == suite:
+                cells = _cells(row)
+                if row.ratio is not None and row.ratio > 1.10:
+                    cells[-1] = f"[red]{cells[-1]}[/red]"
+                table.add_row(*cells)
+        console.print(table)

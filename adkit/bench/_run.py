@@ -1,0 +1,172 @@
+"""Running the suites: every measure of every workload, the variants interleaved."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jax
+
+from ._measure import Timing, compile_time, interleaved, temp_bytes, trace_time
+from ._registry import SUITES, Suite, Workload, missing_peers
+
+REPEATS = {  # per measure: repetitions in a quick pass and a full one
+    "run": (5, 30),
+    "compile": (1, 3),
+    "eager_first": (1, 3),
+    "eager": (3, 10),
+    "temp_bytes": (1, 1),
+    "trace": (1, 3),
+}
+UNITS = {"temp_bytes": "bytes"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One measure of one variant of one workload, with its ratio to the baseline's median."""
+
+    suite: str
+    workload: str
+    measure: str
+    variant: str
+    median: float
+    low: float
+    high: float
+    ratio: float | None  # None for the baseline itself
+    unit: str = "s"
+    info: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    machine: dict[str, Any]
+    rows: list[Row]
+    notes: list[str]
+    quick: bool
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    import adkit
+
+    device = jax.devices()[0]
+    return {
+        "platform": device.platform,
+        "device": getattr(device, "device_kind", str(device)),
+        "device_count": jax.device_count(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "jax": jax.__version__,
+        "adkit": adkit.__version__,
+        "x64": bool(jax.config.jax_enable_x64),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "system": f"{platform.system()} {platform.machine()}",
+    }
+
+
+def run(
+    names: list[str] | None = None,
+    quick: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Runs the registered suites (all, or those named) and returns the report."""
+    from . import suites  # noqa: F401  (registers the shipped suites)
+
+    unknown = [n for n in names or () if n not in SUITES]
+    if unknown:
+        raise ValueError(
+            f"`adkit bench --only` received {unknown}, but the suites are {sorted(SUITES)}. "
+            "Pass one of those names."
+        )
+    chosen = [SUITES[n] for n in (names or list(SUITES))]
+    rows, notes = [], []
+    for suite in chosen:
+        missing = missing_peers(suite)
+        if missing:
+            notes.append(f"{suite.name}: peer {', '.join(missing)} not installed; adkit runs alone")
+        for workload in suite.workloads(quick):
+            for measure in workload.measures:
+                if progress:
+                    progress(f"{suite.name} {workload.name} {measure}")
+                rows += _measure(suite, workload, measure, quick, set(missing))
+    return Report(machine(), rows, notes, quick)
+
+
+def _measure(suite: Suite, workload: Workload, measure: str, quick: bool, missing) -> list[Row]:
+    variants = [v for v in workload.variants if v.needs not in missing]
+    repeats = REPEATS[measure][0 if quick else 1]
+    args = workload.args
+    if measure == "run":
+        fns = {v.label: jax.jit(v.make()) for v in variants}
+        timings = interleaved({k: (lambda f=f: f(*args)) for k, f in fns.items()}, repeats)
+    elif measure == "eager":
+        fns = {v.label: v.make() for v in variants}
+        timings = interleaved({k: (lambda f=f: f(*args)) for k, f in fns.items()}, repeats)
+    elif measure == "eager_first":  # a fresh function's first call: tracing included
+        timings = _alternate(
+            {v.label: (lambda v=v: _first_call(v.make(), args)) for v in variants}, repeats
+        )
+    elif measure == "trace":  # staging to a jaxpr: where the interpreter's own cost is
+        timings = _alternate(
+            {v.label: (lambda v=v: trace_time(v.make, args)) for v in variants}, repeats
+        )
+    elif measure == "compile":
+        timings = _alternate(
+            {v.label: (lambda v=v: compile_time(v.make, args)) for v in variants}, repeats
+        )
+    else:  # temp_bytes
+        timings = {v.label: Timing((float(temp_bytes(v.make(), args)),)) for v in variants}
+    return _rows(suite.name, workload, measure, timings)
+
+
+def _first_call(fn, args) -> float:
+    start = time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    return time.perf_counter() - start
+
+
+def _alternate(measure: dict[str, Callable[[], float]], repeats: int) -> dict[str, Timing]:
+    """Takes each measurement `repeats` times, alternating; a first round is discarded (it pays
+    the process's one-time costs, such as compiling the primitives JAX runs eagerly)."""
+    for take in measure.values():
+        take()
+    samples: dict[str, list[float]] = {k: [] for k in measure}
+    for _ in range(repeats):
+        for k, take in measure.items():
+            samples[k].append(take())
+    return {k: Timing(tuple(s)) for k, s in samples.items()}
+
+
+def _rows(suite, workload, measure, timings: dict[str, Timing]) -> list[Row]:
+    labels = list(timings)
+    base = timings[labels[0]].median
+    rows = []
+    for k, label in enumerate(labels):
+        t = timings[label]
+        ratio = None if k == 0 else _ratio(t.median, base)
+        unit = UNITS.get(measure, "s")
+        rows.append(
+            Row(
+                suite,
+                workload.name,
+                measure,
+                label,
+                t.median,
+                t.low,
+                t.high,
+                ratio,
+                unit,
+                dict(workload.info),
+            )
+        )
+    return rows
+
+
+def _ratio(value: float, base: float) -> float:
+    if base > 0:
+        return value / base
+    return 1.0 if value == 0 else float("inf")

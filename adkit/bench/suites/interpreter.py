@@ -1,0 +1,180 @@
+"""The interpreter suite: adkit's gradients and JVPs against JAX's on a zoo of models.
+
+Each model is a function of parameters and data; its gradient workload differentiates the sum of
+its outputs with respect to every argument (`jax.grad`, then `adkit.grad` on the tape path and
+on the transpose path), its JVP workload pushes tangents of ones (`jax.jvp`, `adkit.jvp`).
+The two long chains (about 2,000 and 20,000 equations) measure how the cost of interpreting a
+program grows with its length.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+import adkit
+
+from .._registry import Suite, Variant, Workload, register_suite
+
+
+# --- the zoo: each returns (f, args) ---
+def textbook():
+    f = lambda x1, x2: jnp.log(x1) + x1 * x2 - jnp.sin(x2)
+    return f, (jnp.float32(2.0), jnp.float32(5.0))
+
+
+def mlp():
+    model = eqx.nn.MLP(16, 4, width_size=64, depth=3, key=jax.random.key(0))
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    f = lambda p, x: jnp.sum(jax.vmap(eqx.combine(p, static))(x) ** 2)
+    return f, (params, jnp.ones((32, 16)))
+
+
+def rnn_scan():
+    def f(w, xs):
+        step = lambda h, x: (jnp.tanh(w @ h + x), jnp.sum(h))
+        return jax.lax.scan(step, jnp.zeros(8), xs)
+
+    return f, (jnp.eye(8) * 0.5, jnp.ones((50, 8)))
+
+
+def cnn():
+    keys = jax.random.split(jax.random.key(1), 3)
+    model = [
+        eqx.nn.Conv2d(3, 8, 3, padding=1, key=keys[0]),
+        eqx.nn.Conv2d(8, 8, 3, padding=1, key=keys[1]),
+        eqx.nn.Linear(8 * 8 * 8, 10, key=keys[2]),
+    ]
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+
+    def f(p, images):
+        c1, c2, dense = eqx.combine(p, static)
+        pool = eqx.nn.MaxPool2d(2, 2)
+
+        def one(x):
+            x = pool(jax.nn.relu(c1(x)))
+            x = pool(jax.nn.relu(c2(x)))
+            return jax.nn.log_softmax(dense(x.reshape(-1)))
+
+        return jnp.sum(jax.vmap(one)(images))
+
+    return f, (params, jnp.ones((8, 3, 32, 32)))
+
+
+def transformer_block():
+    keys = jax.random.split(jax.random.key(2), 3)
+    dim, heads, seq = 64, 4, 32
+    model = {
+        "attention": eqx.nn.MultiheadAttention(heads, dim, key=keys[0]),
+        "norm1": eqx.nn.LayerNorm(dim),
+        "norm2": eqx.nn.LayerNorm(dim),
+        "mlp": eqx.nn.MLP(dim, dim, width_size=4 * dim, depth=1, key=keys[1]),
+    }
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+
+    def f(p, x):
+        m = eqx.combine(p, static)
+        h = jax.vmap(m["norm1"])(x)
+        x = x + m["attention"](h, h, h)
+        x = x + jax.vmap(m["mlp"])(jax.vmap(m["norm2"])(x))
+        return jnp.sum(x**2)
+
+    return f, (params, jax.random.normal(keys[2], (seq, dim)))
+
+
+def gru_scan():
+    cell = eqx.nn.GRUCell(16, 32, key=jax.random.key(3))
+    params, static = eqx.partition(cell, eqx.is_inexact_array)
+
+    def f(p, xs):
+        c = eqx.combine(p, static)
+        h, hs = jax.lax.scan(lambda h, x: (c(x, h),) * 2, jnp.zeros(32), xs)
+        return jnp.sum(h) + jnp.sum(hs**2)
+
+    return f, (params, jnp.ones((40, 16)))
+
+
+def chain(length: int):
+    """A straight-line program of about `length` equations (five per step)."""
+
+    def f(w, x):
+        for i in range(length // 5):
+            x = jnp.sin(x * w[i % 8]) + x
+        return jnp.sum(x)
+
+    return f, (jnp.linspace(0.1, 0.8, 8), jnp.ones(16))
+
+
+ZOO = {
+    "textbook": textbook,
+    "mlp": mlp,
+    "rnn_scan": rnn_scan,
+    "cnn": cnn,
+    "transformer_block": transformer_block,
+    "gru_scan": gru_scan,
+}
+QUICK = ("textbook", "mlp", "rnn_scan")
+
+
+# --- the workloads ---
+def _loss(f):
+    return lambda *a: sum(jnp.sum(o) for o in jax.tree.leaves(f(*a)))
+
+
+def grad_workload(name, f, args, measures=None) -> Workload:
+    argnums = tuple(range(len(args)))
+    variants = [
+        Variant("jax.grad", lambda: jax.grad(_loss(f), argnums)),
+        Variant("adkit.grad (tape)", lambda: adkit.grad(_loss(f), argnums)),
+        Variant(
+            "adkit.grad (transpose)", lambda: adkit.grad(_loss(f), argnums, method="transpose")
+        ),
+    ]
+    info = {"equations": _equations(f, args)}
+    extra = {} if measures is None else {"measures": measures}
+    return Workload(f"{name}/grad", args, variants, info=info, **extra)
+
+
+def jvp_workload(name, f, args) -> Workload:
+    tangents = jax.tree.map(jnp.ones_like, tuple(args))
+    variants = [
+        Variant("jax.jvp", lambda: lambda *a: jax.jvp(_fresh(f), a, tangents)),
+        Variant("adkit.jvp", lambda: lambda *a: adkit.jvp(_fresh(f), a, tangents)),
+    ]
+    return Workload(f"{name}/jvp", args, variants)
+
+
+def _fresh(f):
+    return lambda *a: f(*a)
+
+
+def _equations(f, args) -> int:
+    from .._measure import equation_count
+
+    return equation_count(f, args)
+
+
+def workloads(quick: bool) -> list[Workload]:
+    names = QUICK if quick else tuple(ZOO)
+    out = []
+    for name in names:
+        f, args = ZOO[name]()
+        out.append(grad_workload(name, f, args))
+        if name in ("mlp", "transformer_block"):
+            out.append(jvp_workload(name, f, args))
+    lengths = (500,) if quick else (2_000, 20_000)
+    measures = ("trace", "run") if quick else ("trace", "compile", "run", "temp_bytes")
+    for length in lengths:  # the cost of interpreting a program against its length
+        f, args = chain(length)
+        out.append(grad_workload(f"chain_{length}", f, args, measures))
+    return out
+
+
+register_suite(
+    Suite(
+        "interpreter",
+        "adkit.grad (both reverse paths) and adkit.jvp against jax.grad and jax.jvp",
+        workloads,
+    )
+)

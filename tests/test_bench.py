@@ -1,0 +1,85 @@
+"""`adkit bench`: the harness's mechanics, and the quick pass as a smoke test.
+
+Nothing here asserts a time: speed is what the benchmarks report, not what the tests check.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import jax.numpy as jnp
+import pytest
+
+from adkit import bench
+from adkit.bench._run import _measure, _rows
+
+
+def test_interleaved_alternates_and_counts():
+    order = []
+    calls = {name: (lambda n=name: order.append(n) or jnp.zeros(())) for name in "ab"}
+    timings = bench.interleaved(calls, repeats=3, warmup=1)
+    assert order == ["a", "b"] * 4  # one warm-up round, then three alternating rounds
+    assert all(len(t.samples) == 3 for t in timings.values())
+
+
+def test_rows_report_ratios_to_the_first_variant():
+    workload = bench.Workload("w", (), [])
+    timings = {
+        "base": bench.Timing((1.0, 2.0, 3.0)),
+        "other": bench.Timing((3.0, 4.0, 5.0)),
+    }
+    base, other = _rows("suite", workload, "run", timings)
+    assert base.ratio is None and (base.median, base.low, base.high) == (2.0, 1.0, 3.0)
+    assert other.ratio == 2.0
+
+
+def test_a_peer_that_is_missing_is_left_out_with_a_note(monkeypatch):
+    workload = bench.Workload(
+        "w",
+        (jnp.ones(3),),
+        [
+            bench.Variant("jnp", lambda: jnp.sin),
+            bench.Variant("peer", lambda: jnp.cos, needs="not_an_installed_library"),
+        ],
+        measures=("temp_bytes",),
+    )
+    suite = bench.Suite("fake", "", lambda quick: [workload], peers=("not_an_installed_library",))
+    monkeypatch.setitem(bench.SUITES, "fake", suite)
+    report = bench.run(["fake"], quick=True)
+    assert [r.variant for r in report.rows] == ["jnp"]
+    assert report.notes and "not_an_installed_library" in report.notes[0]
+    rows = _measure(suite, workload, "temp_bytes", True, set())
+    assert [r.variant for r in rows] == ["jnp", "peer"]
+
+
+def test_an_unknown_suite_is_a_clear_error():
+    with pytest.raises(ValueError, match="suites are"):
+        bench.run(["no-such-suite"], quick=True)
+
+
+def test_the_quick_pass_runs_every_measure_and_writes_the_report(tmp_path):
+    from adkit.cli import main
+
+    assert main(["bench", "--quick", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "report.json").read_text())
+    rows = report["rows"]
+    assert report["machine"]["jax"] and report["quick"] is True
+    workloads = {r["workload"] for r in rows}
+    assert {"mlp/grad", "mlp/jvp", "rnn_scan/grad", "textbook/grad"} <= workloads
+    for name in workloads:
+        mine = [r for r in rows if r["workload"] == name]
+        measures = {r["measure"] for r in mine}
+        for measure in measures:
+            group = [r for r in mine if r["measure"] == measure]
+            assert group[0]["ratio"] is None  # the baseline (JAX) comes first
+            assert len(group) >= 2 and all(math.isfinite(r["ratio"]) for r in group[1:])
+            assert all(r["low"] <= r["median"] <= r["high"] for r in group)
+    grads = [r for r in rows if r["workload"] == "mlp/grad" and r["measure"] == "temp_bytes"]
+    assert [r["variant"] for r in grads] == [
+        "jax.grad",
+        "adkit.grad (tape)",
+        "adkit.grad (transpose)",
+    ]
+    markdown = (tmp_path / "report.md").read_text()
+    assert "| mlp/grad | compiled run | adkit.grad (tape) |" in markdown
