@@ -194,3 +194,12 @@ def test_adkit_check_coverage_and_a_users_function(tmp_path, capsys):
     assert main(["check", f"{module}:loss", "--args", "[0.1, -0.4]", "0.7"]) == 0
     assert "crosscheck(loss)" in capsys.readouterr().out
     assert main(["check", f"{module}:missing"]) == 2
+
+
+def test_adkit_check_report_holds_only_the_table(capfd):
+    from adkit.cli import main
+
+    assert main(["check", "--only", "debug_print", "--programs", "0"]) == 0
+    out = capfd.readouterr().out
+    assert "debug_print" in out and "0 failed" in out
+    assert "adkit rule case" not in out  # the cases' own debug prints stay out of the report

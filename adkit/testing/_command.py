@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import importlib.util
+import io
 import sys
 import time
 from pathlib import Path
@@ -69,16 +71,17 @@ def _check_programs(n: int, seed: int) -> int:
     from ._rule_check import check_program
 
     start, failed = time.perf_counter(), 0
-    for k in range(n):
-        _progress_bar(k, n, f"program seed {seed + k}")
-        program = random_program(seed + k)
-        result = check_program(program)
-        if not result.ok:
-            failed += 1
-            print(f"FAIL {program}")
-            for column, message in result.failures.items():
-                print(f"  {column}: {message}")
-    _progress_bar(n, n, "")
+    with _progress() as progress:
+        for k in range(n):
+            progress(k, n, f"program seed {seed + k}")
+            program = random_program(seed + k)
+            with contextlib.redirect_stdout(io.StringIO()):  # the programs' own prints
+                result = check_program(program)
+            if not result.ok:
+                failed += 1
+                print(f"FAIL {program}")
+                for column, message in result.failures.items():
+                    print(f"  {column}: {message}")
     seconds = time.perf_counter() - start
     print(
         f"{n} random programs (seeds {seed}..{seed + n - 1}) in {seconds:.0f} s: "
@@ -110,12 +113,14 @@ def _check_rules(only) -> int:
         print(f"No rule cases for {only}; `adkit check --coverage` lists the primitives.")
         return 2
     start = time.perf_counter()
-    results = check_rules(cases, progress=_progress_bar)
+    # a rule case may print (debug_print's cases do): the report holds only the table
+    with _progress() as progress, contextlib.redirect_stdout(io.StringIO()):
+        results = check_rules(cases, progress=progress)
     rows = summarize(results)
-    print(f"{'primitive':<24} " + " ".join(f"{c:<14}" for c in COLUMNS) + "max error")
+    table = _table("primitive", *COLUMNS, "max error")
     for row in rows:
-        cells = " ".join(f"{row[c]:<14}" for c in COLUMNS)
-        print(f"{row['primitive']:<24} {cells}{row['max error']:.1e}")
+        table.add_row(row["primitive"], *(row[c] for c in COLUMNS), f"{row['max error']:.1e}")
+    _console().print(table)
     failed = [r for r in results if not r.ok]
     for r in failed:
         for column, message in r.failures.items():
@@ -131,16 +136,29 @@ def _check_rules(only) -> int:
     return 1 if failed else 0
 
 
-def _progress_bar(done: int, total: int, label: str) -> None:
-    if not sys.stderr.isatty():
-        return
-    width = 30
-    filled = width * done // max(total, 1)
-    bar = "#" * filled + "." * (width - filled)
-    sys.stderr.write(f"\r[{bar}] {done}/{total} {label:<30}")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+def _console():
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=150)
+
+
+def _table(*header: str):
+    from rich.table import Table
+
+    return Table(*header, box=None, pad_edge=False)
+
+
+@contextlib.contextmanager
+def _progress():
+    """A rich progress bar on the terminal (nothing in a log), as `progress(done, total, label)`."""
+    from rich.progress import Progress
+
+    with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("", total=None)
+        yield lambda done, total, label: bar.update(
+            task, completed=done, total=total, description=label
+        )
 
 
 def _check_function(target: str, literals) -> int:
