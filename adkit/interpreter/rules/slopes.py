@@ -78,6 +78,33 @@ SLOPES = {
 }
 
 
+# element-wise primitives constant almost everywhere, or with integer or boolean values: their
+# slope is 0, so forward mode gives a zero tangent and reverse mode sends nothing back
+ZERO_SLOPE = (
+    lax.sign_p,
+    lax.floor_p,
+    lax.ceil_p,
+    lax.round_p,
+    lax.is_finite_p,
+    lax.stop_gradient_p,
+    lax.eq_p,
+    lax.ne_p,
+    lax.lt_p,
+    lax.le_p,
+    lax.gt_p,
+    lax.ge_p,
+    lax.and_p,
+    lax.or_p,
+    lax.xor_p,
+    lax.not_p,
+    lax.population_count_p,
+    lax.clz_p,
+    lax.shift_left_p,
+    lax.shift_right_arithmetic_p,
+    lax.shift_right_logical_p,
+)
+
+
 def _whole_quotient(x, y):
     quotient = lax.div(x, y)
     return lax.sign(quotient) * lax.floor(lax.abs(quotient))

@@ -25,7 +25,7 @@ from ..builders import (
     zero_tangent,
     zeros_like_out,
 )
-from ..slopes import PARTIALS, SLOPES
+from ..slopes import PARTIALS, SLOPES, ZERO_SLOPE
 
 
 def _dtype(x):
@@ -50,29 +50,7 @@ JVP_RULES.register(lax.select_n_p, linear(lax.select_n_p, held=(0,)))  # the pre
 
 
 # --- constant almost everywhere: the tangent is zero ---
-for _p in (
-    lax.sign_p,
-    lax.floor_p,
-    lax.ceil_p,
-    lax.round_p,
-    lax.is_finite_p,
-    lax.stop_gradient_p,
-    lax.eq_p,
-    lax.ne_p,
-    lax.lt_p,
-    lax.le_p,
-    lax.gt_p,
-    lax.ge_p,
-    lax.and_p,
-    lax.or_p,
-    lax.xor_p,
-    lax.not_p,
-    lax.population_count_p,
-    lax.clz_p,
-    lax.shift_left_p,
-    lax.shift_right_arithmetic_p,
-    lax.shift_right_logical_p,
-):
+for _p in ZERO_SLOPE:
     JVP_RULES.register(_p, zero_tangent(_p))
 
 

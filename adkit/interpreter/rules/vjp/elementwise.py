@@ -20,7 +20,7 @@ from .... import _jax_compat as jc
 from ..._registry import VJP_RULES
 from ..builders import const_like, from_transpose, no_cotangent
 from ..jvp.elementwise import abs_slope
-from ..slopes import PARTIALS, SLOPES
+from ..slopes import PARTIALS, SLOPES, ZERO_SLOPE
 from ..transpose._util import unbroadcast
 
 
@@ -73,29 +73,7 @@ for _p in (
 
 
 # --- constant almost everywhere, or integer/boolean/key valued: nothing flows back ---
-for _p in (
-    lax.sign_p,
-    lax.floor_p,
-    lax.ceil_p,
-    lax.round_p,
-    lax.is_finite_p,
-    lax.stop_gradient_p,
-    lax.eq_p,
-    lax.ne_p,
-    lax.lt_p,
-    lax.le_p,
-    lax.gt_p,
-    lax.ge_p,
-    lax.and_p,
-    lax.or_p,
-    lax.xor_p,
-    lax.not_p,
-    lax.population_count_p,
-    lax.clz_p,
-    lax.shift_left_p,
-    lax.shift_right_arithmetic_p,
-    lax.shift_right_logical_p,
-):
+for _p in ZERO_SLOPE:
     no_cotangent(_p)
 # (the random-number and platform primitives are in `misc.py`, next to their JVP rules' family)
 
