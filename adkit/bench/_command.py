@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -27,7 +28,12 @@ def run(args) -> int:
 
     with Progress(transient=True) as progress:
         task = progress.add_task("benchmarks", total=None)
-        show = lambda what: progress.update(task, description=what, advance=1)
+
+        def show(what):
+            progress.update(task, description=what, advance=1)
+            if not progress.console.is_terminal:  # a log: one line per step
+                print(what, file=sys.stderr, flush=True)
+
         report = run_suites(args.only or None, quick=args.quick, progress=show)
     print_table(report)
     for path in write(report, Path(args.out)):
