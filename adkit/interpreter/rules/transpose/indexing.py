@@ -57,19 +57,7 @@ def _gather_transpose(
 
 
 def _additive_scatter_transpose(sign):
-    def rule(
-        ct,
-        x,
-        indices,
-        updates,
-        *,
-        update_jaxpr,
-        update_consts,
-        dimension_numbers,
-        indices_are_sorted,
-        unique_indices,
-        mode,
-    ):
+    def rule(ct, x, indices, updates, *, dimension_numbers, mode, **params):
         # scatter_add(t, i, u) = t + Σ_writes u transposes to c -> (c, ±gather(c, i))
         ct = materialize(ct)
         t_x = ct if is_undefined(x) else None
@@ -88,23 +76,11 @@ TRANSPOSE_RULES.register(lax.scatter_sub_p, _additive_scatter_transpose(-1))
 
 
 @TRANSPOSE_RULES.register(lax.scatter_p)
-def _scatter_transpose(
-    ct,
-    x,
-    indices,
-    updates,
-    *,
-    update_jaxpr,
-    update_consts,
-    dimension_numbers,
-    indices_are_sorted,
-    unique_indices,
-    mode,
-):
+def _scatter_transpose(ct, x, indices, updates, *, dimension_numbers, mode, **params):
     # with unique indices scatter(t, i, u) keeps t outside the written locations and puts u
     # there: it transposes to c -> (c with the written locations zeroed, gather(c, i)).
     # (adkit's scatter JVP emits this form only for unique indices.)
-    assert unique_indices, "adkit bug: transposing a scatter with repeated indices."
+    assert params["unique_indices"], "adkit bug: transposing a scatter with repeated indices."
     ct = materialize(ct)
     u_aval = aval_of(updates)
     t_x = t_u = None
@@ -114,7 +90,7 @@ def _scatter_transpose(
             indices,
             zeros(u_aval),
             dimension_numbers,
-            indices_are_sorted=indices_are_sorted,
+            indices_are_sorted=params["indices_are_sorted"],
             unique_indices=True,
             mode=mode,
         )

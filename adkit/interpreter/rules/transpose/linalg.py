@@ -76,61 +76,27 @@ def _dot_general_transpose(
     ct = materialize(ct)
     x_aval, y_aval = aval_of(x), aval_of(y)
     if is_undefined(x):
-        t_x = _dot_back(
-            ct,
-            y,
-            x_aval.ndim,
-            y_aval.ndim,
-            cx,
-            cy,
-            bx,
-            by,
-            first=True,
-            precision=precision,
-            dtype=x_aval.dtype,
-        )
-        return [t_x, None]
-    t_y = _dot_back(
-        ct,
-        x,
-        y_aval.ndim,
-        x_aval.ndim,
-        cy,
-        cx,
-        by,
-        bx,
-        first=False,
-        precision=precision,
-        dtype=y_aval.dtype,
-    )
-    return [None, t_y]
+        return [_dot_back(ct, y, x_aval, y_aval, (cx, cy), (bx, by), True, precision), None]
+    return [None, _dot_back(ct, x, y_aval, x_aval, (cy, cx), (by, bx), False, precision)]
 
 
-def _dot_back(
-    ct, other, nd_self, nd_other, c_self, c_other, b_self, b_other, *, first, precision, dtype
-):
-    """The cotangent of one operand of dot_general from the output's and the other operand."""
-    free_self = [d for d in range(nd_self) if d not in c_self and d not in b_self]
-    free_other = [d for d in range(nd_other) if d not in c_other and d not in b_other]
+def _dot_back(ct, other, self_aval, other_aval, contracting, batch, first, precision):
+    """The cotangent of one operand of dot_general (the first if `first`), from the output's
+    cotangent and the other operand; `contracting` and `batch` are (self's, other's) dims."""
+    (c_self, c_other), (b_self, b_other) = contracting, batch
+    free_self = [d for d in range(self_aval.ndim) if d not in c_self and d not in b_self]
+    free_other = [d for d in range(other_aval.ndim) if d not in c_other and d not in b_other]
     nb = len(b_self)
     # output dims: batch, then the first operand's free dims, then the second's
-    ct_free_self = (
-        list(range(nb, nb + len(free_self)))
-        if first
-        else list(range(nb + len(free_other), nb + len(free_other) + len(free_self)))
-    )
-    ct_free_other = (
-        list(range(nb + len(free_self), nb + len(free_self) + len(free_other)))
-        if first
-        else list(range(nb, nb + len(free_other)))
-    )
+    start = nb + len(free_self) if first else nb
+    ct_free_other = list(range(start, start + len(free_other)))
     dims = ((ct_free_other, free_other), (list(range(nb)), list(b_other)))
     if isinstance(precision, tuple) and not first:
         precision = precision[::-1]
     result = lax.dot_general(ct, other, dims, precision=precision)
     # result dims: batch, self's free dims, then other's contracting dims in ascending order
-    remaining_other = [d for d in range(nd_other) if d not in free_other and d not in b_other]
+    remaining_other = [d for d in range(other_aval.ndim) if d not in free_other + list(b_other)]
     as_self = [*b_self, *free_self, *[c_self[list(c_other).index(d)] for d in remaining_other]]
-    del ct_free_self
     result = lax.transpose(result, tuple(np.argsort(as_self)))
+    dtype = self_aval.dtype
     return lax.convert_element_type(result, dtype) if result.dtype != dtype else result
