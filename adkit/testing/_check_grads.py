@@ -23,6 +23,7 @@ import numpy as np
 
 from ..interpreter import trace
 from ._finite_differences import DEFAULT_STEP, METHODS, directional_derivative
+from ._pairing import pairing
 from ._random import random_like
 
 # Default tolerances per method (absolute and relative), for the float64 comparison.
@@ -180,8 +181,8 @@ def _check_reverse(f, args, t, ct, ctx, vjp, level):
     cts = pull(ct)
     for path, t_leaf in _one_leaf_at_a_time(args, t):
         reference = directional_derivative(f, args, t_leaf, ctx.method, ctx.eps)
-        lhs = _inner(cts, t_leaf)  # <Jᵀ c, t>
-        rhs = _inner(ct, reference)  # <c, J t>
+        lhs = pairing(cts, t_leaf)  # <Jᵀ c, t>
+        rhs = pairing(ct, reference)  # <c, J t>
         scale = _inner_abs(ct, reference)
         if abs(lhs - rhs) > ctx.atol + ctx.rtol * scale:
             _fail(
@@ -214,18 +215,6 @@ def _zero_like(x):
 
 def _leaves_with_paths(tree):
     return [(jax.tree_util.keystr(p), x) for p, x in jax.tree_util.tree_flatten_with_path(tree)[0]]
-
-
-def _inner(a, b):
-    """The pairing of cotangents with tangents, Re Σ a·b (JAX's convention: no conjugate)."""
-    pairs = zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
-    return float(
-        sum(
-            np.real(np.sum(np.asarray(x) * np.asarray(y)))
-            for x, y in pairs
-            if jnp.result_type(x) != jax.dtypes.float0
-        )
-    )
 
 
 def _inner_abs(a, b):

@@ -82,12 +82,8 @@ def _check_programs(n: int, seed: int) -> int:
                 print(f"FAIL {program}")
                 for column, message in result.failures.items():
                     print(f"  {column}: {message}")
-    seconds = time.perf_counter() - start
-    print(
-        f"{n} random programs (seeds {seed}..{seed + n - 1}) in {seconds:.0f} s: "
-        f"{failed} disagreed with JAX."
-    )
-    return 1 if failed else 0
+    what = f"{n} random programs (seeds {seed}..{seed + n - 1})"
+    return _finish(start, what, f"{failed} disagreed with JAX", failed)
 
 
 def _coverage() -> int:
@@ -128,11 +124,13 @@ def _check_rules(only) -> int:
     for r in results:
         for column, reason in r.gaps.items():
             print(f"gap  {r.case} ({r.primitive}), {column}: {reason}")
-    seconds = time.perf_counter() - start
-    print(
-        f"\n{len(results)} cases of {len(rows)} primitives in {seconds:.0f} s: "
-        f"{len(failed)} failed."
-    )
+    what = f"\n{len(results)} cases of {len(rows)} primitives"
+    return _finish(start, what, f"{len(failed)} failed", failed)
+
+
+def _finish(start: float, what: str, outcome: str, failed) -> int:
+    """Prints `<what> in <seconds> s: <outcome>.` and returns the exit status."""
+    print(f"{what} in {time.perf_counter() - start:.0f} s: {outcome}.")
     return 1 if failed else 0
 
 

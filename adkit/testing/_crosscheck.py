@@ -25,6 +25,7 @@ from ._check_grads import (
     first_failing_primitive,
 )
 from ._finite_differences import DEFAULT_STEP, directional_derivative
+from ._pairing import pairing
 from ._random import random_like
 
 PATHS = ("adkit (tape)", "adkit (transpose)", "jax")
@@ -210,20 +211,9 @@ def _transpose_by_differences(f, args, ct, method):
                 d = directional_derivative(f, args, jax.tree.unflatten(tree, basis), method)
                 # JAX pairs cotangents with tangents by P(u, v) = Re Σ u·v (no conjugate), so
                 # P(g, eₖ) = Re gₖ and P(g, i eₖ) = -Im gₖ
-                g[index] += _real_inner(ct, d) * (1.0 if unit == 1.0 else -1j)
+                g[index] += pairing(ct, d) * (1.0 if unit == 1.0 else -1j)
         grads.append(g)
     return jax.tree.unflatten(tree, grads)
-
-
-def _real_inner(a, b):
-    pairs = zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
-    return float(
-        sum(
-            np.real(np.sum(np.asarray(x) * np.asarray(y)))
-            for x, y in pairs
-            if jnp.result_type(x) != jax.dtypes.float0
-        )
-    )
 
 
 def _inexact(x):

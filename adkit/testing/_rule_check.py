@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._finite_differences import directional_derivative
+from ._pairing import pairing
 from ._random import random_like
 from .rule_cases import RuleCase, all_cases
 
@@ -204,7 +205,7 @@ def _compare(column, ours, theirs, case, args, t, ct) -> float:
         import adkit
 
         _, jt = adkit.jvp(case.fn, args, t)
-        lhs, rhs = _pair(actual, t), _pair(ct, jt)  # <Jᵀ c, t> = <c, J t>
+        lhs, rhs = pairing(actual, t), pairing(ct, jt)  # <Jᵀ c, t> = <c, J t>
         error = abs(lhs - rhs) / max(1.0, abs(rhs))
         if error > TOLERANCE:
             raise _Mismatch(f"dot-product test: <Jᵀ c, t> = {lhs!r}, <c, J t> = {rhs!r}")
@@ -214,17 +215,6 @@ def _compare(column, ours, theirs, case, args, t, ct) -> float:
 
 def _fwd_over_rev(jvp, vjp, f, args, t, ct):
     return jvp(lambda *a: vjp(f, *a)[1](ct), args, t)[1]
-
-
-def _pair(a, b) -> float:
-    pairs = zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
-    return float(
-        sum(
-            np.real(np.sum(np.asarray(x) * np.asarray(y)))
-            for x, y in pairs
-            if jnp.result_type(x) != jax.dtypes.float0
-        )
-    )
 
 
 def _max_rel_error(actual: Any, expected: Any, tol: float) -> float:

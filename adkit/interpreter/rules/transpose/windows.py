@@ -71,22 +71,9 @@ def _from_canonical(x, spec):
     return lax.transpose(x, tuple(np.argsort(spec)))
 
 
-def _conv_lhs_transpose(
-    ct,
-    lhs_aval,
-    rhs,
-    *,
-    window_strides,
-    padding,
-    lhs_dilation,
-    rhs_dilation,
-    dimension_numbers,
-    feature_group_count,
-    batch_group_count,
-    precision,
-    preferred_element_type,
-    out_sharding=None,
-):
+def _conv_lhs_transpose(ct, lhs_aval, rhs, *, window_strides, padding, lhs_dilation, rhs_dilation,
+                         dimension_numbers, feature_group_count, batch_group_count, precision,
+                         **unused):  # fmt: skip
     # the cotangent of the input: c dilated by the strides, convolved with the kernel reversed
     # in space and with input/output features swapped per group, striding by the input
     # dilation. Batch groups are feature groups of this convolution whose per-group outputs
@@ -128,22 +115,9 @@ def _conv_lhs_transpose(
     return _cast(_from_canonical(result, lhs_spec), lhs_aval.dtype)
 
 
-def _conv_rhs_transpose(
-    ct,
-    lhs,
-    rhs_aval,
-    *,
-    window_strides,
-    padding,
-    lhs_dilation,
-    rhs_dilation,
-    dimension_numbers,
-    feature_group_count,
-    batch_group_count,
-    precision,
-    preferred_element_type,
-    out_sharding=None,
-):
+def _conv_rhs_transpose(ct, lhs, rhs_aval, *, window_strides, padding, lhs_dilation, rhs_dilation,
+                         dimension_numbers, feature_group_count, batch_group_count, precision,
+                         **unused):  # fmt: skip
     # the cotangent of the kernel: w̄[o, i, k] = Σ_{n, y} P[n, i, y·s + k·r] c[n, o, y], a
     # convolution of the padded input (batch and features swapped) with c as the kernel
     # (dilated by s, striding by r). Feature groups become batch groups and vice versa.
