@@ -266,3 +266,35 @@ def test_checkpoint_memory_matches_jax_grad():
     stored = temp(adkit.grad(lambda x: f(x, False)))
     assert ours <= 1.1 * theirs
     assert ours < 0.5 * stored  # and checkpointing does save memory
+
+
+@pytest.mark.parametrize("method", ["tape", "transpose"])
+def test_a_scan_stacks_no_constant_per_iteration(method):
+    # the weights are read by every iteration's residuals; both paths read them once from the
+    # scan's constants instead of stacking a copy per iteration (L x the weights' bytes)
+    length, w = 40, jnp.eye(8) * 0.5
+
+    def f(w, xs):
+        step = lambda h, x: (jnp.tanh(w @ h + x), jnp.sum(h))
+        return jnp.sum(jax.lax.scan(step, jnp.zeros(8), xs)[1])
+
+    xs = jnp.ones((length, 8))
+    closed = jax.make_jaxpr(adkit.grad(f, method=method))(w, xs)
+    stacked = [
+        tuple(v.aval.shape)
+        for eqn in _all_equations(closed.jaxpr)
+        if eqn.primitive.name == "scan"
+        for v in eqn.outvars
+    ]
+    assert (length, 8) in stacked  # per-iteration residuals are stacked ...
+    assert (length, *w.shape) not in stacked  # ... but not the constant weights
+    np.testing.assert_allclose(
+        adkit.grad(f, method=method)(w, xs), jax.grad(f)(w, xs), rtol=1e-6, atol=1e-6
+    )
+
+
+def _all_equations(jaxpr):
+    for eqn in jaxpr.eqns:
+        yield eqn
+        for sub in jax.extend.core.jaxprs_in_params(eqn.params):
+            yield from _all_equations(sub)

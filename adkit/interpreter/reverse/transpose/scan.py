@@ -2,8 +2,10 @@
 transposed linear parts.
 
 The forward scan runs `forward_pass` on the body each iteration, carrying the primal carries
-and stacking each iteration's residuals. The backward scan runs the other way: each iteration
-rebuilds that iteration's state from the stacked residuals, runs `backward_pass` with the
+and stacking each iteration's residuals: only the values computed in the iteration, as on the
+tape path (`split_residuals`); the scan's constants are read once, not stacked per iteration.
+The backward scan runs the other way: each iteration rebuilds that iteration's state from the
+constants and its slice of the stacked residuals, runs `backward_pass` with the
 cotangents of the linear carries and outputs, carries the cotangents of the linear carries
 back, and accumulates those of the linear constants.
 """
@@ -19,15 +21,19 @@ from jax import lax
 from .... import _jax_compat as jc
 from ..._registry import SPLIT_RULES
 from ..._zeros import Zero, instantiate
+from ..tape.engine import rebuild, split_residuals
 from .engine import backward_pass, forward_pass
 
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass
 class ScanRecord:
-    """The stacked residual states of a scan and its linearity pattern (static)."""
+    """The residuals of a scan: its known constants, the per-iteration values stacked, how to
+    rebuild each iteration's state from them (`layout`), and the linearity pattern."""
 
-    states: object
+    consts: tuple
+    stacked: tuple
+    layout: object = dataclasses.field(metadata={"static": True})
     in_linear: tuple = dataclasses.field(metadata={"static": True})
     out_linear: tuple = dataclasses.field(metadata={"static": True})
 
@@ -90,13 +96,15 @@ def _forward_scan(eqn, state, reads_linear):
         ]
         new_carry = [o for o, lin in zip(outs[:nk], lin_carry, strict=True) if not lin]
         ys = [o for o, lin in zip(outs[nk:], out_lin[nk:], strict=True) if not lin]
-        return new_carry, (ys, st)
+        layout[:], computed = split_residuals(st, known_consts)
+        return new_carry, (ys, computed)
 
-    carry, (ys, states) = lax.scan(
+    layout = []
+    carry, (ys, stacked) = lax.scan(
         step, known_init, known_xs, length=p["length"], reverse=p["reverse"], unroll=p["unroll"]
     )
     state.write_outputs(eqn.outvars, out_lin, [*carry, *ys])
-    return ScanRecord(states, tuple(in_lin), tuple(out_lin))
+    return ScanRecord(tuple(known_consts), stacked, tuple(layout), tuple(in_lin), tuple(out_lin))
 
 
 def _backward_scan(eqn, record, ct_outs):
@@ -116,7 +124,8 @@ def _backward_scan(eqn, record, ct_outs):
 
     def step(carry, x):
         ct_c, acc = carry
-        st, ct_y = x
+        computed, ct_y = x
+        st = rebuild(record.layout, record.consts, computed)
         cc, cy = iter(ct_c), iter(ct_y)
         cts_out = [
             next(cc) if lin else Zero.from_aval(v.aval)
@@ -143,7 +152,7 @@ def _backward_scan(eqn, record, ct_outs):
     (ct_init, ct_consts), ct_xs = lax.scan(
         step,
         (ct_carry, ct_consts),
-        (record.states, ct_ys),
+        (record.stacked, ct_ys),
         length=p["length"],
         reverse=not p["reverse"],
         unroll=p["unroll"],
