@@ -164,3 +164,18 @@ def test_trace_records_tangents_and_the_custom_rule():
     [rule_row] = [e for e in tape if e.op == "custom_jvp.rule"]
     np.testing.assert_array_equal(rule_row.tangents[0], [0.0, 1.0])  # not max's 0.5 at the tie
     np.testing.assert_array_equal(tape.output_tangent, [0.0, 3.0])
+
+
+def test_a_changed_global_is_seen_on_the_next_call():
+    # a jaxpr bakes in the globals a function read: reusing one would give a stale derivative
+    global _SCALE
+    f = lambda x: _SCALE * jnp.sin(x)
+    for _SCALE in (2.0, 3.0):
+        expected = jax.jvp(f, (0.0,), (1.0,))[1]
+        np.testing.assert_allclose(adkit.jvp(f, (0.0,), (1.0,))[1], expected)
+        np.testing.assert_allclose(adkit.vjp(f, 0.0)[1](1.0)[0], expected)
+        np.testing.assert_allclose(adkit.vjp(f, 0.0, method="transpose")[1](1.0)[0], expected)
+        np.testing.assert_allclose(adkit.grad(f)(0.0), expected)
+
+
+_SCALE = 1.0

@@ -3,15 +3,17 @@
 Every adkit transformation starts here: `stage(fun, args)` flattens the arguments, traces `fun`
 with `jax.make_jaxpr` and remembers the output structure. Integer scalars given as concrete
 values are passed to `fun` as they are (see `_known_integer`), so that Python and `fori_loop`
-see their values as they do when JAX runs the function eagerly. Jaxprs are cached per function and
-input signature (shapes, dtypes, weak types, x64 mode), like `jax.jit` does, so a transformed
-function called again in a loop is not traced again.
+see their values as they do when JAX runs the function eagerly.
+
+A function is traced again at every call, as JAX's eager transformations do: a jaxpr bakes in the
+values of the globals and closure cells the function read, so a cache keyed on the function and
+its input types would return a stale derivative after such a value changed. Under `jax.jit` the
+tracing happens once per compilation anyway.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -37,23 +39,10 @@ class Staged:
         return self.out_tree.num_leaves
 
 
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def stage(fun: Callable[..., Any], args: tuple[Any, ...], has_aux: bool = False) -> Staged:
     """Traces `fun(*args)` into a closed jaxpr over the flattened leaves of `args`."""
     leaves, in_tree = jax.tree.flatten(args)
     known = {i: int(x) for i, x in enumerate(leaves) if _known_integer(x)}
-    key = (
-        in_tree,
-        has_aux,
-        jax.config.jax_enable_x64,
-        *(_signature(x) for x in leaves),
-        tuple(known.items()),
-    )
-    per_fun = _per_function_cache(fun)
-    if per_fun is not None and key in per_fun:
-        return per_fun[key]
     trees: dict[str, Any] = {}
 
     def flat_fun(*flat_args):
@@ -68,34 +57,17 @@ def stage(fun: Callable[..., Any], args: tuple[Any, ...], has_aux: bool = False)
         return [*out_leaves, *aux_leaves]
 
     closed = jax.make_jaxpr(flat_fun)(*leaves)
-    staged = Staged(closed, in_tree, trees["out"], trees.get("aux"))
-    # A jaxpr that closed over tracers of an enclosing transformation must not outlive it.
-    if per_fun is not None and all(jc.is_concrete(c) for c in closed.consts):
-        per_fun[key] = staged
-    return staged
+    return Staged(closed, in_tree, trees["out"], trees.get("aux"))
 
 
 def _known_integer(x: Any) -> bool:
     """An integer scalar known now (not a tracer): the function sees its value, as it would when
     JAX runs it eagerly, so a `fori_loop(0, n, ...)` with such an `n` is a loop of known length
-    (a scan) rather than a while loop. Its jaxpr input stays, unused; the jaxpr is cached per
-    value."""
+    (a scan) rather than a while loop. Its jaxpr input stays, unused."""
     if not jc.is_concrete(x) or isinstance(x, bool):
         return False
     aval = jax.typeof(x)
     return aval.shape == () and jax.numpy.issubdtype(aval.dtype, jax.numpy.integer)
-
-
-def _signature(x: Any):
-    aval = jax.typeof(x)
-    return (aval.shape, aval.dtype, aval.weak_type)
-
-
-def _per_function_cache(fun: Callable[..., Any]) -> dict | None:
-    try:
-        return _CACHE.setdefault(fun, {})
-    except TypeError:  # not weak-referenceable or not hashable: do not cache
-        return None
 
 
 def _split_aux(out: Any) -> tuple[Any, Any]:
