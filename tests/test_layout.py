@@ -256,3 +256,11 @@ def test_the_architecture_page_example_runs():
     for table, shipped in zip((JVP_RULES, VJP_RULES), before, strict=True):
         for primitive in set(table) - shipped:  # leave the tables as shipped
             del table[primitive]
+
+
+@pytest.mark.parametrize("name", ["register_jvp", "register_vjp", "register_transpose"])
+def test_registering_a_non_primitive_names_the_call(name):
+    import adkit
+
+    with pytest.raises(TypeError, match=rf"`adkit\.{name}` expects a JAX primitive.*received 42"):
+        getattr(adkit, name)(42, lambda *args: None)

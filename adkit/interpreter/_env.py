@@ -3,8 +3,8 @@
 A jaxpr is a Wengert list: each equation reads variables (or literal constants) and writes new
 variables. Every interpreter keeps a map from variables to whatever it tracks for them: a value
 for the evaluator and the two reverse paths, a (primal, tangent) pair for forward mode, a node
-(value, name, tangent) for the Wengert list. `kept` and `spread` split and merge lists by a
-mask, the bookkeeping of most control-flow rules.
+(value, name, tangent) for the Wengert list. `kept` selects from a list by a mask, the
+bookkeeping of most control-flow rules.
 """
 
 from __future__ import annotations
@@ -37,9 +37,6 @@ class Env(Generic[T]):
         if not isinstance(var, DropVar):  # DropVar `_` marks an output nobody reads
             self.values[var] = value
 
-    def __contains__(self, atom: Var | Literal) -> bool:
-        return isinstance(atom, Literal) or atom in self.values
-
     def read_all(self, atoms: Sequence[Var | Literal]) -> list[T]:
         return [self.read(a) for a in atoms]
 
@@ -54,13 +51,7 @@ def literal_value(lit: Literal) -> Any:
     return lit.val
 
 
-# --- lists split by a mask: the shape of most bookkeeping in the rules of control flow ---
+# --- lists selected by a mask: the shape of most bookkeeping in the rules of control flow ---
 def kept(values: Sequence[Any], mask: Sequence[bool]) -> list[Any]:
     """The values where `mask` is True, in order: `kept([a, b, c], [1, 0, 1]) == [a, c]`."""
     return [v for v, m in zip(values, mask, strict=True) if m]
-
-
-def spread(mask: Sequence[bool], values: Sequence[Any], missing: Callable[[int], Any]) -> list[Any]:
-    """The inverse of `kept`: `values` in order where `mask` is True, `missing(i)` elsewhere."""
-    it = iter(values)
-    return [next(it) if m else missing(i) for i, m in enumerate(mask)]

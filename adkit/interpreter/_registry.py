@@ -54,6 +54,7 @@ class RuleTable(dict):
         missing: the sentence that ends a `MissingRuleError`: what needs the rule and how to
             register one. `{name}` is replaced by the primitive's name.
         make: builds the stored entry from `(rule, **options)`; by default the rule itself.
+        api: how errors name the registration call, e.g. `"adkit.register_jvp"`.
 
     Example:
         >>> from adkit.interpreter.rules import JVP_RULES
@@ -62,8 +63,11 @@ class RuleTable(dict):
         'rule'
     """
 
-    def __init__(self, name: str, missing: str, make: Callable[..., Any] | None = None):
+    def __init__(
+        self, name: str, missing: str, make: Callable[..., Any] | None = None, api: str = ""
+    ):
         super().__init__()
+        self.api = api or f"{name} table's register"
         self.origin: dict[Primitive, str] = {}  # primitive -> the module that registered it
         self.name = name
         self._missing = missing
@@ -75,7 +79,7 @@ class RuleTable(dict):
         Returns:
             The rule, so that `@TABLE.register(prim)` leaves the function in place.
         """
-        primitive = as_primitive(primitive, f"register into the {self.name} table")
+        primitive = as_primitive(primitive, self.api)
         if rule is None:
             return lambda r: self.register(primitive, r, **options)
         self[primitive] = rule if self._make is None else self._make(rule, **options)
@@ -187,12 +191,14 @@ JVP_RULES = RuleTable(
     "adkit never falls back to JAX's own differentiation. Register one with "
     "`adkit.register_jvp(<the {name} primitive>, rule)`, where `rule(primals, tangents, "
     "**params)` returns `(primal_out, tangent_out)`.",
+    api="adkit.register_jvp",
 )
 TRANSPOSE_RULES = RuleTable(
     "transpose",
     "Reverse mode needs one where the linearized program applies it to tangents. Register one "
     "with `adkit.register_transpose(<the primitive>, rule)`, where `rule(cotangent, *operands, "
     "**params)` returns the operands' cotangents.",
+    api="adkit.register_transpose",
 )
 VJP_RULES = RuleTable(
     "VJP",
@@ -202,6 +208,7 @@ VJP_RULES = RuleTable(
     make=lambda rule, forward=None, kind="own", symbolic_zeros=False: VjpRule(
         rule, forward, kind, symbolic_zeros
     ),
+    api="adkit.register_vjp",
 )
 SPLIT_RULES = RuleTable(
     "split",
