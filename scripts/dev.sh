@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # adkit's two set-up commands. Each creates .venv when missing and installs what it needs.
 #   bash scripts/dev.sh demo   install adkit and run the main demo (`adkit demo`)
-#   bash scripts/dev.sh test   install adkit with test and docs extras, then run the whole suite:
+#   bash scripts/dev.sh test   install adkit with test, docs and bench extras, then run the suite:
 #                              ruff, pytest (unit tests and executed notebooks), mkdocs --strict
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +28,7 @@ case "${1:-}" in
     "$VENV/bin/adkit" demo
     ;;
   test)
-    ensure_env "test,docs"
+    ensure_env "test,docs,bench"
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
     # pytest exits 5 when it collected no test; `set -e` turns that (like any failure) into ours.

@@ -83,3 +83,35 @@ def test_the_quick_pass_runs_every_measure_and_writes_the_report(tmp_path):
     ]
     markdown = (tmp_path / "report.md").read_text()
     assert "| mlp/grad | compiled run | adkit.grad (tape) |" in markdown
+    # a gradient's compiled run is also reported in forward passes (the forward timed with it)
+    runs = [r for r in rows if r["workload"] == "mlp/grad" and r["measure"] == "run"]
+    assert all(r["info"]["over_forward"] > 0 for r in runs)
+    assert "forward passes" in markdown
+    # the suite's verdicts on its targets, and its figure
+    assert any("compiled run (median <= 1.02" in note for note in report["notes"])
+    assert (tmp_path / "interpreter-trace-per-equation.png").stat().st_size > 0
+
+
+def test_summaries_give_each_target_a_verdict():
+    from adkit.bench.suites.interpreter import summarize
+
+    def row(workload, measure, variant, median, ratio, equations=1):
+        info = {"equations": equations}
+        return bench.Row(
+            "interpreter", workload, measure, variant, median, median, median, ratio, info=info
+        )
+
+    rows = [
+        row("a/grad", "run", "adkit.grad (tape)", 1.0, 1.00),
+        row("b/grad", "run", "adkit.grad (tape)", 1.0, 1.20),  # one model above 1.10: not met
+        row("a/grad", "temp_bytes", "adkit.grad (tape)", 1.0, 1.04),
+        row("chain_2000/grad", "trace", "jax.grad", 2.0, None, 2000),
+        row("chain_2000/grad", "trace", "adkit.grad (tape)", 1.0, 0.5, 2000),
+        row("chain_20000/grad", "trace", "jax.grad", 30.0, None, 20000),
+        row("chain_20000/grad", "trace", "adkit.grad (tape)", 11.0, 0.4, 20000),
+    ]
+    lines = summarize(rows)
+    assert lines[0].startswith("compiled run") and lines[0].endswith("[NOT met]")
+    assert "median 1.10, worst 1.20" in lines[0]
+    assert lines[1].startswith("XLA temp bytes") and lines[1].endswith("[met]")
+    assert "jax.grad 1.50; adkit.grad (tape) 1.10 [met]" in lines[2]

@@ -179,3 +179,31 @@ def test_a_changed_global_is_seen_on_the_next_call():
 
 
 _SCALE = 1.0
+
+
+def test_the_garbage_collector_is_paused_while_tracing_and_restored_after():
+    # tracing makes many long-lived objects and no cycles to speak of; Python's full-heap
+    # collections over them made the cost per equation grow with the program's length
+    import gc
+
+    seen = []
+
+    def f(x):
+        seen.append(gc.isenabled())
+        return jnp.sin(x)
+
+    assert gc.isenabled()
+    adkit.jvp(f, (1.0,), (1.0,))
+    _, f_vjp = adkit.vjp(f, 1.0, method="transpose")
+    f_vjp(1.0)
+    adkit.grad(f)(1.0)
+    assert seen and not any(seen) and gc.isenabled()
+    with pytest.raises(ZeroDivisionError):  # restored when the function raises, too
+        adkit.grad(lambda x: 1 / 0)(1.0)
+    assert gc.isenabled()
+    gc.disable()  # paused by the user: left paused
+    try:
+        adkit.grad(f)(1.0)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

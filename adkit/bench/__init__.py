@@ -12,6 +12,7 @@ Example:
 """
 
 from ._measure import Timing, interleaved
+from ._plot import can_plot, line_plot
 from ._registry import MEASURES, SUITES, Suite, Variant, Workload, register_suite
 from ._report import print_table, to_markdown, write
 from ._run import Report, Row, run
@@ -33,7 +34,9 @@ __all__ = [
     "Timing",
     "Variant",
     "Workload",
+    "can_plot",
     "interleaved",
+    "line_plot",
     "load_suites",
     "print_table",
     "register_suite",

@@ -42,6 +42,9 @@ class Workload:
         variants: the baseline first.
         measures: which of `MEASURES` to take.
         info: facts shown with the row, e.g. `{"equations": 2041}`.
+        forward: the function being differentiated, if any: its compiled run is timed with the
+            variants' (interleaved) and each variant's `compiled run` row reports its cost over
+            the forward pass's (`info["over_forward"]`).
     """
 
     name: str
@@ -49,16 +52,25 @@ class Workload:
     variants: Sequence[Variant]
     measures: Sequence[str] = MEASURES
     info: dict[str, Any] = field(default_factory=dict)
+    forward: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)
 class Suite:
-    """A module's benchmarks: `workloads(quick)` returns the workloads to run."""
+    """A module's benchmarks: `workloads(quick)` returns the workloads to run.
+
+    `summarize(rows)`, if given, returns lines for the report drawn from the suite's rows (a
+    target's verdict, a ratio of ratios), e.g. how the cost per equation grows with the program.
+    `plot(rows, folder)`, if given, draws figures into `folder` (with `adkit.bench.line_plot`,
+    when matplotlib is installed) and returns their paths.
+    """
 
     name: str
     description: str
     workloads: Callable[[bool], list[Workload]]
     peers: tuple[str, ...] = ()
+    summarize: Callable[[list[Any]], list[str]] | None = None
+    plot: Callable[[list[Any], Any], list[Any]] | None = None
 
 
 SUITES: dict[str, Suite] = {}

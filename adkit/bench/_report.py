@@ -14,7 +14,7 @@ MEASURE_TEXT = {
     "eager_first": "eager, first call",
     "eager": "eager, repeated call",
     "temp_bytes": "XLA temp bytes",
-    "trace": "trace to a jaxpr",
+    "trace": "tracing the transform",
 }
 
 
@@ -35,10 +35,19 @@ def _cells(row: Row) -> list[str]:
     spread = f"{value_text(row.low, row.unit)} .. {value_text(row.high, row.unit)}"
     ratio = "baseline" if row.ratio is None else f"{row.ratio:.2f}x"
     median = value_text(row.median, row.unit)
-    return [row.workload, MEASURE_TEXT[row.measure], row.variant, median, spread, ratio]
+    return [row.workload, MEASURE_TEXT[row.measure], row.variant, median, spread, ratio, _per(row)]
 
 
-HEADER = ["workload", "measure", "variant", "median", "min .. max", "ratio"]
+def _per(row: Row) -> str:
+    """A compiled gradient's cost in forward passes; a trace's cost per equation."""
+    if "over_forward" in row.info:
+        return f"{row.info['over_forward']:.2f} forward passes"
+    if row.measure == "trace" and row.info.get("equations"):
+        return f"{value_text(row.median / row.info['equations'], row.unit)} per equation"
+    return ""
+
+
+HEADER = ["workload", "measure", "variant", "median", "min .. max", "ratio", "per"]
 
 
 def machine_text(report: Report) -> str:
@@ -66,12 +75,26 @@ def to_json(report: Report) -> str:
 
 
 def write(report: Report, folder: Path) -> list[Path]:
-    """Writes `report.json` and `report.md` into `folder`; returns their paths."""
+    """Writes `report.json`, `report.md` and the suites' figures into `folder`; returns the
+    paths. Without matplotlib there are no figures, and the Markdown report says so."""
+    from ._plot import can_plot
+    from ._registry import SUITES
+
     folder.mkdir(parents=True, exist_ok=True)
+    figures: list[Path] = []
+    wanted = [SUITES[n] for n in dict.fromkeys(r.suite for r in report.rows) if n in SUITES]
+    wanted = [suite for suite in wanted if suite.plot is not None]
+    if wanted and can_plot():
+        for suite in wanted:
+            figures += suite.plot([r for r in report.rows if r.suite == suite.name], folder)
+    elif wanted:
+        report.notes.append("no figures: matplotlib is not installed (pip install adkit[bench])")
+    if figures:
+        report.notes.append("figures beside this report: " + ", ".join(p.name for p in figures))
     paths = [folder / "report.json", folder / "report.md"]
     paths[0].write_text(to_json(report))
     paths[1].write_text(to_markdown(report))
-    return paths
+    return paths + figures
 
 
 def print_table(report: Report) -> None:

@@ -23,6 +23,7 @@ REPEATS = {  # per measure: repetitions in a quick pass and a full one
     "trace": (1, 3),
 }
 UNITS = {"temp_bytes": "bytes"}
+FORWARD = "(the forward pass)"  # timed with the variants when a workload names its function
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,11 +89,15 @@ def run(
         missing = missing_peers(suite)
         if missing:
             notes.append(f"{suite.name}: peer {', '.join(missing)} not installed; adkit runs alone")
+        mine = []
         for workload in suite.workloads(quick):
             for measure in workload.measures:
                 if progress:
                     progress(f"{suite.name} {workload.name} {measure}")
-                rows += _measure(suite, workload, measure, quick, set(missing))
+                mine += _measure(suite, workload, measure, quick, set(missing))
+        rows += mine
+        if suite.summarize is not None:
+            notes += [f"{suite.name}: {line}" for line in suite.summarize(mine)]
     return Report(machine(), rows, notes, quick)
 
 
@@ -102,7 +107,12 @@ def _measure(suite: Suite, workload: Workload, measure: str, quick: bool, missin
     args = workload.args
     if measure == "run":
         fns = {v.label: jax.jit(v.make()) for v in variants}
+        if workload.forward is not None:
+            fns[FORWARD] = jax.jit(workload.forward)
         timings = interleaved({k: (lambda f=f: f(*args)) for k, f in fns.items()}, repeats)
+        if workload.forward is not None:
+            forward = timings.pop(FORWARD).median
+            return _rows(suite.name, workload, measure, timings, forward)
     elif measure == "eager":
         fns = {v.label: v.make() for v in variants}
         timings = interleaved({k: (lambda f=f: f(*args)) for k, f in fns.items()}, repeats)
@@ -141,7 +151,9 @@ def _alternate(measure: dict[str, Callable[[], float]], repeats: int) -> dict[st
     return {k: Timing(tuple(s)) for k, s in samples.items()}
 
 
-def _rows(suite, workload, measure, timings: dict[str, Timing]) -> list[Row]:
+def _rows(suite, workload, measure, timings: dict[str, Timing], forward=None) -> list[Row]:
+    """One row per variant, with its ratio to the first (the baseline) and, when the forward
+    pass's median is given, its cost over the forward pass's in `info["over_forward"]`."""
     labels = list(timings)
     base = timings[labels[0]].median
     rows = []
@@ -149,6 +161,9 @@ def _rows(suite, workload, measure, timings: dict[str, Timing]) -> list[Row]:
         t = timings[label]
         ratio = None if k == 0 else _ratio(t.median, base)
         unit = UNITS.get(measure, "s")
+        info = dict(workload.info)
+        if forward is not None:
+            info["over_forward"] = _ratio(t.median, forward)
         rows.append(
             Row(
                 suite,
@@ -160,7 +175,7 @@ def _rows(suite, workload, measure, timings: dict[str, Timing]) -> list[Row]:
                 t.high,
                 ratio,
                 unit,
-                dict(workload.info),
+                info,
             )
         )
     return rows

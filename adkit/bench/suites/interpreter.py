@@ -9,6 +9,8 @@ program grows with its length.
 
 from __future__ import annotations
 
+import statistics
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -133,7 +135,7 @@ def grad_workload(name, f, args, measures=None) -> Workload:
     ]
     info = {"equations": _equations(f, args)}
     extra = {} if measures is None else {"measures": measures}
-    return Workload(f"{name}/grad", args, variants, info=info, **extra)
+    return Workload(f"{name}/grad", args, variants, info=info, forward=_loss(f), **extra)
 
 
 def jvp_workload(name, f, args) -> Workload:
@@ -142,7 +144,7 @@ def jvp_workload(name, f, args) -> Workload:
         Variant("jax.jvp", lambda: lambda *a: jax.jvp(_fresh(f), a, tangents)),
         Variant("adkit.jvp", lambda: lambda *a: adkit.jvp(_fresh(f), a, tangents)),
     ]
-    return Workload(f"{name}/jvp", args, variants)
+    return Workload(f"{name}/jvp", args, variants, forward=f)
 
 
 def _fresh(f):
@@ -173,10 +175,88 @@ def workloads(quick: bool) -> list[Workload]:
     return out
 
 
+# --- the targets (issue: "an interpreter as fast as jax.grad once compiled") ---
+TARGETS = {  # measure: (what is compared, the bound on the median over the zoo, on the worst)
+    "run": ("compiled run", 1.02, 1.10),
+    "compile": ("trace + lower + compile", None, 1.3),
+    "eager": ("eager, repeated call", None, 1.5),
+    "temp_bytes": ("XLA temp bytes", None, 1.05),
+}
+LINEAR = 1.2  # cost per equation at 20k equations within this factor of that at 2k
+
+
+def summarize(rows) -> list[str]:
+    """Each target's verdict: adkit's ratios to JAX, median and worst over the zoo."""
+    lines = []
+    adkit_labels = list(dict.fromkeys(r.variant for r in rows if r.variant.startswith("adkit")))
+    for measure, (text, median_bound, worst_bound) in TARGETS.items():
+        parts, met = [], True
+        for label in adkit_labels:
+            ratios = [r.ratio for r in rows if r.measure == measure and r.variant == label]
+            if not ratios:
+                continue
+            median, worst = statistics.median(ratios), max(ratios)
+            met &= worst <= worst_bound and (median_bound is None or median <= median_bound)
+            parts.append(f"{label} median {median:.2f}, worst {worst:.2f}")
+        if parts:
+            bound = f"median <= {median_bound}, " if median_bound else ""
+            verdict = "met" if met else "NOT met"
+            lines.append(f"{text} ({bound}worst <= {worst_bound}): {'; '.join(parts)} [{verdict}]")
+    per_eq = _per_equation(rows)
+    if {2_000, 20_000} <= {n for points in per_eq.values() for n, _ in points}:
+        growth = {label: dict(p)[20_000] / dict(p)[2_000] for label, p in per_eq.items()}
+        parts = [f"{label} {g:.2f}" for label, g in growth.items()]
+        worst = max(g for label, g in growth.items() if label.startswith("adkit"))
+        verdict = "met" if worst <= LINEAR else "NOT met"
+        lines.append(
+            f"tracing cost per equation, 20k over 2k equations (adkit <= {LINEAR}): "
+            + "; ".join(parts)
+            + f" [{verdict}]"
+        )
+    return lines
+
+
+def _per_equation(rows) -> dict[str, list[tuple[int, float]]]:
+    """`{variant: [(equations, seconds per equation), ...]}` over the chains' tracing rows."""
+    out: dict[str, list[tuple[int, float]]] = {}
+    for r in rows:
+        if r.measure == "trace" and r.workload.startswith("chain_"):
+            length = int(r.workload.split("/")[0].removeprefix("chain_"))
+            out.setdefault(r.variant, []).append((length, r.median / r.info["equations"]))
+    return out
+
+
+def plot(rows, folder) -> list:
+    """The tracing cost per equation against the program's length, one line per variant."""
+    from pathlib import Path
+
+    from .._plot import line_plot
+
+    series = {
+        label: [(n, seconds * 1e6) for n, seconds in points]
+        for label, points in _per_equation(rows).items()
+    }
+    if not series:
+        return []
+    path = Path(folder) / "interpreter-trace-per-equation.png"
+    return [
+        line_plot(
+            path,
+            series,
+            title="Tracing a gradient: cost per equation against program length",
+            xlabel="the chain's length (steps x 5 equations)",
+            ylabel="µs per equation",
+            logx=True,
+        )
+    ]
+
+
 register_suite(
     Suite(
         "interpreter",
         "adkit.grad (both reverse paths) and adkit.jvp against jax.grad and jax.jvp",
         workloads,
+        summarize=summarize,
+        plot=plot,
     )
 )

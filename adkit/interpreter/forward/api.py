@@ -10,11 +10,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from ... import _jax_compat as jc
-from .._staging import stage
+from .._staging import gc_paused, stage
 from .._zeros import Zero, instantiate
 from .engine import jvp_closed
 
 
+@gc_paused
 def jvp(
     fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False
 ):

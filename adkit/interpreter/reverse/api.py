@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._staging import stage
+from .._staging import gc_paused, stage
 from .._zeros import Zero, has_tangent_space, instantiate
 from ..forward.api import jacfwd, split_argnums
 from ..forward.engine import jvp_jaxpr, linearizing
@@ -26,6 +26,7 @@ from .transpose.engine import backward_pass, forward_pass
 METHODS = ("tape", "transpose")
 
 
+@gc_paused
 def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: str = "tape"):
     """Computes `fun(*primals)` and a function pulling output cotangents back to the inputs.
 
@@ -70,6 +71,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: s
     n_main = staged.num_main_outputs
     out = jax.tree.unflatten(staged.out_tree, outs[:n_main])
 
+    @gc_paused
     def vjp_fn(cotangent):
         ct_leaves = _check_cotangent(cotangent, staged.out_tree, outs[:n_main])
         ct_leaves += [None] * (n_out - n_main)  # aux outputs are not differentiated
@@ -99,6 +101,7 @@ def _vjp_tape(staged, leaves, differentiable, has_aux):
     n_main = staged.num_main_outputs
     out = jax.tree.unflatten(staged.out_tree, outs[:n_main])
 
+    @gc_paused
     def vjp_fn(cotangent):
         cts = _check_cotangent(cotangent, staged.out_tree, outs[:n_main])
         cts += [None] * (len(outs) - n_main)  # aux outputs are not differentiated

@@ -14,7 +14,7 @@ from jax import lax
 
 from ...._jax_compat import add_any_p
 from ..._registry import JVP_RULES
-from ..._zeros import Zero, instantiate, is_zero
+from ..._zeros import Zero, is_zero
 from ..builders import (
     add_tangents,
     binary,
@@ -105,11 +105,16 @@ def _mul_jvp(primals, tangents, *, out_dtype=None):
 
 @JVP_RULES.register(lax.div_p)
 def _div_jvp(primals, tangents):
-    # d(x / y) = dx / y - (x / y) dy / y
+    # d(x / y) = dx / y - dy x / y²
+    # (not dx / y - dy out / y: a tangent that reads the output keeps that output alive in XLA,
+    # 16 KiB more temp memory than jax.jvp for one 4x32x32 softmax)
     (x, y), (tx, ty) = primals, tangents
     out = lax.div(x, y)
-    numerator = add_tangents(tx, scale(ty, -out))
-    return out, lax.div(instantiate(numerator) if is_zero(numerator) else numerator, y)
+    left = Zero.like(out) if is_zero(tx) else lax.div(tx, y)
+    right = (
+        Zero.like(out) if is_zero(ty) else lax.mul(lax.mul(lax.neg(ty), x), lax.integer_pow(y, -2))
+    )
+    return out, add_tangents(left, right)
 
 
 def _extremum_jvp(primitive, first_wins):
