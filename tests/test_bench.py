@@ -5,6 +5,7 @@ Nothing here asserts a time: speed is what the benchmarks report, not what the t
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -15,12 +16,22 @@ from adkit import bench
 from adkit.bench._run import _measure, _rows
 
 
-def test_interleaved_alternates_and_counts():
+def test_interleaved_alternates_and_counts(monkeypatch):
+    from adkit.bench import _measure
+
     order = []
     calls = {name: (lambda n=name: order.append(n) or jnp.zeros(())) for name in "ab"}
+    monkeypatch.setattr(_measure, "SAMPLE_SECONDS", 0.0)  # one call per sample
     timings = bench.interleaved(calls, repeats=3, warmup=1)
     assert order == ["a", "b"] * 4  # one warm-up round, then three alternating rounds
     assert all(len(t.samples) == 3 for t in timings.values())
+    # a fast call: each sample is a run of calls, the same number for both, still alternating
+    order.clear()
+    monkeypatch.setattr(_measure, "SAMPLE_SECONDS", 1.0)
+    bench.interleaved(calls, repeats=2, warmup=1)
+    runs = [(k, len(list(g))) for k, g in itertools.groupby(order[2:])]
+    assert [k for k, _ in runs] == ["a", "b", "a", "b"]
+    assert len({n for _, n in runs}) == 1 and runs[0][1] > 1
 
 
 def test_rows_report_ratios_to_the_first_variant():

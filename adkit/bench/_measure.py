@@ -36,14 +36,24 @@ class Timing:
         return max(self.samples)
 
 
-def _seconds(call: Callable[[], Any]) -> float:
+SAMPLE_SECONDS = 2e-3  # a sample of a fast call times enough calls to fill about this long
+
+
+def _seconds(call: Callable[[], Any], number: int = 1) -> float:
+    """Seconds per call, over `number` calls in a row."""
     start = time.perf_counter()
-    jax.block_until_ready(call())
-    return time.perf_counter() - start
+    for _ in range(number):
+        out = call()
+    jax.block_until_ready(out)
+    return (time.perf_counter() - start) / number
 
 
 def interleaved(calls: dict[str, Callable[[], Any]], repeats: int, warmup: int = 1):
     """Times each call `repeats` times, alternating between them; returns `{name: Timing}`.
+
+    A call of a few microseconds is timed over enough calls in a row to fill `SAMPLE_SECONDS`
+    (the same number for every variant, set by the slowest in the warm-up round), so that a
+    sample is not one dispatch's noise.
 
     Example:
         >>> import jax.numpy as jnp
@@ -51,13 +61,15 @@ def interleaved(calls: dict[str, Callable[[], Any]], repeats: int, warmup: int =
         >>> sorted(t), len(t["a"].samples)
         (['a', 'b'], 3)
     """
+    slowest = 0.0
     for _ in range(warmup):
         for call in calls.values():
-            jax.block_until_ready(call())
+            slowest = max(slowest, _seconds(call))
+    number = max(1, min(1000, int(SAMPLE_SECONDS / max(slowest, 1e-9))))
     samples: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(repeats):
         for name, call in calls.items():
-            samples[name].append(_seconds(call))
+            samples[name].append(_seconds(call, number))
     return {name: Timing(tuple(s)) for name, s in samples.items()}
 
 

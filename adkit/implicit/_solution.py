@@ -1,0 +1,71 @@
+"""What adkit's own solvers return, and the loop they share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from ._failure import tolerances
+from ._linear_solve import two_norm
+from ._root import _Options, _attach, _fixed_point_residual
+from ._linear_solve import check_method
+from ._failure import check_policy
+
+
+class Stats(eqx.Module):
+    """How a forward solve ended: its relative residual ‖F(x*)‖ / max(1, ‖F(init)‖) and its
+    iteration count (not differentiated)."""
+
+    residual: jax.Array
+    iterations: jax.Array
+
+
+class Solution(eqx.Module):
+    """A solver's result: `value` (x*, differentiable), `residual`, `iterations`."""
+
+    value: Any
+    residual: jax.Array
+    iterations: jax.Array
+
+
+def solve_with(
+    iterate: Callable[..., tuple[Any, Stats]],
+    optimality_fun: Callable[..., Any],
+    init: Any,
+    args: tuple,
+    kwargs: dict,
+    *,
+    name: str,
+    fixed_point: bool,
+    solve: str | Callable,
+    symmetric: bool,
+    tol: float | None,
+    on_failure: str,
+) -> Solution:
+    """Runs `iterate(init, *args, **kwargs) -> (x*, Stats)` with implicit differentiation
+    attached, through `optimality_fun` (or the fixed-point map, with `fixed_point=True`)."""
+    options = _Options(
+        check_method(solve), True, symmetric, tol, None, check_policy(on_failure), fixed_point, True
+    )
+    iterate.__name__ = name
+    residual = _fixed_point_residual(optimality_fun) if fixed_point else optimality_fun
+    x, stats = _attach(iterate, residual, options, init, args, kwargs)
+    return Solution(x, stats.residual, stats.iterations)
+
+
+def forward_tol(tol: float | None, init: Any) -> float:
+    from ._root import _dtype
+
+    return tolerances(tol, _dtype(init))[0]
+
+
+def relative(residual_tree: Any, scale: jax.Array) -> jax.Array:
+    return two_norm(residual_tree) / scale
+
+
+def scale_of(residual_tree: Any) -> jax.Array:
+    return jnp.maximum(1.0, two_norm(residual_tree))
