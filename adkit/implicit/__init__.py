@@ -12,6 +12,7 @@ Every solve is checked: a solve that misses its tolerance raises (or gives NaN, 
 `on_failure=` says), under `jit` and `vmap` too. It never yields a silently wrong derivative.
 """
 
+from ._deq import DEQ
 from ._failure import ImplicitSolveError, SolveStats, record
 from ._fixed_point import anderson, fixed_point_iteration
 from ._minimize import minimize
@@ -20,6 +21,7 @@ from ._root import custom_fixed_point, custom_root, root_jvp, root_vjp
 from ._solution import Solution
 
 __all__ = [
+    "DEQ",
     "ImplicitSolveError",
     "Solution",
     "SolveStats",

@@ -67,11 +67,11 @@ def record() -> Iterator[list[SolveStats]]:
     Example:
         >>> import jax.numpy as jnp
         >>> from adkit import implicit
-        >>> solve = implicit.fixed_point_iteration(lambda x, a: 0.5 * x + a, tol=1e-10)
+        >>> T = lambda x, a: 0.5 * x + a
         >>> with implicit.record() as stats:
-        ...     x = solve(jnp.zeros(()), 1.0)
-        >>> stats[0].solve, bool(stats[0].converged), round(float(x), 6)
-        ('forward', True, 2.0)
+        ...     x = implicit.fixed_point_iteration(T, jnp.zeros(()), 1.0, tol=1e-6).value
+        >>> stats[0].solve, stats[0].method, bool(stats[0].converged), round(float(x), 4)
+        ('forward', 'fixed_point_iteration', True, 2.0)
     """
     log: list[SolveStats] = []
     _RECORDERS.append(log)
@@ -84,7 +84,7 @@ def record() -> Iterator[list[SolveStats]]:
 def check_policy(on_failure: str) -> str:
     if on_failure not in POLICIES:
         raise ValueError(
-            f"`on_failure` must be one of {POLICIES}, but received {on_failure!r}: `\"raise\"` "
+            f'`on_failure` must be one of {POLICIES}, but received {on_failure!r}: `"raise"` '
             'stops with an error, `"nan"` makes a failed result NaN, `"warn"` warns and keeps it.'
         )
     return on_failure
@@ -180,7 +180,9 @@ def _callback(host, residual, iterations, converged):
 def _message(stats: SolveStats, hint: str) -> str:
     worst = float(np.nanmax(stats.residual)) if np.isfinite(stats.residual).any() else np.nan
     failed = int(np.size(stats.converged) - np.count_nonzero(stats.converged))
-    where = f" ({failed} of {np.size(stats.converged)} samples)" if np.size(stats.converged) > 1 else ""
+    where = (
+        f" ({failed} of {np.size(stats.converged)} samples)" if np.size(stats.converged) > 1 else ""
+    )
     taken = int(np.max(stats.iterations))
     steps = f" after {taken} iterations" if taken >= 0 else ""
     return (

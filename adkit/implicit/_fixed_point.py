@@ -14,8 +14,8 @@ import jax.numpy as jnp
 from jax import lax
 from jax.flatten_util import ravel_pytree
 
-from ._solution import Solution, Stats, forward_tol, scale_of, solve_with
 from ._linear_solve import two_norm
+from ._solution import Solution, Stats, forward_tol, scale_of, solve_with
 
 
 def fixed_point_iteration(
@@ -98,7 +98,7 @@ def anderson(
     maxiter: int = 1000,
     history: int = 5,
     mixing: float = 1.0,
-    ridge: float = 1e-10,
+    ridge: float | None = None,
     solve: str | Callable = "auto",
     on_failure: str = "raise",
     **kwargs: Any,
@@ -107,7 +107,8 @@ def anderson(
     with weights that minimise the combined residual.
 
     With residuals gᵢ = T(xᵢ) - xᵢ of the last m iterates, the weights α solve
-    min ‖Σ αᵢ gᵢ‖ subject to Σ αᵢ = 1 (with a small `ridge` on the normal equations), and
+    min ‖Σ αᵢ gᵢ‖ subject to Σ αᵢ = 1 (with a small relative `ridge` on the normal
+    equations; where the history is degenerate, a plain step), and
     x ← Σ αᵢ (mixing · T(xᵢ) + (1 - mixing) · xᵢ). Memory: 2m copies of x.
 
     Args:
@@ -115,7 +116,8 @@ def anderson(
             `fixed_point_iteration`.
         history: m, the number of past iterates mixed.
         mixing: β, the damping (1: undamped).
-        ridge: the regularisation of the weights' normal equations.
+        ridge: the regularisation of the weights' normal equations, relative to the largest
+            squared residual (default 100 ε).
 
     Returns:
         A `Solution`.
@@ -128,7 +130,7 @@ def anderson(
         >>> import jax.numpy as jnp
         >>> from adkit import implicit
         >>> T = lambda x, a: jnp.cos(x) * a                # x* = a cos x*
-        >>> sol = implicit.anderson(T, jnp.zeros(3), 0.5, tol=1e-6)
+        >>> sol = implicit.anderson(T, jnp.zeros(3), 0.5, tol=1e-5)
         >>> bool(jnp.allclose(sol.value, 0.5 * jnp.cos(sol.value), atol=1e-5))
         True
     """
@@ -140,6 +142,9 @@ def anderson(
         t0 = T(flat0)
         scale = scale_of(flat0 - t0)
         m, n = history, flat0.size
+        eps = jnp.finfo(flat0.dtype).eps
+        ridge_ = 100 * eps if ridge is None else ridge
+        tiny = jnp.finfo(flat0.dtype).tiny
         xs = jnp.zeros((m, n), flat0.dtype).at[0].set(flat0)
         ts = jnp.zeros((m, n), flat0.dtype).at[0].set(t0)
 
@@ -151,10 +156,15 @@ def anderson(
             xs, ts, k, _ = state
             filled = jnp.arange(m) <= jnp.minimum(k, m - 1)  # rows holding past iterates
             g = jnp.where(filled[:, None], ts - xs, 0.0)
-            gram = g @ g.T + ridge * jnp.eye(m, dtype=g.dtype)
-            gram = jnp.where(filled[:, None] & filled[None, :], gram, jnp.eye(m, dtype=g.dtype))
-            weights = jnp.linalg.solve(gram, filled.astype(g.dtype))
-            alpha = jnp.where(filled, weights, 0.0) / jnp.sum(jnp.where(filled, weights, 0.0))
+            gram = g @ g.T
+            eye = jnp.eye(m, dtype=g.dtype)
+            gram = gram + (ridge_ * jnp.max(jnp.diag(gram)) + tiny) * eye  # relative ridge
+            gram = jnp.where(filled[:, None] & filled[None, :], gram, eye)
+            weights = jnp.where(filled, jnp.linalg.solve(gram, filled.astype(g.dtype)), 0.0)
+            alpha = weights / jnp.sum(weights)
+            # a degenerate history (weights not finite): take a plain step from the newest
+            newest = jax.nn.one_hot(k % m, m, dtype=g.dtype)
+            alpha = jnp.where(jnp.all(jnp.isfinite(alpha)), alpha, newest)
             x_new = alpha @ (mixing * ts + (1 - mixing) * xs)
             t_new = T(x_new)
             slot = (k + 1) % m

@@ -114,7 +114,7 @@ _HINTS = {
     'the solution; use `solve="gmres"` or `"bicgstab"` otherwise.',
     "lu": "A is singular (or nearly) at the solution: the implicit function theorem does not "
     "apply there; check that the solution is isolated.",
-    "cholesky": "Cholesky needs A symmetric positive definite; use `solve=\"lu\"` otherwise.",
+    "cholesky": 'Cholesky needs A symmetric positive definite; use `solve="lu"` otherwise.',
     "gmres": "Raise `maxiter`, or precondition the problem; check A is nonsingular.",
     "bicgstab": 'Raise `maxiter`, or try `solve="gmres"`; check A is nonsingular.',
 }

@@ -9,11 +9,9 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._failure import tolerances
-from ._linear_solve import two_norm
-from ._root import _Options, _attach, _fixed_point_residual
-from ._linear_solve import check_method
-from ._failure import check_policy
+from ._failure import check_policy, tolerances
+from ._linear_solve import check_method, two_norm
+from ._root import _attach, _fixed_point_residual, _Options
 
 
 class Stats(eqx.Module):
