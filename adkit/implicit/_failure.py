@@ -24,6 +24,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from .. import _jax_compat as jc
 
@@ -127,12 +128,18 @@ def enforce(
     solve: str,
     method: str,
     hint: str,
+    with_factor: bool = False,
 ) -> Any:
     """Checks `residual <= tol` at run time, records the statistics and applies the policy.
 
-    Returns `result` unchanged (or NaN where the solve failed, with `policy="nan"`).
+    Returns `result` unchanged (or NaN where the solve failed, with `policy="nan"`); with
+    `with_factor`, also the factor it was multiplied by (1, or NaN), for a derivative that must
+    carry the same verdict: a derivative that does not read `result` (a linear F) would
+    otherwise let XLA drop the check.
     """
-    residual = jnp.asarray(residual, jnp.float32 if residual.dtype != jnp.float64 else None)
+    # the statistics are not differentiated (the check has no derivative)
+    residual = lax.stop_gradient(jnp.asarray(residual))
+    residual = residual.astype(jnp.float32 if residual.dtype != jnp.float64 else jnp.float64)
     iterations = jnp.asarray(iterations, jnp.int32)
     converged = residual <= tol  # False for a NaN residual
 
@@ -155,15 +162,19 @@ def enforce(
     else:
         token = _callback(host, residual, iterations, converged)
 
-    def tie(leaf):
-        if not jnp.issubdtype(jnp.result_type(leaf), jnp.inexact):
-            return leaf
-        leaf = leaf + token.astype(jnp.result_type(leaf))  # adds 0: keeps the check in
-        if policy == "nan":  # the program
-            leaf = jnp.where(~converged, jnp.nan, leaf)
-        return leaf
+    # 1 (or NaN for a failed solve with policy "nan"), computed from the check's output, so
+    # whatever uses it keeps the check in the program
+    factor = 1 + token
+    if policy == "nan":
+        factor = jnp.where(converged, factor, jnp.nan)
+    result = jax.tree.map(lambda leaf: _scale(leaf, factor), result)
+    return (result, factor) if with_factor else result
 
-    return jax.tree.map(tie, result)
+
+def _scale(leaf, factor):
+    if not jnp.issubdtype(jnp.result_type(leaf), jnp.inexact):
+        return leaf
+    return leaf * factor.astype(jnp.result_type(leaf))
 
 
 def _callback(host, residual, iterations, converged):

@@ -106,10 +106,10 @@ def anderson(
     """Anderson acceleration of x ← T(x): the next iterate mixes the last `history` images,
     with weights that minimise the combined residual.
 
-    With residuals gᵢ = T(xᵢ) - xᵢ of the last m iterates, the weights α solve
-    min ‖Σ αᵢ gᵢ‖ subject to Σ αᵢ = 1 (with a small relative `ridge` on the normal
+    With residuals gᵢ = T(xᵢ) - xᵢ of the last m iterates, the weights w solve
+    min ‖Σ wᵢ gᵢ‖ subject to Σ wᵢ = 1 (with a small relative `ridge` on the normal
     equations; where the history is degenerate, a plain step), and
-    x ← Σ αᵢ (mixing · T(xᵢ) + (1 - mixing) · xᵢ). Memory: 2m copies of x.
+    x ← Σ wᵢ (mixing · T(xᵢ) + (1 - mixing) · xᵢ). Memory: 2m copies of x.
 
     Args:
         fixed_point_fun, init, *args, tol, maxiter, solve, on_failure, **kwargs: as in

@@ -36,6 +36,7 @@ from ._failure import enforce
 METHODS = ("auto", "cg", "gmres", "bicgstab", "neumann", "lu", "cholesky")
 DENSE_UP_TO = 64  # "auto" solves systems of at most this many unknowns densely
 DEFAULT_MAXITER = 1000
+ATOL = 1e-30  # representable in float32
 
 
 def check_method(solve: str | Callable) -> str | Callable:
@@ -130,10 +131,12 @@ def _lineax(matvec, b, method, symmetric, tol, maxiter):
         )
     operator = lx.FunctionLinearOperator(matvec, structure, tags=tags)
     steps = maxiter or DEFAULT_MAXITER
+    # atol > 0: an exactly zero residual must count as converged (BiCGStab divides by it)
+    krylov = dict(rtol=tol, atol=ATOL, norm=two_norm, max_steps=steps)
     solvers = {
-        "cg": lambda: lx.CG(rtol=tol, atol=0.0, norm=two_norm, max_steps=steps),
-        "gmres": lambda: lx.GMRES(rtol=tol, atol=0.0, norm=two_norm, max_steps=steps),
-        "bicgstab": lambda: lx.BiCGStab(rtol=tol, atol=0.0, norm=two_norm, max_steps=steps),
+        "cg": lambda: lx.CG(**krylov),
+        "gmres": lambda: lx.GMRES(**krylov),
+        "bicgstab": lambda: lx.BiCGStab(**krylov),
         "lu": lambda: lx.LU(),
         "cholesky": lambda: lx.Cholesky(),
     }
@@ -152,7 +155,7 @@ def _neumann(matvec, b, tol, maxiter):
     add = lambda x, y: jax.tree.map(lambda p, q: p + q, x, y)
 
     def cond(state):
-        v, r, k = state
+        _v, r, k = state
         return (k < steps) & (two_norm(r) > tol * scale)
 
     def body(state):

@@ -47,10 +47,11 @@ def minimize(
         >>> import jax, jax.numpy as jnp, optax
         >>> from adkit import implicit
         >>> f = lambda x, a: jnp.sum((x - a) ** 2) + 0.5 * jnp.sum(x**2)   # x* = 2a/3
-        >>> sol = implicit.minimize(f, jnp.zeros(2), jnp.ones(2), optimizer=optax.sgd(0.2), tol=1e-5)
+        >>> sgd = optax.sgd(0.2)
+        >>> sol = implicit.minimize(f, jnp.zeros(2), jnp.ones(2), optimizer=sgd, tol=1e-5)
         >>> [round(float(v), 3) for v in sol.value]
         [0.667, 0.667]
-        >>> g = jax.grad(lambda a: implicit.minimize(f, jnp.zeros(2), a, optimizer=optax.sgd(0.2))
+        >>> g = jax.grad(lambda a: implicit.minimize(f, jnp.zeros(2), a, optimizer=sgd, tol=1e-5)
         ...     .value.sum())(jnp.ones(2))
         >>> [round(float(v), 3) for v in g]                # dx*/da = 2/3
         [0.667, 0.667]

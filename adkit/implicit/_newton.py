@@ -50,7 +50,7 @@ def newton(
         scale = scale_of(f0)
 
         def cond(state):
-            x, fx, k = state
+            _x, fx, k = state
             return (k < maxiter) & ~(two_norm(fx) <= tol_ * scale)
 
         def body(state):

@@ -220,8 +220,8 @@ def _attach(solver, optimality_fun, options: _Options, init, args, kwargs):
         a, k = eqx.combine(dyn, static)
         return fun(x, *a, **k)
 
-    @jax.custom_jvp
-    def solved(init, dyn):
+    def forward(init, dyn):
+        """The solve and its check: `(out, factor)`, factor 1 (or NaN: a failed solve)."""
         out = call(lambda x, *a, **k: solver(x, *a, **k), init, dyn)
         x, aux = (out[0], out[1]) if options.has_aux else (out, None)
         _check_structure(x, init)
@@ -232,7 +232,7 @@ def _attach(solver, optimality_fun, options: _Options, init, args, kwargs):
             residual = two_norm(call(optimality_fun, x, dyn))
             relative = residual / jnp.maximum(1.0, two_norm(call(optimality_fun, init, dyn)))
             iterations = jnp.asarray(-1)
-        x = enforce(
+        x, factor = enforce(
             x,
             relative,
             iterations,
@@ -242,14 +242,19 @@ def _attach(solver, optimality_fun, options: _Options, init, args, kwargs):
             method=getattr(solver, "__name__", "solver"),
             hint="Give the solver more iterations or a better start, or check that a root "
             "exists (a fixed-point map must be a contraction near it).",
+            with_factor=True,
         )
-        return (x, aux) if options.has_aux else x
+        return ((x, aux) if options.has_aux else x), factor
+
+    @jax.custom_jvp
+    def solved(init, dyn):
+        return forward(init, dyn)[0]
 
     @solved.defjvp
     def solved_jvp(primals, tangents):
         init, dyn = primals
         _, dyn_dot = tangents
-        out = solved(init, dyn)
+        out, factor = forward(init, dyn)
         x = out[0] if options.has_aux else out
         _, b = jax.jvp(lambda d: call(optimality_fun, x, d), (dyn,), (dyn_dot,))
         _, linear_tol = tolerances(options.tol, _dtype(x))
@@ -262,6 +267,8 @@ def _attach(solver, optimality_fun, options: _Options, init, args, kwargs):
             maxiter=options.maxiter,
             on_failure=options.on_failure,
         )
+        # the forward solve's verdict reaches the derivative even where it does not read x*
+        x_dot = jax.tree.map(lambda t: t * factor.astype(jnp.result_type(t)), x_dot)
         if options.has_aux:
             return out, (x_dot, jax.tree.map(_zero_tangent, out[1]))
         return out, x_dot
