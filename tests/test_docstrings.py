@@ -37,3 +37,21 @@ def test_the_public_functions_have_examples():
                and ">>>" not in (getattr(adkit, n).__doc__ or "")]  # fmt: skip
     assert not missing, f"public functions without a runnable example: {missing}"
     assert jax.config.jax_enable_x64  # the suite's setting is restored after each module
+
+
+def test_every_public_name_of_the_modules_is_in_the_api_reference():
+    import pathlib
+
+    reference = (pathlib.Path(__file__).parents[1] / "docs" / "api.md").read_text()
+    from adkit import implicit
+
+    missing = [f"adkit.implicit.{n}" for n in implicit.__all__]
+    missing = [n for n in missing if f"::: {n}\n" not in reference]
+    assert not missing, f"add these to docs/api.md: {missing}"
+    undocumented = [
+        n
+        for n in implicit.__all__
+        if inspect.isfunction(getattr(implicit, n))
+        and ">>>" not in (getattr(implicit, n).__doc__ or "")
+    ]
+    assert not undocumented, f"public functions without a runnable example: {undocumented}"

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from implicit_problems import (
+from adkit.bench.suites.implicit_problems import (
     deq_cell,
     deq_params,
     deq_unrolled,
@@ -58,7 +58,7 @@ def test_ridge_hypergradient_under_vmap_over_eight_values(ridge64):
     lams = jnp.linspace(0.1, 2.0, 8)
     expected = [ridge_closed_form(float(lam), *ridge64)[1] for lam in lams]
     with implicit.record() as stats:
-        got = jax.jit(jax.vmap(jax.grad(loss)))(lams)
+        got = jax.block_until_ready(jax.jit(jax.vmap(jax.grad(loss)))(lams))
     np.testing.assert_allclose(got, expected, rtol=1e-10)
     # batch-aware: one adjoint solve per value of λ (a residual and a count for each)
     adjoint = [s for s in stats if s.solve == "adjoint"]
@@ -304,3 +304,14 @@ def test_bad_arguments_are_clear_errors():
         jax.grad(lambda a: jnp.sum(solver(jnp.zeros(100), a)))(jnp.ones(100))
     with pytest.raises(TypeError, match="shaped like `init`"):
         implicit.custom_root(F)(lambda init, a: (a, a))(jnp.zeros(2), jnp.ones(2))
+
+
+def test_a_batch_sharded_over_eight_devices():
+    import pathlib
+    import subprocess
+    import sys
+
+    script = pathlib.Path(__file__).with_name("sharded_implicit.py")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "sharded implicit gradient ok" in result.stdout

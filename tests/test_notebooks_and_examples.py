@@ -29,6 +29,9 @@ def test_notebook_executes(path):
 CONCLUSIONS = {
     "evaluate_a_model.py": "adkit and the model agree",
     "check_a_custom_rule.py": "to second order, agree with finite differences",
+    "implicit_ridge_hypergradient.py": "the implicit hypergradient matches the closed form",
+    "implicit_deq_classifier.py": "the deep-equilibrium classifier separates the rings",
+    "implicit_qp_layer.py": "agree with the KKT formula and finite differences",
 }
 
 

@@ -108,6 +108,49 @@ def temp_bytes(fn: Callable[..., Any], args: Sequence[Any]) -> int:
     return -1 if analysis is None else int(analysis.temp_size_in_bytes)
 
 
+def backward_bytes(loss: Callable[..., Any], args: Sequence[Any]) -> int:
+    """The memory of a gradient's backward pass: the residuals the forward pass stored for it
+    (other than the arguments themselves) plus XLA's temporary bytes for the backward alone.
+
+    Unrolling a solver stores every iterate; implicit differentiation stores the solution.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> backward_bytes(lambda x: jnp.sum(jnp.sin(jnp.sin(x))), (jnp.ones(1000),)) > 0
+        True
+    """
+    out, pullback = jax.vjp(loss, *args)
+    inputs = {id(leaf) for leaf in jax.tree.leaves(args)}
+    stored = sum(leaf.nbytes for leaf in jax.tree.leaves(pullback) if id(leaf) not in inputs)
+    backward = jax.jit(lambda f, ct: f(ct)).lower(pullback, jax.numpy.ones_like(out)).compile()
+    analysis = backward.memory_analysis()
+    return stored + (0 if analysis is None else int(analysis.temp_size_in_bytes))
+
+
+def relative_error(value: Any, reference: Any) -> float:
+    """‖value - reference‖ / ‖reference‖ over all leaves of two pytrees of the same structure.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> relative_error({"a": jnp.array([3.0, 4.0])}, {"a": jnp.array([3.0, 4.5])})
+        0.0951...
+    """
+    import numpy as np
+
+    value_leaves = [np.asarray(v, np.float64) for v in jax.tree.leaves(value)]
+    reference_leaves = [np.asarray(r, np.float64) for r in jax.tree.leaves(reference)]
+    if len(value_leaves) != len(reference_leaves):
+        raise ValueError(
+            f"A variant returned {len(value_leaves)} arrays but the workload's reference has "
+            f"{len(reference_leaves)}; make both return the same structure."
+        )
+    difference = sum(
+        np.sum((v - r) ** 2) for v, r in zip(value_leaves, reference_leaves, strict=True)
+    )
+    scale = sum(np.sum(r**2) for r in reference_leaves)
+    return float(np.sqrt(difference / scale)) if scale > 0 else float(np.sqrt(difference))
+
+
 def equation_count(fn: Callable[..., Any], args: Sequence[Any]) -> int:
     """Equations in `fn`'s jaxpr, counting those inside nested jaxprs."""
     from .._jax_compat import count_equations

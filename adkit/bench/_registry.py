@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-MEASURES = ("run", "compile", "eager_first", "eager", "temp_bytes")  # ("trace" on request)
+MEASURES = ("run", "compile", "eager_first", "eager", "temp_bytes")  # "trace", "error" on request
 
 
 @dataclass(frozen=True)
@@ -25,11 +25,19 @@ class Variant:
         label: how the report names it, e.g. `"jax.grad"` or `"adkit.grad (tape)"`.
         make: builds a fresh function of the workload's arguments.
         needs: the peer library (import name) it needs, or None.
+        only: the measures it takes part in (None: all), for a variant too slow to run at this
+            size (a peer that materialises a dense Jacobian is still compiled for its memory).
+        loss: builds the scalar function whose gradient `make` computes; the measure
+            "backward_bytes" needs it.
     """
 
     label: str
     make: Callable[[], Callable[..., Any]]
     needs: str | None = None
+    only: tuple[str, ...] | None = None
+    loss: Callable[[], Callable[..., Any]] | None = (
+        None  # for "backward_bytes": what is differentiated
+    )
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,8 @@ class Workload:
         forward: the function being differentiated, if any: its compiled run is timed with the
             variants' (interleaved) and each variant's `compiled run` row reports its cost over
             the forward pass's (`info["over_forward"]`).
+        reference: returns the exact result (a closed form, a converged oracle): the "error"
+            measure reports each variant's relative error against it, ‖out - ref‖ / ‖ref‖.
     """
 
     name: str
@@ -53,6 +63,7 @@ class Workload:
     measures: Sequence[str] = MEASURES
     info: dict[str, Any] = field(default_factory=dict)
     forward: Callable[..., Any] | None = None
+    reference: Callable[[], Any] | None = None  # the exact result, for the "error" measure
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class Suite:
     workloads: Callable[[bool], list[Workload]]
     peers: tuple[str, ...] = ()
     summarize: Callable[[list[Any]], list[str]] | None = None
+    x64: bool | None = None  # run the suite with float64 on (True), off (False), or as it is
     plot: Callable[[list[Any], Any], list[Any]] | None = None
 
 

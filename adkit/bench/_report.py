@@ -15,11 +15,15 @@ MEASURE_TEXT = {
     "eager": "eager, repeated call",
     "temp_bytes": "XLA temp bytes",
     "trace": "tracing the transform",
+    "error": "relative error",
+    "backward_bytes": "backward memory (stored + temp)",
 }
 
 
 def value_text(value: float, unit: str) -> str:
-    """`1.23 ms`, `45.6 µs`, `1.2 MiB`: a measurement with its unit."""
+    """`1.23 ms`, `45.6 µs`, `1.2 MiB`, `3.1e-12`: a measurement with its unit."""
+    if unit == "relative":
+        return f"{value:.2g}"
     if unit == "bytes":
         for scale, name in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
             if value >= scale:
@@ -34,6 +38,8 @@ def value_text(value: float, unit: str) -> str:
 def _cells(row: Row) -> list[str]:
     spread = f"{value_text(row.low, row.unit)} .. {value_text(row.high, row.unit)}"
     ratio = "baseline" if row.ratio is None else f"{row.ratio:.2f}x"
+    if row.measure == "error":  # against the reference, not the baseline
+        ratio = ""
     median = value_text(row.median, row.unit)
     return [row.workload, MEASURE_TEXT[row.measure], row.variant, median, spread, ratio, _per(row)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import platform
@@ -11,7 +12,15 @@ from typing import Any
 
 import jax
 
-from ._measure import Timing, compile_time, interleaved, temp_bytes, trace_time
+from ._measure import (
+    Timing,
+    backward_bytes,
+    compile_time,
+    interleaved,
+    relative_error,
+    temp_bytes,
+    trace_time,
+)
 from ._registry import SUITES, Suite, Workload, missing_peers
 
 REPEATS = {  # per measure: repetitions in a quick pass and a full one
@@ -21,8 +30,10 @@ REPEATS = {  # per measure: repetitions in a quick pass and a full one
     "eager": (3, 10),
     "temp_bytes": (1, 1),
     "trace": (1, 3),
+    "error": (1, 1),
+    "backward_bytes": (1, 1),
 }
-UNITS = {"temp_bytes": "bytes"}
+UNITS = {"temp_bytes": "bytes", "backward_bytes": "bytes", "error": "relative"}
 FORWARD = "(the forward pass)"  # timed with the variants when a workload names its function
 
 
@@ -90,11 +101,13 @@ def run(
         if missing:
             notes.append(f"{suite.name}: peer {', '.join(missing)} not installed; adkit runs alone")
         mine = []
-        for workload in suite.workloads(quick):
-            for measure in workload.measures:
-                if progress:
-                    progress(f"{suite.name} {workload.name} {measure}")
-                mine += _measure(suite, workload, measure, quick, set(missing))
+        precision = contextlib.nullcontext() if suite.x64 is None else jax.enable_x64(suite.x64)
+        with precision:
+            for workload in suite.workloads(quick):
+                for measure in workload.measures:
+                    if progress:
+                        progress(f"{suite.name} {workload.name} {measure}")
+                    mine += _measure(suite, workload, measure, quick, set(missing))
         rows += mine
         if suite.summarize is not None:
             notes += [f"{suite.name}: {line}" for line in suite.summarize(mine)]
@@ -102,7 +115,11 @@ def run(
 
 
 def _measure(suite: Suite, workload: Workload, measure: str, quick: bool, missing) -> list[Row]:
-    variants = [v for v in workload.variants if v.needs not in missing]
+    variants = [
+        v
+        for v in workload.variants
+        if v.needs not in missing and (v.only is None or measure in v.only)
+    ]
     repeats = REPEATS[measure][0 if quick else 1]
     args = workload.args
     if measure == "run":
@@ -128,6 +145,18 @@ def _measure(suite: Suite, workload: Workload, measure: str, quick: bool, missin
         timings = _alternate(
             {v.label: (lambda v=v: compile_time(v.make, args)) for v in variants}, repeats
         )
+    elif measure == "error":  # against the workload's reference: no ratio (the baseline's may be 0)
+        reference = workload.reference()
+        timings = {
+            v.label: Timing((relative_error(jax.jit(v.make())(*args), reference),))
+            for v in variants
+        }
+        return [
+            dataclasses.replace(r, ratio=None)
+            for r in _rows(suite.name, workload, measure, timings)
+        ]
+    elif measure == "backward_bytes":
+        timings = {v.label: Timing((float(backward_bytes(v.loss(), args)),)) for v in variants}
     else:  # temp_bytes
         timings = {v.label: Timing((float(temp_bytes(v.make(), args)),)) for v in variants}
     return _rows(suite.name, workload, measure, timings)

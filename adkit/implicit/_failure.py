@@ -65,6 +65,9 @@ _WARNED: set[tuple[float, str]] = set()
 def record() -> Iterator[list[SolveStats]]:
     """Collects the statistics of every solve run inside the block (jitted or not).
 
+    A jitted function returns before its computation ends: block on its result inside the
+    block (`jax.block_until_ready`), or the statistics may arrive after it closed.
+
     Example:
         >>> import jax.numpy as jnp
         >>> from adkit import implicit
