@@ -7,13 +7,13 @@ import os
 
 os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-from jax.sharding import Mesh, NamedSharding, PartitionSpec  # noqa: E402
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from adkit import implicit  # noqa: E402
-from adkit.bench.suites.implicit_problems import deq_cell, deq_params  # noqa: E402
+from adkit import implicit
+from adkit.bench.suites.implicit_problems import deq_cell, deq_params
 
 jax.config.update("jax_enable_x64", True)
 assert jax.device_count() == 8

@@ -105,6 +105,14 @@ def test_the_quick_pass_runs_every_measure_and_writes_the_report(tmp_path):
     # the suite's verdicts on its targets, and its figure
     assert any("compiled run (median <= 1.02" in note for note in report["notes"])
     assert (tmp_path / "interpreter-trace-per-equation.png").stat().st_size > 0
+    # the implicit suite, with its peers (the test command installs the bench extra)
+    deq = [r for r in rows if r["workload"].startswith("deq") and r["measure"] == "backward_bytes"]
+    memory = {r["variant"]: r["median"] for r in deq}
+    # implicit differentiation stores the solution, unrolling every iterate: bytes, not time
+    assert (
+        memory["adkit.implicit fixed point + Neumann"] < memory["unrolled, 60 steps (backprop)"] / 4
+    )
+    assert any(note.startswith("implicit: ridge:") for note in report["notes"])
 
 
 def test_summaries_give_each_target_a_verdict():
@@ -130,11 +138,3 @@ def test_summaries_give_each_target_a_verdict():
     assert "median 1.10, worst 1.20" in lines[0]
     assert lines[1].startswith("XLA temp bytes") and lines[1].endswith("[met]")
     assert "jax.grad 1.50; adkit.grad (tape) 1.10 [met]" in lines[2]
-    # the implicit suite, with its peers (the test command installs the bench extra)
-    deq = [r for r in rows if r["workload"].startswith("deq") and r["measure"] == "backward_bytes"]
-    memory = {r["variant"]: r["median"] for r in deq}
-    # implicit differentiation stores the solution, unrolling every iterate: bytes, not time
-    assert (
-        memory["adkit.implicit fixed point + Neumann"] < memory["unrolled, 60 steps (backprop)"] / 4
-    )
-    assert any(note.startswith("implicit: ridge:") for note in report["notes"])

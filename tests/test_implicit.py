@@ -14,6 +14,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+
+import adkit
+from adkit import implicit
 from adkit.bench.suites.implicit_problems import (
     deq_cell,
     deq_params,
@@ -23,9 +26,6 @@ from adkit.bench.suites.implicit_problems import (
     ridge_solver,
     validation_loss,
 )
-
-import adkit
-from adkit import implicit
 
 
 # --- ridge regression (n=2000, d=200): the hypergradient against its closed form ---
