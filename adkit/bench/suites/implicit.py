@@ -119,8 +119,9 @@ def _deq_loss(z, target):
     return jnp.mean((z - target) ** 2)
 
 
-def _batched_cell(z, params, xs):  # z: (batch, width)
-    return jnp.tanh(z @ params["W"].T + xs @ params["U"].T + params["b"])
+def _batched_cell(z, params, xs):  # z: (batch, width); einsum: no transposed copy of W or U
+    mix = jnp.einsum("bj,ij->bi", z, params["W"]) + jnp.einsum("bk,ik->bi", xs, params["U"])
+    return jnp.tanh(mix + params["b"])
 
 
 def _deq_adkit(solver, **options):
