@@ -315,3 +315,23 @@ def test_a_batch_sharded_over_eight_devices():
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "sharded implicit gradient ok" in result.stdout
+
+
+@pytest.mark.parametrize("solver", ["anderson", "newton", "minimize"])
+def test_adkit_own_transforms_give_jax_numbers_through_every_solver(solver):
+    a = jnp.array([0.3, -0.2, 0.5])
+    if solver == "anderson":
+        run = lambda a: implicit.anderson(lambda x, a: 0.5 * jnp.cos(x) + a, jnp.zeros(3), a)
+    elif solver == "newton":
+        run = lambda a: implicit.newton(lambda x, a: jnp.tanh(x) + x - a, jnp.zeros(3), a)
+    else:
+        f = lambda x, a: jnp.sum(jnp.cosh(x - a)) + 0.5 * jnp.sum(x**2)
+        run = lambda a: implicit.minimize(f, jnp.zeros(3), a, optimizer=optax.lbfgs(), tol=1e-10)
+    loss = lambda a: jnp.sum(run(a).value ** 2)
+    expected = jax.grad(loss)(a)
+    for method in ("tape", "transpose"):
+        np.testing.assert_allclose(adkit.grad(loss, method=method)(a), expected, rtol=1e-12)
+    tangent = jnp.array([1.0, 2.0, -1.0])
+    np.testing.assert_allclose(
+        adkit.jvp(loss, (a,), (tangent,))[1], jax.jvp(loss, (a,), (tangent,))[1], rtol=1e-12
+    )
