@@ -106,7 +106,7 @@ def test_the_quick_pass_runs_every_measure_and_writes_the_report(tmp_path):
     assert any("compiled run (median <= 1.02" in note for note in report["notes"])
     assert (tmp_path / "interpreter-trace-per-equation.png").stat().st_size > 0
     # the implicit suite, with its peers (the test command installs the bench extra)
-    deq = [r for r in rows if r["workload"].startswith("deq") and r["measure"] == "backward_bytes"]
+    deq = [r for r in rows if r["workload"].startswith("deq") and r["measure"] == "backward_stored"]
     memory = {r["variant"]: r["median"] for r in deq}
     # implicit differentiation stores the solution, unrolling every iterate: bytes, not time
     assert (

@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-MEASURES = ("run", "compile", "eager_first", "eager", "temp_bytes")  # "trace", "error" on request
+MEASURES = ("run", "compile", "eager_first", "eager", "temp_bytes")
+# on request: "trace", "error", "backward_stored", "backward_temp"
 
 
 @dataclass(frozen=True)
@@ -27,17 +28,15 @@ class Variant:
         needs: the peer library (import name) it needs, or None.
         only: the measures it takes part in (None: all), for a variant too slow to run at this
             size (a peer that materialises a dense Jacobian is still compiled for its memory).
-        loss: builds the scalar function whose gradient `make` computes; the measure
-            "backward_bytes" needs it.
+        loss: builds the scalar function whose gradient `make` computes; the measures
+            "backward_stored" and "backward_temp" need it.
     """
 
     label: str
     make: Callable[[], Callable[..., Any]]
     needs: str | None = None
     only: tuple[str, ...] | None = None
-    loss: Callable[[], Callable[..., Any]] | None = (
-        None  # for "backward_bytes": what is differentiated
-    )
+    loss: Callable[[], Callable[..., Any]] | None = None
 
 
 @dataclass(frozen=True)

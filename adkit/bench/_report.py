@@ -16,7 +16,8 @@ MEASURE_TEXT = {
     "temp_bytes": "XLA temp bytes",
     "trace": "tracing the transform",
     "error": "relative error",
-    "backward_bytes": "backward memory (stored + temp)",
+    "backward_stored": "backward: residuals stored",
+    "backward_temp": "backward: XLA temp bytes",
 }
 
 

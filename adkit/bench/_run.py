@@ -31,9 +31,15 @@ REPEATS = {  # per measure: repetitions in a quick pass and a full one
     "temp_bytes": (1, 1),
     "trace": (1, 3),
     "error": (1, 1),
-    "backward_bytes": (1, 1),
+    "backward_stored": (1, 1),
+    "backward_temp": (1, 1),
 }
-UNITS = {"temp_bytes": "bytes", "backward_bytes": "bytes", "error": "relative"}
+UNITS = {
+    "temp_bytes": "bytes",
+    "backward_stored": "bytes",
+    "backward_temp": "bytes",
+    "error": "relative",
+}
 FORWARD = "(the forward pass)"  # timed with the variants when a workload names its function
 
 
@@ -155,8 +161,11 @@ def _measure(suite: Suite, workload: Workload, measure: str, quick: bool, missin
             dataclasses.replace(r, ratio=None)
             for r in _rows(suite.name, workload, measure, timings)
         ]
-    elif measure == "backward_bytes":
-        timings = {v.label: Timing((float(backward_bytes(v.loss(), args)),)) for v in variants}
+    elif measure in ("backward_stored", "backward_temp"):
+        part = 0 if measure == "backward_stored" else 1
+        timings = {
+            v.label: Timing((float(backward_bytes(v.loss(), args)[part]),)) for v in variants
+        }
     else:  # temp_bytes
         timings = {v.label: Timing((float(temp_bytes(v.make(), args)),)) for v in variants}
     return _rows(suite.name, workload, measure, timings)
