@@ -124,7 +124,8 @@ def _custom_vjp_call_jvp(
     outs = eval_open(fwd, consts, args)
     n_new = sum(f is None for f in input_forwards)
     new_residuals, primal_outs = iter(outs[:n_new]), outs[n_new:]
-    residuals = [next(new_residuals) if f is None else args[f] for f in input_forwards]
+    # a forwarded residual's index counts the closed-over consts too (JAX reads primals_in)
+    residuals = [next(new_residuals) if f is None else primals[f] for f in input_forwards]
     out_avals = [jax.typeof(o).to_tangent_aval() for o in primal_outs]
     tangent_outs = custom_vjp_lin_p.bind(
         *residuals,

@@ -2,6 +2,7 @@
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from . import RuleCase, ints, mixed, normal, uniform
@@ -87,6 +88,20 @@ _remat_optimized.defvjp(
 )
 
 
+_TABLE = np.arange(1.0, 4.0)  # closed over by the functions below: a const of their call
+
+
+@jax.custom_vjp
+def _vjp_forwarding(x, w):  # its residuals are its own inputs, forwarded as such
+    return jnp.sin(x) * w * jnp.asarray(_TABLE)
+
+
+_vjp_forwarding.defvjp(
+    lambda x, w: (jnp.sin(x) * w * jnp.asarray(_TABLE), (x, w)),
+    lambda res, g: (jnp.cos(res[0]) * res[1] * _TABLE * g, jnp.sin(res[0]) * _TABLE * g),
+)
+
+
 def _checkpointed(x, w):
     return jax.checkpoint(lambda a, b: jnp.sin(a @ b) @ b)(x, w)
 
@@ -133,6 +148,14 @@ CASES = [
         lambda x: jax.checkpoint(_remat_optimized)(x) ** 2,
         normal((3,)),
         name="custom-vjp-optimize-remat",
+        raises=TypeError,
+        second_order=False,
+    ),
+    RuleCase(
+        "custom_vjp_call",
+        _vjp_forwarding,
+        normal((3,), (3,)),
+        name="forwarded-residuals",
         raises=TypeError,
         second_order=False,
     ),

@@ -85,7 +85,8 @@ def _custom_vjp_forward(primals, active, *, num_consts, fwd_jaxpr_thunk, out_tre
     outs = eval_open(fwd, consts, args)
     n_new = sum(f is None for f in input_forwards)
     new_residuals, primal_outs = iter(outs[:n_new]), outs[n_new:]
-    residuals = [next(new_residuals) if f is None else args[f] for f in input_forwards]
+    # a forwarded residual's index counts the closed-over consts too (JAX reads primals_in)
+    residuals = [next(new_residuals) if f is None else primals[f] for f in input_forwards]
     return list(primal_outs), UserResiduals(tuple(residuals), num_consts, len(args))
 
 

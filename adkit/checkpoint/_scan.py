@@ -1,0 +1,222 @@
+"""`checkpoint.scan`: `lax.scan` whose reverse pass follows a checkpointing schedule.
+
+The forward pass is a scan that stores the schedule's snapshots (and keeps x_{L-1}); the
+reverse pass, a `jax.custom_vjp` rule, executes the rest of the schedule as a loop over its
+actions (advance, store, restore, reverse), so memory is the snapshots plus one step's
+residuals, whatever L. The loop's parameters (closed-over arrays) get ONE cotangent
+accumulator, added to at every reversed step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from ._schedule import KINDS
+from ._schedule import schedule as make_schedule
+
+SCHEDULES = ("revolve", "sqrt", "store_all")
+
+
+def scan(
+    f: Callable[[Any, Any], tuple[Any, Any]],
+    init: Any,
+    xs: Any = None,
+    length: int | None = None,
+    *,
+    snapshots: int | None = None,
+    schedule: str = "revolve",
+    reverse: bool = False,
+):
+    """`lax.scan(f, init, xs, length, reverse=reverse)`, differentiated under a checkpointing
+    schedule: at most `snapshots` states are held, and the fewest steps are recomputed.
+
+    Args:
+        f: the step, `f(carry, x) -> (carry, y)`; it may close over arrays (its parameters).
+        init, xs, length, reverse: as in `lax.scan`.
+        snapshots: the states held at once, the initial one among them (revolve; default
+            ⌈log₂ L⌉, at least 2).
+        schedule: `"revolve"` (binomial: the fewest evaluations for `snapshots`), `"sqrt"`
+            (segments of √L steps), or `"store_all"` (`lax.scan` itself: every step's residuals).
+
+    Returns:
+        `(carry, ys)`, as `lax.scan`.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from adkit import checkpoint
+        >>> def loss(w):
+        ...     step = lambda h, x: (jnp.tanh(w * h + x), h)
+        ...     h, _ = checkpoint.scan(step, 0.0, jnp.linspace(0, 1, 100), snapshots=4)
+        ...     return h
+        >>> def plain(w):
+        ...     return jax.lax.scan(lambda h, x: (jnp.tanh(w * h + x), h), 0.0,
+        ...                         jnp.linspace(0, 1, 100))[0]
+        >>> bool(jnp.allclose(jax.grad(loss)(0.5), jax.grad(plain)(0.5)))
+        True
+    """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"`schedule` must be one of {SCHEDULES}, but received {schedule!r}.")
+    steps = _length(xs, length)
+    if schedule == "store_all" or steps == 0:
+        return lax.scan(f, init, xs, length=length, reverse=reverse)
+    if reverse:  # run the steps last to first: flip xs and ys
+        flip = lambda tree: jax.tree.map(lambda a: jnp.flip(a, 0), tree)
+        carry, ys = scan(f, init, flip(xs), steps, snapshots=snapshots, schedule=schedule)
+        return carry, flip(ys)
+    if snapshots is None:
+        snapshots = max(2, math.ceil(math.log2(max(steps, 2))))
+    actions = make_schedule(steps, snapshots, "revolve" if schedule == "revolve" else "sqrt")
+    x0 = jax.tree.map(lambda a: a[0], xs)
+    step, consts = jax.closure_convert(lambda c, x: f(c, x), init, x0)
+    return _checkpointed(step, actions, steps)(tuple(consts), init, xs)
+
+
+def _length(xs, length):
+    sizes = {np.shape(a)[0] for a in jax.tree.leaves(xs)}
+    if length is not None:
+        sizes.add(length)
+    if len(sizes) != 1:
+        raise ValueError(
+            "`checkpoint.scan` needs the loop's length: pass `length=`, or `xs` whose leaves "
+            f"share their leading axis (received leading axes {sorted(sizes)})."
+        )
+    return sizes.pop()
+
+
+def _checkpointed(step, actions, steps):
+    """The custom-VJP scan for one schedule (a Python list of actions)."""
+    first = next(k for k, a in enumerate(actions) if a.kind == "reverse")
+    stores = {a.index: a.slot for a in actions[:first] if a.kind == "store"}
+    slots = max([a.slot for a in actions if a.kind == "store"], default=0)
+    table = np.array(
+        [(KINDS.index(a.kind), a.index, a.count, a.slot) for a in actions[first + 1 :]],
+        dtype=np.int32,
+    ).reshape(-1, 4)
+    store_slot = np.zeros(steps, np.int32)  # the slot x_i goes to in the forward pass, or 0
+    for index, slot in stores.items():
+        store_slot[index] = slot
+    call = lambda consts, carry, x: step(carry, x, *consts)
+
+    def forward(consts, init, xs):
+        buffer = jax.tree.map(lambda a: jnp.zeros((max(slots, 1),) + jnp.shape(a), a.dtype), init)
+
+        def body(state, inputs):
+            carry, buffer = state
+            x, slot = inputs
+            buffer = jax.tree.map(
+                lambda b, c: b.at[jnp.maximum(slot - 1, 0)].set(
+                    jnp.where(slot > 0, c, b[jnp.maximum(slot - 1, 0)])
+                ),
+                buffer,
+                carry,
+            )
+            carry, y = call(consts, carry, x)
+            return (carry, buffer), y
+
+        head = jax.tree.map(lambda a: a[: steps - 1], xs)
+        (held, buffer), ys = lax.scan(body, (init, buffer), (head, jnp.asarray(store_slot[:-1])))
+        carry, y_last = call(consts, held, jax.tree.map(lambda a: a[steps - 1], xs))
+        ys = jax.tree.map(lambda a, b: jnp.concatenate([a, b[None]]), ys, y_last)
+        return (carry, ys), (buffer, held)
+
+    @jax.custom_vjp
+    def run(consts, init, xs):
+        return forward(consts, init, xs)[0]
+
+    def run_fwd(consts, init, xs):
+        out, (buffer, held) = forward(consts, init, xs)
+        return out, (consts, init, xs, buffer, held)
+
+    def run_bwd(residuals, cotangents):
+        consts, init, xs, buffer, held = residuals
+        ct_carry, ct_ys = cotangents
+        at = lambda tree, i: jax.tree.map(lambda a: a[i], tree)
+
+        def reverse(i, current, ct_carry, ct_consts, ct_xs):
+            # the VJP of step i at xᵢ, with respect to the floating-point leaves only
+            (k_f, k_i), (c_f, c_i), (x_f, x_i) = map(_split, (consts, current, at(xs, i)))
+            out = lambda kf, cf, xf: call(
+                eqx.combine(kf, k_i), eqx.combine(cf, c_i), eqx.combine(xf, x_i)
+            )
+            primal_out, pullback = jax.vjp(out, k_f, c_f, x_f)
+            cotangent = _with_float0(primal_out, (ct_carry, at(ct_ys, i)))
+            d_consts, d_carry, d_x = pullback(cotangent)
+            ct_consts = jax.tree.map(jnp.add, ct_consts, d_consts)
+            ct_xs = jax.tree.map(lambda a, d: a.at[i].set(d), ct_xs, d_x)
+            return d_carry, ct_consts, ct_xs
+
+        zeros = lambda tree: jax.tree.map(jnp.zeros_like, _split(tree)[0])
+        ct_carry = _split(ct_carry)[0]
+        ct_carry, ct_consts, ct_xs = reverse(steps - 1, held, ct_carry, zeros(consts), zeros(xs))
+
+        def advance(state, index, count, slot):
+            current, buffer, *rest = state
+            current = lax.fori_loop(
+                index, index + count, lambda i, c: call(consts, c, at(xs, i))[0], current
+            )
+            return (current, buffer, *rest)
+
+        def store(state, index, count, slot):
+            current, buffer, *rest = state
+            buffer = jax.tree.map(lambda b, c: b.at[slot - 1].set(c), buffer, current)
+            return (current, buffer, *rest)
+
+        def restore(state, index, count, slot):
+            _, buffer, *rest = state
+            saved = jax.tree.map(lambda b: b[jnp.maximum(slot - 1, 0)], buffer)
+            current = jax.tree.map(lambda a, s: jnp.where(slot == 0, a, s), init, saved)
+            return (current, buffer, *rest)
+
+        def reverse_action(state, index, count, slot):
+            current, buffer, ct_carry, ct_consts, ct_xs = state
+            ct_carry, ct_consts, ct_xs = reverse(index, current, ct_carry, ct_consts, ct_xs)
+            return (current, buffer, ct_carry, ct_consts, ct_xs)
+
+        branches = [advance, store, restore, reverse_action]  # in the order of KINDS
+        program = jnp.asarray(table)
+
+        def run_action(k, state):
+            kind, index, count, slot = (program[k, j] for j in range(4))
+            return lax.switch(
+                kind, [lambda s, b=b: b(s, index, count, slot) for b in branches], state
+            )
+
+        state = (held, buffer, ct_carry, ct_consts, ct_xs)
+        if len(table):  # a loop of one step has nothing left after reversing it
+            state = lax.fori_loop(0, program.shape[0], run_action, state)
+        _, _, ct_init, ct_consts, ct_xs = state
+        return _full(consts, ct_consts), _full(init, ct_init), _full(xs, ct_xs)
+
+    run.defvjp(run_fwd, run_bwd)
+    return run
+
+
+def _split(tree):
+    """`(floating-point leaves, the others)`: only the first have cotangents."""
+    return eqx.partition(tree, _is_float)
+
+
+def _is_float(leaf) -> bool:
+    return jnp.issubdtype(jnp.result_type(leaf), jnp.inexact)
+
+
+def _with_float0(primal, cotangent_floats):
+    """The cotangent of `primal` given that of its floating-point leaves (float0 elsewhere)."""
+    floats = iter(jax.tree.leaves(cotangent_floats))
+    return jax.tree.map(
+        lambda p: next(floats) if _is_float(p) else np.zeros(np.shape(p), jax.dtypes.float0),
+        primal,
+    )
+
+
+def _full(primal, cotangent_floats):
+    """Cotangents for every leaf of `primal`: float0 zeros for the non-floating ones."""
+    return _with_float0(primal, cotangent_floats)
