@@ -43,15 +43,16 @@ def test_every_public_name_of_the_modules_is_in_the_api_reference():
     import pathlib
 
     reference = (pathlib.Path(__file__).parents[1] / "docs" / "api.md").read_text()
-    from adkit import implicit
+    from adkit import checkpoint, implicit
 
-    missing = [f"adkit.implicit.{n}" for n in implicit.__all__]
-    missing = [n for n in missing if f"::: {n}\n" not in reference]
-    assert not missing, f"add these to docs/api.md: {missing}"
-    undocumented = [
-        n
-        for n in implicit.__all__
-        if inspect.isfunction(getattr(implicit, n))
-        and ">>>" not in (getattr(implicit, n).__doc__ or "")
-    ]
-    assert not undocumented, f"public functions without a runnable example: {undocumented}"
+    for module in (implicit, checkpoint):
+        names = [f"{module.__name__}.{n}" for n in module.__all__]
+        missing = [n for n in names if f"::: {n}\n" not in reference]
+        assert not missing, f"add these to docs/api.md: {missing}"
+        undocumented = [
+            n
+            for n in module.__all__
+            if inspect.isfunction(getattr(module, n))
+            and ">>>" not in (getattr(module, n).__doc__ or "")
+        ]
+        assert not undocumented, f"public functions without a runnable example: {undocumented}"

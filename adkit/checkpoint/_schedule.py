@@ -89,6 +89,11 @@ def schedule(length: int, snapshots: int, kind: str = "revolve") -> list[Action]
 
     Returns:
         The list of `Action`s, forward pass first.
+
+    Example:
+        >>> from adkit import checkpoint
+        >>> [str(a) for a in checkpoint.schedule(2, snapshots=1)]
+        ['advance 0..1', 'reverse 1', 'restore x0 <- slot 0', 'reverse 0']
     """
     _check(length, snapshots)
     if kind == "revolve":
@@ -99,7 +104,14 @@ def schedule(length: int, snapshots: int, kind: str = "revolve") -> list[Action]
 
 
 def evaluations(actions: list[Action]) -> int:
-    """The step evaluations a schedule costs: advanced steps plus reverses."""
+    """The step evaluations a schedule costs: advanced steps plus reverses.
+
+    Example:
+        >>> from adkit import checkpoint
+        >>> actions = checkpoint.schedule(100, 5)
+        >>> checkpoint.evaluations(actions), checkpoint.optimal_evaluations(100, 5)
+        (417, 417)
+    """
     return sum(a.count if a.kind == "advance" else a.kind == "reverse" for a in actions)
 
 
