@@ -228,3 +228,13 @@ def count_equations(jaxpr: Jaxpr | ClosedJaxpr) -> int:
     if isinstance(jaxpr, ClosedJaxpr):
         jaxpr = jaxpr.jaxpr
     return sum(1 + sum(count_equations(sub) for sub in sub_jaxprs(eqn)) for eqn in jaxpr.eqns)
+
+
+# --- saved residuals (adkit.checkpoint.memory_report) ---
+def saved_residuals(fun: Callable[..., Any], *args: Any) -> list[tuple[Any, str]]:
+    """What `jax.vjp(fun, *args)` keeps for the backward pass: `(aval, where it comes from)`,
+    the text JAX's `print_saved_residuals` prints ("from the argument x", or "output of sin
+    from file.py:12 (f)")."""
+    from jax._src import ad_checkpoint as _ad_checkpoint
+
+    return list(_ad_checkpoint.saved_residuals(fun, *args))

@@ -2,10 +2,23 @@
 
 - `schedule(length, snapshots)`: the binomial (revolve) schedule as plain Python actions;
   `optimal_evaluations(length, snapshots)`: the minimum it reaches (Griewank and Walther);
-- `scan(f, init, xs, ...)`: `lax.scan` whose gradient follows such a schedule.
+- `scan(f, init, xs, ...)`: `lax.scan` whose gradient follows such a schedule;
+- `memory_report(f, *args)`: a gradient's XLA bytes, its residuals by source line, and warnings
+  about the silent pathologies (a loop-invariant value stored per step, nested accumulators).
 """
 
+from jax import checkpoint_policies as policies  # noqa: F401  (JAX's named policies, re-exported)
+
+from ._report import MemoryReport, memory_report
 from ._scan import scan
 from ._schedule import Action, evaluations, optimal_evaluations, schedule
 
-__all__ = ["Action", "evaluations", "optimal_evaluations", "scan", "schedule"]
+__all__ = [
+    "Action",
+    "MemoryReport",
+    "evaluations",
+    "memory_report",
+    "optimal_evaluations",
+    "scan",
+    "schedule",
+]
