@@ -172,3 +172,14 @@ def test_bad_arguments_are_clear_errors():
         checkpoint.scan(step, 0.0, jnp.ones(3), snapshots=0)
     with pytest.raises(ValueError, match="needs the loop's length"):
         checkpoint.scan(step, 0.0, None)
+
+
+def test_a_state_sharded_over_eight_devices():
+    import pathlib
+    import subprocess
+    import sys
+
+    script = pathlib.Path(__file__).with_name("sharded_checkpoint.py")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "sharded checkpointed gradient ok" in result.stdout
