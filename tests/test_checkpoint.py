@@ -183,3 +183,20 @@ def test_a_state_sharded_over_eight_devices():
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "sharded checkpointed gradient ok" in result.stdout
+
+
+@pytest.mark.parametrize("snapshots", [14, 140])
+def test_memory_at_ten_thousand_steps_is_the_snapshots_plus_one_step(snapshots):
+    # a state of 1024 float32, shared 1024 x 1024 weights: XLA's temp bytes (compiled, not run)
+    # are at most (s + 2) states, one step's residuals (3 states) and one weight-sized cotangent
+    length, n = 10_000, 1024
+    w = jnp.zeros((n, n), jnp.float32)
+    h0, xs = jnp.zeros(n, jnp.float32), jnp.ones((length, n), jnp.float32)
+
+    def loss(w, h0, xs):
+        step = lambda h, x: (jnp.tanh(w @ h + x), None)
+        return jnp.sum(checkpoint.scan(step, h0, xs, snapshots=snapshots)[0])
+
+    compiled = jax.jit(jax.grad(loss, (0, 1))).lower(w, h0, xs).compile()
+    state = n * 4
+    assert compiled.memory_analysis().temp_size_in_bytes <= (snapshots + 2 + 3) * state + w.nbytes

@@ -19,7 +19,6 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ._schedule import KINDS
 from ._schedule import schedule as make_schedule
 
 SCHEDULES = ("revolve", "sqrt", "store_all")
@@ -96,21 +95,21 @@ def _checkpointed(step, actions, steps):
     first = next(k for k, a in enumerate(actions) if a.kind == "reverse")
     stores = {a.index: a.slot for a in actions[:first] if a.kind == "store"}
     slots = max([a.slot for a in actions if a.kind == "store"], default=0)
-    table = np.array(
-        [(KINDS.index(a.kind), a.index, a.count, a.slot) for a in actions[first + 1 :]],
-        dtype=np.int32,
-    ).reshape(-1, 4)
+    segments = _segments(actions[first + 1 :], slots)
     store_slot = np.zeros(steps, np.int32)  # the slot x_i goes to in the forward pass, or 0
     for index, slot in stores.items():
         store_slot[index] = slot
     call = lambda consts, carry, x: step(carry, x, *consts)
 
+    at = lambda tree, i: jax.tree.map(lambda a: a[i], tree)
+
     def forward(consts, init, xs):
-        buffer = jax.tree.map(lambda a: jnp.zeros((max(slots, 1),) + jnp.shape(a), a.dtype), init)
+        # one row per slot, and a spare row that the segments' padding writes into
+        buffer = jax.tree.map(lambda a: jnp.zeros((slots + 1,) + jnp.shape(a), a.dtype), init)
 
         def body(state, inputs):
             carry, buffer = state
-            x, slot = inputs
+            i, slot = inputs
             buffer = jax.tree.map(
                 lambda b, c: b.at[jnp.maximum(slot - 1, 0)].set(
                     jnp.where(slot > 0, c, b[jnp.maximum(slot - 1, 0)])
@@ -118,12 +117,12 @@ def _checkpointed(step, actions, steps):
                 buffer,
                 carry,
             )
-            carry, y = call(consts, carry, x)
+            carry, y = call(consts, carry, at(xs, i))  # xs read in place, not sliced
             return (carry, buffer), y
 
-        head = jax.tree.map(lambda a: a[: steps - 1], xs)
-        (held, buffer), ys = lax.scan(body, (init, buffer), (head, jnp.asarray(store_slot[:-1])))
-        carry, y_last = call(consts, held, jax.tree.map(lambda a: a[steps - 1], xs))
+        indices = (jnp.arange(steps - 1), jnp.asarray(store_slot[:-1]))
+        (held, buffer), ys = lax.scan(body, (init, buffer), indices)
+        carry, y_last = call(consts, held, at(xs, steps - 1))
         ys = jax.tree.map(lambda a, b: jnp.concatenate([a, b[None]]), ys, y_last)
         return (carry, ys), (buffer, held)
 
@@ -132,11 +131,17 @@ def _checkpointed(step, actions, steps):
         return forward(consts, init, xs)[0]
 
     def run_fwd(consts, init, xs):
+        # symbolic zeros: each leaf says whether it is perturbed. The inputs `xs` get a
+        # cotangent buffer (L x their size) only when they are being differentiated; the
+        # answer travels to bwd in the residuals' structure (() or None), which is static.
+        xs_perturbed = any(leaf.perturbed for leaf in jax.tree.leaves(xs, is_leaf=_is_primal))
+        consts, init, xs = jax.tree.map(lambda p: p.value, (consts, init, xs), is_leaf=_is_primal)
         out, (buffer, held) = forward(consts, init, xs)
-        return out, (consts, init, xs, buffer, held)
+        return out, (consts, init, xs, buffer, held, () if xs_perturbed else None)
 
     def run_bwd(residuals, cotangents):
-        consts, init, xs, buffer, held = residuals
+        consts, init, xs, buffer, held, xs_perturbed = residuals
+        cotangents = jax.tree.map(_instantiate, cotangents, is_leaf=_is_symbolic_zero)
         ct_carry, ct_ys = cotangents
         at = lambda tree, i: jax.tree.map(lambda a: a[i], tree)
 
@@ -150,52 +155,53 @@ def _checkpointed(step, actions, steps):
             cotangent = _with_float0(primal_out, (ct_carry, at(ct_ys, i)))
             d_consts, d_carry, d_x = pullback(cotangent)
             ct_consts = jax.tree.map(jnp.add, ct_consts, d_consts)
-            ct_xs = jax.tree.map(lambda a, d: a.at[i].set(d), ct_xs, d_x)
+            if ct_xs is not None:
+                ct_xs = jax.tree.map(lambda a, d: a.at[i].set(d), ct_xs, d_x)
             return d_carry, ct_consts, ct_xs
 
         zeros = lambda tree: jax.tree.map(jnp.zeros_like, _split(tree)[0])
         ct_carry = _split(ct_carry)[0]
-        ct_carry, ct_consts, ct_xs = reverse(steps - 1, held, ct_carry, zeros(consts), zeros(xs))
+        ct_xs = None if xs_perturbed is None else zeros(xs)
+        ct_carry, ct_consts, ct_xs = reverse(steps - 1, held, ct_carry, zeros(consts), ct_xs)
 
-        def advance(state, index, count, slot):
-            current, buffer, *rest = state
-            current = lax.fori_loop(
-                index, index + count, lambda i, c: call(consts, c, at(xs, i))[0], current
+        def advance(current, start, count):  # steps start .. start+count-1
+            return lax.fori_loop(
+                start, start + count, lambda i, c: call(consts, c, at(xs, i))[0], current
             )
-            return (current, buffer, *rest)
 
-        def store(state, index, count, slot):
-            current, buffer, *rest = state
-            buffer = jax.tree.map(lambda b, c: b.at[slot - 1].set(c), buffer, current)
-            return (current, buffer, *rest)
-
-        def restore(state, index, count, slot):
-            _, buffer, *rest = state
+        def read(buffer, slot):  # slot 0 is x₀, the loop's input
             saved = jax.tree.map(lambda b: b[jnp.maximum(slot - 1, 0)], buffer)
-            current = jax.tree.map(lambda a, s: jnp.where(slot == 0, a, s), init, saved)
-            return (current, buffer, *rest)
+            return jax.tree.map(lambda a, b: jnp.where(slot == 0, a, b), init, saved)
 
-        def reverse_action(state, index, count, slot):
+        def segment(k, state):
+            # [restore] (advance, store)* advance reverse: branch-free, every write in place
             current, buffer, ct_carry, ct_consts, ct_xs = state
-            ct_carry, ct_consts, ct_xs = reverse(index, current, ct_carry, ct_consts, ct_xs)
-            return (current, buffer, ct_carry, ct_consts, ct_xs)
-
-        branches = [advance, store, restore, reverse_action]  # in the order of KINDS
-        program = jnp.asarray(table)
-
-        def run_action(k, state):
-            kind, index, count, slot = (program[k, j] for j in range(4))
-            return lax.switch(
-                kind, [lambda s, b=b: b(s, index, count, slot) for b in branches], state
+            restore, pairs, final, index = (jax.tree.map(lambda a: a[k], t) for t in program)
+            current = jax.tree.map(
+                lambda c, r: jnp.where(restore >= 0, r, c), current, read(buffer, restore)
             )
 
-        state = (held, buffer, ct_carry, ct_consts, ct_xs)
-        if len(table):  # a loop of one step has nothing left after reversing it
-            state = lax.fori_loop(0, program.shape[0], run_action, state)
-        _, _, ct_init, ct_consts, ct_xs = state
-        return _full(consts, ct_consts), _full(init, ct_init), _full(xs, ct_xs)
+            def pair(p, carried):
+                current, buffer = carried
+                start, count, slot = (a[p] for a in pairs)
+                current = advance(current, start, count)
+                buffer = jax.tree.map(lambda b, c: b.at[slot - 1].set(c), buffer, current)
+                return current, buffer
 
-    run.defvjp(run_fwd, run_bwd)
+            current, buffer = lax.fori_loop(0, pairs[0].shape[0], pair, (current, buffer))
+            current = advance(current, *final)
+            ct_carry, ct_consts, ct_xs = reverse(index, current, ct_carry, ct_consts, ct_xs)
+            return current, buffer, ct_carry, ct_consts, ct_xs
+
+        program = jax.tree.map(jnp.asarray, segments)
+        state = (held, buffer, ct_carry, ct_consts, ct_xs)
+        if steps > 1:  # a loop of one step has nothing left after reversing it
+            state = lax.fori_loop(0, steps - 1, segment, state)
+        _, _, ct_init, ct_consts, ct_xs = state
+        ct_xs = None if ct_xs is None else _full(xs, ct_xs)
+        return _full(consts, ct_consts), _full(init, ct_init), ct_xs
+
+    run.defvjp(run_fwd, run_bwd, symbolic_zeros=True)
     return run
 
 
@@ -220,3 +226,60 @@ def _with_float0(primal, cotangent_floats):
 def _full(primal, cotangent_floats):
     """Cotangents for every leaf of `primal`: float0 zeros for the non-floating ones."""
     return _with_float0(primal, cotangent_floats)
+
+
+def _is_primal(leaf) -> bool:
+    return isinstance(leaf, jax.custom_derivatives.CustomVJPPrimal)
+
+
+def _is_symbolic_zero(leaf) -> bool:
+    return isinstance(leaf, jax.custom_derivatives.SymbolicZero)
+
+
+def _instantiate(leaf):
+    if _is_symbolic_zero(leaf):
+        return jnp.zeros(leaf.shape, leaf.dtype)
+    return leaf
+
+
+def _segments(actions, slots):
+    """The reverse pass as one segment per reversed step, `[restore] (advance, store)*
+    advance reverse`, in arrays: `(restore_slot (-1: none), (pair_start, pair_count,
+    pair_slot), (advance_start, advance_count), reverse_index)`. Shorter segments are padded
+    with empty advances that store into the spare slot `slots + 1`."""
+    rows, pending = [], None
+
+    def fresh():
+        return {"restore": -1, "pairs": [], "final": (0, 0)}
+
+    row = fresh()
+    for action in actions:
+        if action.kind == "restore":
+            assert not row["pairs"] and pending is None, "a restore inside a segment"
+            row["restore"] = action.slot
+        elif action.kind == "advance":
+            assert pending is None or pending[0] + pending[1] == action.index
+            pending = (
+                (action.index, action.count)
+                if pending is None
+                else (pending[0], pending[1] + action.count)
+            )
+        elif action.kind == "store":
+            start, count = pending if pending is not None else (action.index, 0)
+            row["pairs"].append((start, count, action.slot))
+            pending = None
+        else:
+            row["final"] = pending if pending is not None else (action.index, 0)
+            rows.append((row, action.index))
+            row, pending = fresh(), None
+    width = max([len(r["pairs"]) for r, _ in rows], default=0) or 1
+    spare = slots + 1
+    restore = np.array([r["restore"] for r, _ in rows], np.int32)
+    pairs = np.zeros((3, len(rows), width), np.int32)
+    pairs[2] = spare
+    for k, (r, _) in enumerate(rows):
+        for p, triple in enumerate(r["pairs"]):
+            pairs[:, k, p] = triple
+    final = np.array([r["final"] for r, _ in rows], np.int32).reshape(-1, 2)
+    index = np.array([i for _, i in rows], np.int32)
+    return restore, tuple(pairs), (final[:, 0], final[:, 1]), index
