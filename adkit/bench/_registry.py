@@ -30,6 +30,8 @@ class Variant:
             size (a peer that materialises a dense Jacobian is still compiled for its memory).
         loss: builds the scalar function whose gradient `make` computes; the measures
             "backward_stored" and "backward_temp" need it.
+        count: runs the variant once and returns how many times it evaluated its loop's step;
+            the measure "evaluations" reports that per step (`info["length"]`).
     """
 
     label: str
@@ -37,6 +39,7 @@ class Variant:
     needs: str | None = None
     only: tuple[str, ...] | None = None
     loss: Callable[[], Callable[..., Any]] | None = None
+    count: Callable[[], int] | None = None  # for "evaluations": step calls in one call
 
 
 @dataclass(frozen=True)

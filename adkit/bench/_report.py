@@ -18,6 +18,7 @@ MEASURE_TEXT = {
     "error": "relative error",
     "backward_stored": "backward: residuals stored",
     "backward_temp": "backward: XLA temp bytes",
+    "evaluations": "step evaluations per step",
 }
 
 
@@ -25,6 +26,8 @@ def value_text(value: float, unit: str) -> str:
     """`1.23 ms`, `45.6 µs`, `1.2 MiB`, `3.1e-12`: a measurement with its unit."""
     if unit == "relative":
         return f"{value:.2g}"
+    if unit == "per step":
+        return f"{value:.3g}"
     if unit == "bytes":
         for scale, name in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
             if value >= scale:

@@ -33,12 +33,14 @@ REPEATS = {  # per measure: repetitions in a quick pass and a full one
     "error": (1, 1),
     "backward_stored": (1, 1),
     "backward_temp": (1, 1),
+    "evaluations": (1, 1),
 }
 UNITS = {
     "temp_bytes": "bytes",
     "backward_stored": "bytes",
     "backward_temp": "bytes",
     "error": "relative",
+    "evaluations": "per step",
 }
 FORWARD = "(the forward pass)"  # timed with the variants when a workload names its function
 
@@ -161,6 +163,9 @@ def _measure(suite: Suite, workload: Workload, measure: str, quick: bool, missin
             dataclasses.replace(r, ratio=None)
             for r in _rows(suite.name, workload, measure, timings)
         ]
+    elif measure == "evaluations":  # step evaluations per step of the loop, counted
+        length = workload.info["length"]
+        timings = {v.label: Timing((v.count() / length,)) for v in variants}
     elif measure in ("backward_stored", "backward_temp"):
         part = 0 if measure == "backward_stored" else 1
         timings = {
