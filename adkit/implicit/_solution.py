@@ -1,4 +1,4 @@
-"""What adkit's own solvers return, and the loop they share."""
+"""What adkit's own solvers return, and how they attach implicit differentiation."""
 
 from __future__ import annotations
 
@@ -59,10 +59,6 @@ def forward_tol(tol: float | None, init: Any) -> float:
     from ._root import _dtype
 
     return tolerances(tol, _dtype(init))[0]
-
-
-def relative(residual_tree: Any, scale: jax.Array) -> jax.Array:
-    return two_norm(residual_tree) / scale
 
 
 def scale_of(residual_tree: Any) -> jax.Array:
