@@ -126,8 +126,45 @@ def workloads(quick: bool) -> list[Workload]:
     return [workload(length, 14) for length in lengths]
 
 
+def plot(rows, folder) -> list:
+    """Memory against recomputation at L = 10,000: states held against step evaluations per
+    step, for revolve at several numbers of snapshots, the sqrt(L) segments and storing every
+    state (computed from the schedules, not timed)."""
+    from pathlib import Path
+
+    from .._plot import line_plot
+
+    length = 10_000
+    revolve = [
+        (s, checkpoint.optimal_evaluations(length, s) / length)
+        for s in (2, 3, 4, 6, 8, 14, 30, 60, 140)
+    ]
+    sqrt_actions = checkpoint.schedule(length, 1, kind="sqrt")
+    held = 1 + max(a.slot for a in sqrt_actions if a.kind == "store")
+    series = {
+        "revolve (s snapshots)": revolve,
+        "sqrt(L) segments": [(held, checkpoint.evaluations(sqrt_actions) / length)],
+        "store every state": [(length, 2.0)],
+    }
+    path = Path(folder) / "checkpoint-memory-vs-recomputation.png"
+    title = "Checkpointing 10,000 steps: memory against recomputation"
+    return [
+        line_plot(
+            path,
+            series,
+            title=title,
+            xlabel="states held",
+            ylabel="step evaluations per step",
+            logx=True,
+        )
+    ]
+
+
 register_suite(
     Suite(
-        "checkpoint", "checkpointed loops: adkit's schedules against JAX's and equinox's", workloads
+        "checkpoint",
+        "checkpointed loops: adkit's schedules against JAX's and equinox's",
+        workloads,
+        plot=plot,
     )
 )
