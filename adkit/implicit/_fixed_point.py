@@ -15,7 +15,7 @@ from jax import lax
 from jax.flatten_util import ravel_pytree
 
 from ._linear_solve import two_norm
-from ._solution import Solution, Stats, forward_tol, scale_of, solve_with
+from ._solution import Solution, Stats, forward_tol, running, scale_of, solve_with
 
 
 def fixed_point_iteration(
@@ -66,7 +66,7 @@ def fixed_point_iteration(
 
         def cond(state):
             x, tx, k = state
-            return (k < maxiter) & ~(gap(x, tx) <= tol_ * scale)
+            return running(k, maxiter, gap(x, tx), tol_, scale)
 
         def body(state):
             _, tx, k = state
@@ -84,7 +84,6 @@ def fixed_point_iteration(
         name="fixed_point_iteration",
         fixed_point=True,
         solve=solve,
-        symmetric=False,
         tol=tol,
         on_failure=on_failure,
     )
@@ -150,7 +149,7 @@ def anderson(
 
         def cond(state):
             _, _, k, res = state
-            return (k < maxiter) & ~(res <= tol_ * scale)
+            return running(k, maxiter, res, tol_, scale)
 
         def body(state):
             xs, ts, k, _ = state
@@ -186,7 +185,6 @@ def anderson(
         name="anderson",
         fixed_point=True,
         solve=solve,
-        symmetric=False,
         tol=tol,
         on_failure=on_failure,
     )

@@ -11,7 +11,7 @@ import optax
 from jax import lax
 
 from ._linear_solve import two_norm
-from ._solution import Solution, Stats, forward_tol, scale_of, solve_with
+from ._solution import Solution, Stats, forward_tol, running, scale_of, solve_with
 
 
 def minimize(
@@ -66,7 +66,7 @@ def minimize(
 
         def cond(state):
             _, _, g, k = state
-            return (k < maxiter) & ~(two_norm(g) <= tol_ * scale)
+            return running(k, maxiter, two_norm(g), tol_, scale)
 
         def body(state):
             x, opt_state, g, k = state
@@ -93,7 +93,6 @@ def minimize(
         args,
         kwargs,
         name=f"minimize ({getattr(optimizer, '__name__', 'optax')})",
-        fixed_point=False,
         solve=solve,
         symmetric=True,
         tol=tol,

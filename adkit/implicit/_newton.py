@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ._linear_solve import _lineax, resolve, two_norm
-from ._solution import Solution, Stats, forward_tol, scale_of, solve_with
+from ._solution import Solution, Stats, forward_tol, running, scale_of, solve_with
 
 
 def newton(
@@ -51,7 +51,7 @@ def newton(
 
         def cond(state):
             _x, fx, k = state
-            return (k < maxiter) & ~(two_norm(fx) <= tol_ * scale)
+            return running(k, maxiter, two_norm(fx), tol_, scale)
 
         def body(state):
             x, fx, k = state
@@ -70,7 +70,6 @@ def newton(
         args,
         kwargs,
         name="newton",
-        fixed_point=False,
         solve=solve,
         symmetric=symmetric,
         tol=tol,

@@ -71,7 +71,7 @@ def custom_root(
         0.25
     """
     options = _Options(
-        check_method(solve), has_aux, symmetric, tol, maxiter, check_policy(on_failure), False
+        check_method(solve), has_aux, symmetric, tol, maxiter, check_policy(on_failure)
     )
 
     def decorator(solver):
@@ -109,19 +109,15 @@ def custom_fixed_point(
         >>> round(float(jax.grad(solver, argnums=1)(0.0, 1.0)), 4)
         2.0
     """
-    options = _Options(
-        check_method(solve), has_aux, symmetric, tol, maxiter, check_policy(on_failure), True
+    return custom_root(
+        _fixed_point_residual(fixed_point_fun),
+        solve=solve,
+        has_aux=has_aux,
+        symmetric=symmetric,
+        tol=tol,
+        maxiter=maxiter,
+        on_failure=on_failure,
     )
-    residual = _fixed_point_residual(fixed_point_fun)
-
-    def decorator(solver):
-        @functools.wraps(solver)
-        def solved(init, *args, **kwargs):
-            return _attach(solver, residual, options, init, args, kwargs)
-
-        return solved
-
-    return decorator
 
 
 def root_jvp(
@@ -206,7 +202,6 @@ class _Options(eqx.Module):
     tol: float | None = eqx.field(static=True)
     maxiter: int | None = eqx.field(static=True)
     on_failure: str = eqx.field(static=True)
-    fixed_point: bool = eqx.field(static=True)
     # adkit's own solvers return (x*, Stats): the check reads their residual and iterations
     # instead of recomputing F(x*) (the same number, computed where the solver stopped)
     own_stats: bool = eqx.field(static=True, default=False)

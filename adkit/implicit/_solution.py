@@ -38,21 +38,27 @@ def solve_with(
     kwargs: dict,
     *,
     name: str,
-    fixed_point: bool,
     solve: str | Callable,
-    symmetric: bool,
     tol: float | None,
     on_failure: str,
+    fixed_point: bool = False,
+    symmetric: bool = False,
 ) -> Solution:
     """Runs `iterate(init, *args, **kwargs) -> (x*, Stats)` with implicit differentiation
     attached, through `optimality_fun` (or the fixed-point map, with `fixed_point=True`)."""
     options = _Options(
-        check_method(solve), True, symmetric, tol, None, check_policy(on_failure), fixed_point, True
+        check_method(solve), True, symmetric, tol, None, check_policy(on_failure), True
     )
     iterate.__name__ = name
     residual = _fixed_point_residual(optimality_fun) if fixed_point else optimality_fun
     x, stats = _attach(iterate, residual, options, init, args, kwargs)
     return Solution(x, stats.residual, stats.iterations)
+
+
+def running(k: jax.Array, maxiter: int, residual: jax.Array, tol: float, scale: jax.Array):
+    """A solver's loop condition: iterations left and the residual not yet small (NaN goes on
+    until `maxiter`, and the check then reports it)."""
+    return (k < maxiter) & ~(residual <= tol * scale)
 
 
 def forward_tol(tol: float | None, init: Any) -> float:
