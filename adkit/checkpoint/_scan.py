@@ -198,8 +198,8 @@ def _checkpointed(step, actions, steps):
         if steps > 1:  # a loop of one step has nothing left after reversing it
             state = lax.fori_loop(0, steps - 1, segment, state)
         _, _, ct_init, ct_consts, ct_xs = state
-        ct_xs = None if ct_xs is None else _full(xs, ct_xs)
-        return _full(consts, ct_consts), _full(init, ct_init), ct_xs
+        ct_xs = None if ct_xs is None else _with_float0(xs, ct_xs)
+        return _with_float0(consts, ct_consts), _with_float0(init, ct_init), ct_xs
 
     run.defvjp(run_fwd, run_bwd, symbolic_zeros=True)
     return run
@@ -215,17 +215,13 @@ def _is_float(leaf) -> bool:
 
 
 def _with_float0(primal, cotangent_floats):
-    """The cotangent of `primal` given that of its floating-point leaves (float0 elsewhere)."""
+    """The cotangent of `primal` given that of its floating-point leaves (float0 zeros for the
+    others)."""
     floats = iter(jax.tree.leaves(cotangent_floats))
     return jax.tree.map(
         lambda p: next(floats) if _is_float(p) else np.zeros(np.shape(p), jax.dtypes.float0),
         primal,
     )
-
-
-def _full(primal, cotangent_floats):
-    """Cotangents for every leaf of `primal`: float0 zeros for the non-floating ones."""
-    return _with_float0(primal, cotangent_floats)
 
 
 def _is_primal(leaf) -> bool:

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._failure import check_policy, enforce, tolerances
-from ._linear_solve import check_method, run, tangent_solve, two_norm
+from ._linear_solve import check_method, resolve, run, tangent_solve, two_norm
 
 
 def custom_root(
@@ -178,8 +178,6 @@ def root_vjp(
     _, linear_tol = tolerances(tol, _dtype(sol))
     _, pullback_x = jax.vjp(lambda x: optimality_fun(x, *args), sol)
     size = sum(np.size(leaf) for leaf in jax.tree.leaves(sol))
-    from ._linear_solve import resolve
-
     u = run(
         lambda v: pullback_x(v)[0],  # Aᵀ v
         cotangent,
@@ -254,7 +252,7 @@ def _attach(solver, optimality_fun, options: _Options, init, args, kwargs):
         _, b = jax.jvp(lambda d: call(optimality_fun, x, d), (dyn,), (dyn_dot,))
         _, linear_tol = tolerances(options.tol, _dtype(x))
         x_dot = tangent_solve(
-            lambda v: jax.jvp(lambda x_: call(optimality_fun, x_, dyn), (x,), (v,))[1],
+            _matvec(lambda x_: call(optimality_fun, x_, dyn), x, (), {}),
             _neg(b),
             method=options.solve,
             symmetric=options.symmetric,
