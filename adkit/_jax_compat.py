@@ -37,6 +37,7 @@ Literal = _jex.Literal
 DropVar = _jex.DropVar
 Primitive = _jex.Primitive
 primal_dtype_to_tangent_dtype = _jex.primal_dtype_to_tangent_dtype
+jaxpr_as_fun = _jex.jaxpr_as_fun  # a closed jaxpr as a function of its inputs (a list of outputs)
 
 # --- the primitives adkit's interpreters treat specially ---
 jit_p = _jex_primitives.jit_p

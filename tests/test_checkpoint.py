@@ -30,12 +30,13 @@ def simulate(actions, length):
         elif action.kind == "restore":
             assert slots.get(action.slot) == action.index, action
             current = action.index
-        else:
-            if not reversed_steps:  # the forward pass ran to x_L and kept x_{L-1}
+        else:  # a reverse, or a tape of `count` steps reversed last to first
+            if not reversed_steps:  # the forward pass ran to x_L and kept the block's start
                 assert current == length
-                current = length - 1
+                current = action.index
             assert current == action.index, action
-            reversed_steps.append(action.index)
+            count = action.count if action.kind == "tape" else 1
+            reversed_steps.extend(reversed(range(action.index, action.index + count)))
     return reversed_steps, set(slots) - {0}
 
 
@@ -84,12 +85,17 @@ def test_a_small_schedule_action_by_action():
     ]
 
 
-def test_the_sqrt_schedule_holds_about_two_square_roots_of_states():
-    for length in (1, 2, 10, 100, 101):
+def test_the_sqrt_schedule_stores_the_segment_starts_and_evaluates_each_step_twice():
+    for length in (1, 2, 10, 100, 101, 1000):
         actions = checkpoint.schedule(length, 1, kind="sqrt")
         order, slots = simulate(actions, length)
         assert order == list(reversed(range(length)))
-        assert len(slots) <= 2 * int(np.ceil(np.sqrt(length)))
+        segment = int(np.ceil(np.sqrt(length)))
+        assert len(slots) + 1 == -(-length // segment)  # x₀ and each later segment's start
+        reversals = [a for a in actions if a.kind in ("tape", "reverse")]
+        taped = [a.count if a.kind == "tape" else 1 for a in reversals]
+        assert max(taped) == min(segment, length)
+        assert checkpoint.evaluations(actions) == 2 * length
 
 
 # --- checkpointed scans against lax.scan ---

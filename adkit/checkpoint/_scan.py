@@ -1,10 +1,11 @@
 """`checkpoint.scan`: `lax.scan` whose reverse pass follows a checkpointing schedule.
 
-The forward pass is a scan that stores the schedule's snapshots (and keeps x_{L-1}); the
-reverse pass, a `jax.custom_vjp` rule, executes the rest of the schedule as a loop over its
-actions (advance, store, restore, reverse), so memory is the snapshots plus one step's
-residuals, whatever L. The loop's parameters (closed-over arrays) get ONE cotangent
-accumulator, added to at every reversed step.
+The scan is a `jax.custom_jvp` function. Evaluated, it is `lax.scan`. Its JVP rule runs the
+forward sweep, which also stores the schedule's snapshots, and returns the tangent as the
+primitive of `_tangent`: evaluated, that is the loop's JVP (forward mode, no stored states);
+transposed, it executes the schedule's reverse sweep, so memory is the snapshots plus one step's
+residuals (one block's, for taped schedules), whatever L. The loop's parameters (closed-over
+arrays) get ONE cotangent accumulator, added to at every reversed step.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ._schedule import schedule as make_schedule
+from . import _program, _tangent
+from ._budget import choose_budget
 
-SCHEDULES = ("revolve", "sqrt", "store_all")
+SCHEDULES = ("revolve", "sqrt", "store_all", "budget")
 
 
 def scan(
@@ -32,10 +33,15 @@ def scan(
     *,
     snapshots: int | None = None,
     schedule: str = "revolve",
+    memory_budget: int | None = None,
     reverse: bool = False,
 ):
     """`lax.scan(f, init, xs, length, reverse=reverse)`, differentiated under a checkpointing
     schedule: at most `snapshots` states are held, and the fewest steps are recomputed.
+
+    Forward mode (`jax.jvp`, `adkit.jvp`) runs the loop's JVP directly; reverse mode
+    (`jax.grad`, `adkit.grad`, both paths) follows the schedule; both compose with `jax.jit`,
+    `jax.vmap` and each other.
 
     Args:
         f: the step, `f(carry, x) -> (carry, y)`; it may close over arrays (its parameters).
@@ -43,7 +49,11 @@ def scan(
         snapshots: the states held at once, the initial one among them (revolve; default
             ⌈log₂ L⌉, at least 2).
         schedule: `"revolve"` (binomial: the fewest evaluations for `snapshots`), `"sqrt"`
-            (segments of √L steps), or `"store_all"` (`lax.scan` itself: every step's residuals).
+            (segments of ⌈√L⌉ steps, each reversed from its tape: 2 evaluations per step),
+            `"budget"` (the fewest evaluations within `memory_budget` bytes of snapshots and
+            tapes), or `"store_all"` (`lax.scan` itself: every step's residuals).
+        memory_budget: bytes, for `schedule="budget"`: what the stored states and the taped
+            residuals may take together.
 
     Returns:
         `(carry, ys)`, as `lax.scan`.
@@ -60,22 +70,77 @@ def scan(
         ...                         jnp.linspace(0, 1, 100))[0]
         >>> bool(jnp.allclose(jax.grad(loss)(0.5), jax.grad(plain)(0.5)))
         True
+        >>> bool(jnp.allclose(jax.jvp(loss, (0.5,), (1.0,))[1], jax.grad(plain)(0.5)))
+        True
     """
     if schedule not in SCHEDULES:
         raise ValueError(f"`schedule` must be one of {SCHEDULES}, but received {schedule!r}.")
+    if (schedule == "budget") != (memory_budget is not None):
+        raise ValueError(
+            '`memory_budget` (bytes) goes with `schedule="budget"` and only with it; received '
+            f"schedule={schedule!r} and memory_budget={memory_budget!r}."
+        )
     steps = _length(xs, length)
     if schedule == "store_all" or steps == 0:
         return lax.scan(f, init, xs, length=length, reverse=reverse)
     if reverse:  # run the steps last to first: flip xs and ys
         flip = lambda tree: jax.tree.map(lambda a: jnp.flip(a, 0), tree)
-        carry, ys = scan(f, init, flip(xs), steps, snapshots=snapshots, schedule=schedule)
+        carry, ys = scan(
+            f,
+            init,
+            flip(xs),
+            steps,
+            snapshots=snapshots,
+            schedule=schedule,
+            memory_budget=memory_budget,
+        )
         return carry, flip(ys)
+    if snapshots is not None and not (isinstance(snapshots, int) and snapshots >= 1):
+        raise ValueError(
+            "`snapshots` must be a positive integer (the states held at once, the loop's input "
+            f"among them), but received {snapshots!r}."
+        )
+    x0 = jax.tree.map(lambda a: a[0], xs)
+    converted, consts = jax.closure_convert(lambda c, x: f(c, x), init, x0)
+    init_leaves, carry_tree = jax.tree.flatten(init)
+    x_leaves, x_tree = jax.tree.flatten(xs)
+    y_tree = []
+
+    def flat_step(*leaves):
+        k, c, x = _tangent.cut(leaves, [len(consts), len(init_leaves)])
+        carry, y = converted(carry_tree.unflatten(c), x_tree.unflatten(x), *k)
+        carry_leaves, tree = jax.tree.flatten(carry)
+        if tree != carry_tree:
+            raise TypeError(
+                "The step of `checkpoint.scan` must return a carry of the same structure as "
+                f"`init`: received {tree}, expected {carry_tree}."
+            )
+        y_leaves, tree = jax.tree.flatten(y)
+        y_tree[:] = [tree]
+        return [*carry_leaves, *y_leaves]
+
+    avals = [
+        jax.ShapeDtypeStruct(jnp.shape(a), jnp.result_type(a)) for a in (*consts, *init_leaves)
+    ]
+    avals += [jax.ShapeDtypeStruct(jnp.shape(a)[1:], jnp.result_type(a)) for a in x_leaves]
+    step = jax.make_jaxpr(flat_step)(*avals)
+    counts = (len(consts), len(init_leaves), len(x_leaves))
+    program = _choose(schedule, steps, snapshots, memory_budget, step, counts)
+    carry, ys = _checkpointed(step, counts, program)(list(consts), init_leaves, x_leaves)
+    return carry_tree.unflatten(carry), y_tree[0].unflatten(ys)
+
+
+def _choose(schedule, steps, snapshots, memory_budget, step, counts):
+    if schedule == "budget":
+        state = sum(a.size * a.dtype.itemsize for a in step.out_avals[: counts[1]])
+        residual = _tangent.tape_bytes(step, counts)
+        snapshots, block = choose_budget(steps, memory_budget, state, residual)
+        return _program.cached("blocked", steps, snapshots, block)
+    if schedule == "sqrt":
+        return _program.cached("sqrt", steps, 1)
     if snapshots is None:
         snapshots = max(2, math.ceil(math.log2(max(steps, 2))))
-    actions = make_schedule(steps, snapshots, "revolve" if schedule == "revolve" else "sqrt")
-    x0 = jax.tree.map(lambda a: a[0], xs)
-    step, consts = jax.closure_convert(lambda c, x: f(c, x), init, x0)
-    return _checkpointed(step, actions, steps)(tuple(consts), init, xs)
+    return _program.cached("revolve", steps, snapshots)
 
 
 def _length(xs, length):
@@ -90,192 +155,80 @@ def _length(xs, length):
     return sizes.pop()
 
 
-def _checkpointed(step, actions, steps):
-    """The custom-VJP scan for one schedule (a Python list of actions)."""
-    first = next(k for k, a in enumerate(actions) if a.kind == "reverse")
-    stores = {a.index: a.slot for a in actions[:first] if a.kind == "store"}
-    slots = max([a.slot for a in actions if a.kind == "store"], default=0)
-    segments = _segments(actions[first + 1 :], slots)
-    store_slot = np.zeros(steps, np.int32)  # the slot x_i goes to in the forward pass, or 0
-    for index, slot in stores.items():
-        store_slot[index] = slot
-    call = lambda consts, carry, x: step(carry, x, *consts)
+def _checkpointed(step, counts, program):
+    """The custom-JVP scan over flat leaves: `(consts, init, xs) -> (carry, ys)`."""
+    n_carry = counts[1]
 
-    at = lambda tree, i: jax.tree.map(lambda a: a[i], tree)
-
-    def forward(consts, init, xs):
-        # one row per slot, and a spare row that the segments' padding writes into
-        buffer = jax.tree.map(lambda a: jnp.zeros((slots + 1,) + jnp.shape(a), a.dtype), init)
-
-        def body(state, inputs):
-            carry, buffer = state
-            i, slot = inputs
-            buffer = jax.tree.map(
-                lambda b, c: b.at[jnp.maximum(slot - 1, 0)].set(
-                    jnp.where(slot > 0, c, b[jnp.maximum(slot - 1, 0)])
-                ),
-                buffer,
-                carry,
-            )
-            carry, y = call(consts, carry, at(xs, i))  # xs read in place, not sliced
-            return (carry, buffer), y
-
-        indices = (jnp.arange(steps - 1), jnp.asarray(store_slot[:-1]))
-        (held, buffer), ys = lax.scan(body, (init, buffer), indices)
-        carry, y_last = call(consts, held, at(xs, steps - 1))
-        ys = jax.tree.map(lambda a, b: jnp.concatenate([a, b[None]]), ys, y_last)
-        return (carry, ys), (buffer, held)
-
-    @jax.custom_vjp
+    @jax.custom_jvp
     def run(consts, init, xs):
-        return forward(consts, init, xs)[0]
+        body = lambda carry, i: _tangent.call(step, n_carry, consts, carry, [a[i] for a in xs])
+        return lax.scan(body, init, jnp.arange(program.length))
 
-    def run_fwd(consts, init, xs):
-        # symbolic zeros: each leaf says whether it is perturbed. The inputs `xs` get a
-        # cotangent buffer (L x their size) only when they are being differentiated; the
-        # answer travels to bwd in the residuals' structure (() or None), which is static.
-        xs_perturbed = any(leaf.perturbed for leaf in jax.tree.leaves(xs, is_leaf=_is_primal))
-        consts, init, xs = jax.tree.map(lambda p: p.value, (consts, init, xs), is_leaf=_is_primal)
-        out, (buffer, held) = forward(consts, init, xs)
-        return out, (consts, init, xs, buffer, held, () if xs_perturbed else None)
-
-    def run_bwd(residuals, cotangents):
-        consts, init, xs, buffer, held, xs_perturbed = residuals
-        cotangents = jax.tree.map(_instantiate, cotangents, is_leaf=_is_symbolic_zero)
-        ct_carry, ct_ys = cotangents
-        at = lambda tree, i: jax.tree.map(lambda a: a[i], tree)
-
-        def reverse(i, current, ct_carry, ct_consts, ct_xs):
-            # the VJP of step i at xᵢ, with respect to the floating-point leaves only
-            (k_f, k_i), (c_f, c_i), (x_f, x_i) = map(_split, (consts, current, at(xs, i)))
-            out = lambda kf, cf, xf: call(
-                eqx.combine(kf, k_i), eqx.combine(cf, c_i), eqx.combine(xf, x_i)
+    def run_jvp(primals, tangents):
+        consts, init, xs = primals
+        (carry, ys), buffer, held = _forward(step, n_carry, program, consts, init, xs)
+        leaves = [*consts, *init, *xs]
+        flat_tangents = [*tangents[0], *tangents[1], *tangents[2]]
+        perturbed = tuple(
+            _tangent.is_float(p) and not _is_symbolic_zero(t)
+            for p, t in zip(leaves, flat_tangents, strict=True)
+        )
+        outs = [*carry, *ys]
+        if any(perturbed):
+            chosen = [t for t, m in zip(flat_tangents, perturbed, strict=True) if m]
+            float_tangents = iter(
+                _tangent.bind(
+                    consts,
+                    init,
+                    xs,
+                    buffer,
+                    held,
+                    chosen,
+                    step=step,
+                    counts=counts,
+                    perturbed=perturbed,
+                    program=program,
+                )
             )
-            primal_out, pullback = jax.vjp(out, k_f, c_f, x_f)
-            cotangent = _with_float0(primal_out, (ct_carry, at(ct_ys, i)))
-            d_consts, d_carry, d_x = pullback(cotangent)
-            ct_consts = jax.tree.map(jnp.add, ct_consts, d_consts)
-            if ct_xs is not None:
-                ct_xs = jax.tree.map(lambda a, d: a.at[i].set(d), ct_xs, d_x)
-            return d_carry, ct_consts, ct_xs
+        else:
+            float_tangents = iter(jnp.zeros_like(o) for o in outs if _tangent.is_float(o))
+        out_tangents = [
+            next(float_tangents) if _tangent.is_float(o) else np.zeros(o.shape, jax.dtypes.float0)
+            for o in outs
+        ]
+        return (carry, ys), (out_tangents[:n_carry], out_tangents[n_carry:])
 
-        zeros = lambda tree: jax.tree.map(jnp.zeros_like, _split(tree)[0])
-        ct_carry = _split(ct_carry)[0]
-        ct_xs = None if xs_perturbed is None else zeros(xs)
-        ct_carry, ct_consts, ct_xs = reverse(steps - 1, held, ct_carry, zeros(consts), ct_xs)
-
-        def advance(current, start, count):  # steps start .. start+count-1
-            return lax.fori_loop(
-                start, start + count, lambda i, c: call(consts, c, at(xs, i))[0], current
-            )
-
-        def read(buffer, slot):  # slot 0 is x₀, the loop's input
-            saved = jax.tree.map(lambda b: b[jnp.maximum(slot - 1, 0)], buffer)
-            return jax.tree.map(lambda a, b: jnp.where(slot == 0, a, b), init, saved)
-
-        def segment(k, state):
-            # [restore] (advance, store)* advance reverse: branch-free, every write in place
-            current, buffer, ct_carry, ct_consts, ct_xs = state
-            restore, pairs, final, index = (jax.tree.map(lambda a: a[k], t) for t in program)
-            current = jax.tree.map(
-                lambda c, r: jnp.where(restore >= 0, r, c), current, read(buffer, restore)
-            )
-
-            def pair(p, carried):
-                current, buffer = carried
-                start, count, slot = (a[p] for a in pairs)
-                current = advance(current, start, count)
-                buffer = jax.tree.map(lambda b, c: b.at[slot - 1].set(c), buffer, current)
-                return current, buffer
-
-            current, buffer = lax.fori_loop(0, pairs[0].shape[0], pair, (current, buffer))
-            current = advance(current, *final)
-            ct_carry, ct_consts, ct_xs = reverse(index, current, ct_carry, ct_consts, ct_xs)
-            return current, buffer, ct_carry, ct_consts, ct_xs
-
-        program = jax.tree.map(jnp.asarray, segments)
-        state = (held, buffer, ct_carry, ct_consts, ct_xs)
-        if steps > 1:  # a loop of one step has nothing left after reversing it
-            state = lax.fori_loop(0, steps - 1, segment, state)
-        _, _, ct_init, ct_consts, ct_xs = state
-        ct_xs = None if ct_xs is None else _with_float0(xs, ct_xs)
-        return _with_float0(consts, ct_consts), _with_float0(init, ct_init), ct_xs
-
-    run.defvjp(run_fwd, run_bwd, symbolic_zeros=True)
+    run.defjvp(run_jvp, symbolic_zeros=True)
     return run
 
 
-def _split(tree):
-    """`(floating-point leaves, the others)`: only the first have cotangents."""
-    return eqx.partition(tree, _is_float)
+def _forward(step, n_carry, program, consts, init, xs):
+    """The forward sweep: the outputs, the snapshot buffer (one row per slot and a spare row
+    that the other steps write into) and the held state x_held.
 
+    A `while_loop`, not a `scan`: JAX's partial evaluation of a scan hoists loop-invariant
+    operations out of it, a step's `jax.debug.callback` without data among them, which would
+    then run once instead of once per step."""
+    length = program.length
+    buffer = [jnp.zeros((program.slots + 1, *jnp.shape(a)), jnp.result_type(a)) for a in init]
+    y_avals = step.out_avals[n_carry:]
+    ys = [jnp.zeros((length, *a.shape), a.dtype) for a in y_avals]
+    forward_slot = jnp.asarray(program.forward_slot)
 
-def _is_float(leaf) -> bool:
-    return jnp.issubdtype(jnp.result_type(leaf), jnp.inexact)
+    def body(state):
+        i, carry, buffer, held, ys = state
+        slot = forward_slot[i]
+        row = jnp.where(slot > 0, slot - 1, program.slots)
+        buffer = [b.at[row].set(c) for b, c in zip(buffer, carry, strict=True)]
+        held = [jnp.where(i == program.held, c, h) for c, h in zip(carry, held, strict=True)]
+        carry, y = _tangent.call(step, n_carry, consts, carry, [a[i] for a in xs])  # xs in place
+        ys = [a.at[i].set(b) for a, b in zip(ys, y, strict=True)]
+        return i + 1, carry, buffer, held, ys
 
-
-def _with_float0(primal, cotangent_floats):
-    """The cotangent of `primal` given that of its floating-point leaves (float0 zeros for the
-    others)."""
-    floats = iter(jax.tree.leaves(cotangent_floats))
-    return jax.tree.map(
-        lambda p: next(floats) if _is_float(p) else np.zeros(np.shape(p), jax.dtypes.float0),
-        primal,
-    )
-
-
-def _is_primal(leaf) -> bool:
-    return isinstance(leaf, jax.custom_derivatives.CustomVJPPrimal)
+    state = (jnp.int32(0), list(init), buffer, list(init), ys)
+    _, carry, buffer, held, ys = lax.while_loop(lambda s: s[0] < length, body, state)
+    return (carry, ys), buffer, held
 
 
 def _is_symbolic_zero(leaf) -> bool:
     return isinstance(leaf, jax.custom_derivatives.SymbolicZero)
-
-
-def _instantiate(leaf):
-    if _is_symbolic_zero(leaf):
-        return jnp.zeros(leaf.shape, leaf.dtype)
-    return leaf
-
-
-def _segments(actions, slots):
-    """The reverse pass as one segment per reversed step, `[restore] (advance, store)*
-    advance reverse`, in arrays: `(restore_slot (-1: none), (pair_start, pair_count,
-    pair_slot), (advance_start, advance_count), reverse_index)`. Shorter segments are padded
-    with empty advances that store into the spare slot `slots + 1`."""
-    rows, pending = [], None
-
-    def fresh():
-        return {"restore": -1, "pairs": [], "final": (0, 0)}
-
-    row = fresh()
-    for action in actions:
-        if action.kind == "restore":
-            assert not row["pairs"] and pending is None, "a restore inside a segment"
-            row["restore"] = action.slot
-        elif action.kind == "advance":
-            assert pending is None or pending[0] + pending[1] == action.index
-            pending = (
-                (action.index, action.count)
-                if pending is None
-                else (pending[0], pending[1] + action.count)
-            )
-        elif action.kind == "store":
-            start, count = pending if pending is not None else (action.index, 0)
-            row["pairs"].append((start, count, action.slot))
-            pending = None
-        else:
-            row["final"] = pending if pending is not None else (action.index, 0)
-            rows.append((row, action.index))
-            row, pending = fresh(), None
-    width = max([len(r["pairs"]) for r, _ in rows], default=0) or 1
-    spare = slots + 1
-    restore = np.array([r["restore"] for r, _ in rows], np.int32)
-    pairs = np.zeros((3, len(rows), width), np.int32)
-    pairs[2] = spare
-    for k, (r, _) in enumerate(rows):
-        for p, triple in enumerate(r["pairs"]):
-            pairs[:, k, p] = triple
-    final = np.array([r["final"] for r, _ in rows], np.int32).reshape(-1, 2)
-    index = np.array([i for _, i in rows], np.int32)
-    return restore, tuple(pairs), (final[:, 0], final[:, 1]), index

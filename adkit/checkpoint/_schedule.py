@@ -7,11 +7,15 @@ snapshot slots (slot 0 always holds x₀, the loop's input):
 - `Action("advance", i, count=k)`: run steps i .. i+k-1 from the current state xᵢ (k evaluations);
 - `Action("store", i, slot=j)`: copy the current state xᵢ into slot j;
 - `Action("restore", i, slot=j)`: make the state in slot j (it is xᵢ) current;
-- `Action("reverse", i)`: the VJP of step i at the current state xᵢ (one evaluation).
+- `Action("reverse", i)`: the VJP of step i at the current state xᵢ (one evaluation);
+- `Action("tape", i, count=k)`: from the current state xᵢ, run steps i .. i+k-1 keeping each
+  step's residuals (its tape), then reverse them last to first from the tape (k evaluations; the
+  backward sweep recomputes nothing). A reverse is a tape of one step.
 
-The forward pass is every action before the first `reverse`: it advances through all L steps
-(the loop's outputs need them) and keeps x_{L-1}, so the reverse pass starts at step L-1. A step
-evaluation is an advance step or a reverse; `evaluations(actions)` counts them.
+The forward pass is every action before the first `reverse` or `tape`: it advances through all
+L steps (the loop's outputs need them) and keeps the state that first action starts from
+(x_{L-1} for single-step reverses), so the reverse pass starts there. A step evaluation is an
+advanced, taped or reversed step; `evaluations(actions)` counts them.
 
 Example:
     >>> from adkit import checkpoint
@@ -39,7 +43,7 @@ from typing import NamedTuple
 
 from ._revolve import forward_advances, split
 
-KINDS = ("advance", "store", "restore", "reverse")
+KINDS = ("advance", "store", "restore", "reverse", "tape")
 SCHEDULES = ("revolve", "sqrt")
 
 
@@ -58,6 +62,8 @@ class Action(NamedTuple):
             return f"store x{self.index} -> slot {self.slot}"
         if self.kind == "restore":
             return f"restore x{self.index} <- slot {self.slot}"
+        if self.kind == "tape":
+            return f"tape {self.index}..{self.index + self.count - 1} and reverse it"
         return f"reverse {self.index}"
 
 
@@ -83,9 +89,10 @@ def schedule(length: int, snapshots: int, kind: str = "revolve") -> list[Action]
     Args:
         length: L, the number of steps.
         snapshots: s, the states held at once, x₀ among them (s >= 1). `"revolve"` uses
-            exactly that many; `"sqrt"` ignores it and holds about 2√L.
+            exactly that many; `"sqrt"` ignores it and holds the ⌈√L⌉ segment starts.
         kind: `"revolve"` (binomial checkpointing: the fewest evaluations for s) or `"sqrt"`
-            (segments of √L steps: store each segment's start, then the whole segment).
+            (segments of ⌈√L⌉ steps: store each segment's start; reverse a segment by taping
+            it; 2 evaluations per step).
 
     Returns:
         The list of `Action`s, forward pass first.
@@ -99,7 +106,8 @@ def schedule(length: int, snapshots: int, kind: str = "revolve") -> list[Action]
     if kind == "revolve":
         return _Revolve(length, snapshots).actions()
     if kind == "sqrt":
-        return _sqrt(length)
+        block = math.isqrt(length - 1) + 1 if length > 1 else 1
+        return blocked(length, -(-length // block), block)
     raise ValueError(f"`kind` must be one of {SCHEDULES}, but received {kind!r}.")
 
 
@@ -112,7 +120,58 @@ def evaluations(actions: list[Action]) -> int:
         >>> checkpoint.evaluations(actions), checkpoint.optimal_evaluations(100, 5)
         (417, 417)
     """
-    return sum(a.count if a.kind == "advance" else a.kind == "reverse" for a in actions)
+    return sum(a.count if a.kind in ("advance", "tape") else a.kind == "reverse" for a in actions)
+
+
+def blocked(length: int, snapshots: int, block: int) -> list[Action]:
+    """Revolve over blocks of `block` steps, each block reversed from its tape.
+
+    The loop is cut into N = ⌈L / block⌉ blocks (the last may be shorter). Revolve with
+    `snapshots` states runs on the chain of blocks; reversing a block tapes it (`block`
+    evaluations) and sweeps back through the tape. Memory: the snapshots and one block's
+    residuals. With snapshots >= N every block start is stored once and each step is evaluated
+    twice (√L segment taping, `kind="sqrt"`); with block = 1 it is revolve itself.
+
+    Example:
+        >>> from adkit import checkpoint
+        >>> from adkit.checkpoint._schedule import blocked
+        >>> for action in blocked(6, snapshots=3, block=2):
+        ...     print(action)
+        advance 0..1
+        store x2 -> slot 1
+        advance 2..3
+        store x4 -> slot 2
+        advance 4..5
+        tape 4..5 and reverse it
+        restore x2 <- slot 1
+        tape 2..3 and reverse it
+        restore x0 <- slot 0
+        tape 0..1 and reverse it
+        >>> checkpoint.evaluations(blocked(6, 3, 2))   # each step twice
+        12
+    """
+    _check(length, snapshots)
+    if not (isinstance(block, int) and block >= 1):
+        raise ValueError(f"`block` must be a positive integer, but received {block!r}.")
+    if block == 1:
+        return _Revolve(length, snapshots).actions()
+    starts = list(range(0, length, block)) + [length]  # block j is [starts[j], starts[j + 1])
+    out = []
+    for action in _Revolve(len(starts) - 1, snapshots).actions():
+        j = action.index
+        if action.kind == "advance":
+            count = starts[j + action.count] - starts[j]
+            out.append(Action("advance", starts[j], count=count))
+        elif action.kind == "reverse":
+            count = starts[j + 1] - starts[j]
+            out.append(
+                Action("tape", starts[j], count=count)
+                if count > 1
+                else action._replace(index=starts[j])
+            )
+        else:
+            out.append(action._replace(index=starts[j]))
+    return out
 
 
 def slots_needed(actions: list[Action]) -> int:
@@ -187,35 +246,3 @@ class _Revolve:
         self._reverse(start + m, end, free - 1, new)
         self.free_slots.append(new)
         self._reverse(start, start + m, free, slot)
-
-
-def _sqrt(length: int) -> list[Action]:
-    """Segments of k = ⌈√L⌉ steps: the forward pass stores each segment's start; the reverse
-    pass replays one segment at a time, storing every state in it, and reverses it."""
-    k = max(1, math.isqrt(length - 1) + 1) if length > 1 else 1
-    starts = list(range(0, length, k))
-    out: list[Action] = []
-    for j, start in enumerate(starts):
-        if j > 0:
-            out.append(Action("store", start, slot=j))
-        out.append(Action("advance", start, count=min(k, length - start)))
-    segment_slot = len(starts)  # slots above the segment starts hold the replayed segment
-    current = length - 1
-    out.append(Action("reverse", length - 1))
-    for j in reversed(range(len(starts))):
-        start, end = starts[j], min(starts[j] + k, length)
-        last = end - 1 if j < len(starts) - 1 else end - 2  # step L-1 is reversed already
-        if last < start:
-            continue
-        if current != start:
-            out.append(Action("restore", start, slot=j))
-        for i in range(start, last):  # tape the segment: store x_start+1 .. x_last
-            out.append(Action("advance", i, count=1))
-            out.append(Action("store", i + 1, slot=segment_slot + i - start))
-        for i in reversed(range(start, last + 1)):
-            slot = j if i == start else segment_slot + i - 1 - start
-            if i != last:
-                out.append(Action("restore", i, slot=slot))
-            out.append(Action("reverse", i))
-        current = start
-    return out

@@ -3,11 +3,25 @@
 An RNN step h ← tanh(W h + x) with shared weights (width 128, float32), L steps, the gradient
 with respect to W and h₀. Baseline: `jax.grad` of a plain `lax.scan` (every step's residuals
 stored). Beside it: `lax.scan` of a `jax.checkpoint`ed step, nested √L scans (the outer over
-checkpointed segments), equinox's checkpointed while loop with s checkpoints, and
+checkpointed segments), equinox's checkpointed while loop with s checkpoints, diffrax's
+`RecursiveCheckpointAdjoint` with s checkpoints (when diffrax is installed), and
 `adkit.checkpoint.scan` with revolve at s snapshots and with √L segments. Measured: compiled run
 time, compile time, XLA temp bytes, and step evaluations per step (counted by a callback in the
 step during one gradient; for the while-loop-based variants only: in a `lax.scan` JAX does not
 run the callback once per step).
+
+diffrax solves dh/dt = tanh(W h + x[round(t)]) - h from t=0 to t=L with `Euler`, dt0=1 and
+`max_steps=L`, saving only h(L): one Euler step, h + 1·(tanh(W h + x) - h), is the RNN step (up
+to float32 rounding of the subtraction and the addition), and the vector field is evaluated once
+per step, where the callback counts it. Its loop is equinox's checkpointed while loop (diffrax
+passes `checkpoints` to it unchanged), over diffrax's whole solver state (h, the times, the step
+controller's and the solver's state) rather than h alone.
+
+The s states held are counted alike by all three: adkit's `snapshots`, equinox's `checkpoints`
+and diffrax's `checkpoints` each include the loop's initial state x₀ (equinox's online schedule
+stores x₀ in its first slot, at step 0). equinox and diffrax use the online schedule of
+Stumm and Walther (L unknown in advance), within a step of revolve's evaluations while
+L ≤ (s+1)(s+2)/2 (120 at s=14), then Wang and Moin's.
 """
 
 from __future__ import annotations
@@ -24,6 +38,7 @@ from adkit import checkpoint
 from .._registry import Suite, Variant, Workload, register_suite
 
 WIDTH = 128
+TAPE_STATES = 3  # a step's tape, in states (tests/test_checkpoint_modes.py asserts it)
 
 
 def _step(w, count):
@@ -73,15 +88,49 @@ def _equinox(snapshots):
     return loss
 
 
-def _adkit(snapshots, schedule="revolve"):
+def _diffrax(snapshots):
+    # one Euler step of dh/dt = tanh(W h + x[t]) - h with dt = 1 is the RNN step; t is rounded,
+    # not floored: diffrax's times are t0 + (t1 - t0)·(k/L), exact integers as XLA computes
+    # them here, but in float32 arithmetic taken literally some fall an ulp below k
     def loss(w, h0, xs, count=None):
-        scan = checkpoint.scan(_step(w, count), h0, xs, snapshots=snapshots, schedule=schedule)
-        return jnp.sum(scan[0])
+        import diffrax
+
+        length = xs.shape[0]
+
+        def field(t, h, args):
+            w, xs = args
+            if count is not None:
+                jax.debug.callback(count)
+            i = jnp.clip(jnp.round(t).astype(jnp.int32), 0, length - 1)
+            return jnp.tanh(w @ h + xs[i]) - h
+
+        solution = diffrax.diffeqsolve(
+            diffrax.ODETerm(field),
+            diffrax.Euler(),
+            t0=0,
+            t1=length,
+            dt0=1,
+            y0=h0,
+            args=(w, xs),
+            saveat=diffrax.SaveAt(t1=True),
+            max_steps=length,
+            adjoint=diffrax.RecursiveCheckpointAdjoint(checkpoints=snapshots),
+        )
+        return jnp.sum(solution.ys[-1])
 
     return loss
 
 
-def _variant(label, loss, args, counted=True):
+def _adkit(snapshots, schedule="revolve", memory_budget=None):
+    def loss(w, h0, xs, count=None):
+        step = _step(w, count)
+        options = dict(snapshots=snapshots, schedule=schedule, memory_budget=memory_budget)
+        return jnp.sum(checkpoint.scan(step, h0, xs, **options)[0])
+
+    return loss
+
+
+def _variant(label, loss, args, counted=True, needs=None):
     def count():
         calls = []
         jax.block_until_ready(
@@ -91,7 +140,7 @@ def _variant(label, loss, args, counted=True):
         return len(calls)
 
     only = None if counted else ("run", "compile", "temp_bytes")
-    return Variant(label, lambda: jax.grad(loss, (0, 1)), count=count, only=only)
+    return Variant(label, lambda: jax.grad(loss, (0, 1)), needs=needs, count=count, only=only)
 
 
 def workload(length: int, snapshots: int) -> Workload:
@@ -102,15 +151,27 @@ def workload(length: int, snapshots: int) -> Workload:
         jnp.zeros(WIDTH, jnp.float32),
         jnp.asarray(rng.normal(size=(length, WIDTH)), jnp.float32),
     )
+    # the bytes of √L segment taping: ⌈√L⌉ states and a tape of ⌈√L⌉ steps, 3 states each
+    # (the step's linearization keeps h, tanh(z) and 1 - tanh(z))
+    root = math.isqrt(length - 1) + 1
+    budget = root * (1 + TAPE_STATES) * WIDTH * 4
     variants = [
-        # JAX runs a debug callback in a scan's step at trace time only, so its scans' step
-        # evaluations are not counted (they are 1 per step stored, 2 recomputed)
+        # JAX's partial evaluation hoists a data-free debug callback out of a scan's step, so
+        # the scans' step evaluations are not counted (they are 1 per step stored, 2
+        # recomputed); adkit's forward sweep is a while loop, where it stays
         _variant("jax.grad(lax.scan)", _plain, args, counted=False),
         _variant("lax.scan(jax.checkpoint(step))", _remat, args, counted=False),
         _variant("nested sqrt(L) scans", _nested_sqrt, args, counted=False),
         _variant(f"equinox checkpointed while_loop, s={snapshots}", _equinox(snapshots), args),
+        _variant(
+            f"diffrax RecursiveCheckpointAdjoint, s={snapshots}",
+            _diffrax(snapshots),
+            args,
+            needs="diffrax",
+        ),
         _variant(f"adkit checkpoint.scan revolve, s={snapshots}", _adkit(snapshots), args),
         _variant("adkit checkpoint.scan sqrt", _adkit(None, "sqrt"), args),
+        _variant("adkit checkpoint.scan budget=sqrt's bytes", _adkit(None, "budget", budget), args),
     ]
     return Workload(
         f"rnn L={length}/gradient",
@@ -127,10 +188,14 @@ def workloads(quick: bool) -> list[Workload]:
 
 
 def plot(rows, folder) -> list:
-    """Memory against recomputation at L = 10,000: states held against step evaluations per
-    step, for revolve at several numbers of snapshots, the sqrt(L) segments and storing every
+    """Memory against recomputation at L = 10,000: the buffers held (in states; a step's tape
+    counts as 3) against step evaluations per step, for revolve at several numbers of
+    snapshots, the byte-budget schedule at several budgets, the √L segments, and storing every
     state (computed from the schedules, not timed)."""
     from pathlib import Path
+
+    from adkit.checkpoint._budget import choose_budget
+    from adkit.checkpoint._schedule import blocked
 
     from .._plot import line_plot
 
@@ -139,11 +204,18 @@ def plot(rows, folder) -> list:
         (s, checkpoint.optimal_evaluations(length, s) / length)
         for s in (2, 3, 4, 6, 8, 14, 30, 60, 140)
     ]
+    budget = []
+    for states in (2, 4, 8, 14, 30, 60, 140, 300, 600, 1200, 3000):
+        s, block = choose_budget(length, states, 1, TAPE_STATES)
+        memory = s + (block * TAPE_STATES if block > 1 else 0)
+        budget.append((memory, checkpoint.evaluations(blocked(length, s, block)) / length))
     sqrt_actions = checkpoint.schedule(length, 1, kind="sqrt")
-    held = 1 + max(a.slot for a in sqrt_actions if a.kind == "store")
+    segment = max(a.count for a in sqrt_actions if a.kind == "tape")
+    held = 1 + max(a.slot for a in sqrt_actions if a.kind == "store") + TAPE_STATES * segment
     series = {
         "revolve (s snapshots)": revolve,
-        "sqrt(L) segments": [(held, checkpoint.evaluations(sqrt_actions) / length)],
+        "budget (snapshots and tapes)": budget,
+        "sqrt(L) segments, taped": [(held, checkpoint.evaluations(sqrt_actions) / length)],
         "store every state": [(length, 2.0)],
     }
     path = Path(folder) / "checkpoint-memory-vs-recomputation.png"
@@ -153,7 +225,7 @@ def plot(rows, folder) -> list:
             path,
             series,
             title=title,
-            xlabel="states held",
+            xlabel="buffers held, in states",
             ylabel="step evaluations per step",
             logx=True,
         )
@@ -163,8 +235,9 @@ def plot(rows, folder) -> list:
 register_suite(
     Suite(
         "checkpoint",
-        "checkpointed loops: adkit's schedules against JAX's and equinox's",
+        "checkpointed loops: adkit's schedules against JAX's, equinox's and diffrax's",
         workloads,
+        peers=("diffrax",),
         plot=plot,
     )
 )

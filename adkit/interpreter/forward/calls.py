@@ -74,7 +74,15 @@ def _custom_jvp_call_jvp(
     rule, consts, out_zero = jc.custom_jvp_rule(params, zero_flags)
     outs = eval_open(rule, consts, [*args, *nonzero_values(arg_tangents)])
     n = len(out_zero)
-    return outs[:n], merge_tangents(outs[:n], [not z for z in out_zero], outs[n:])
+    tangents = merge_tangents(outs[:n], [not z for z in out_zero], outs[n:])
+    # a rule returns float0 zeros as the tangents of integer outputs: those are symbolic zeros
+    return outs[:n], [
+        Zero.like(p) if _is_float0(t) else t for p, t in zip(outs[:n], tangents, strict=True)
+    ]
+
+
+def _is_float0(tangent) -> bool:
+    return not is_zero(tangent) and jax.typeof(tangent).dtype == jax.dtypes.float0
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

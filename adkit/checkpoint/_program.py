@@ -1,0 +1,133 @@
+"""A schedule compiled to arrays: what the forward and the reverse sweep of a checkpointed scan
+execute, branch-free, inside `lax.scan` and `lax.fori_loop`.
+
+The forward sweep runs all L steps; before step i it stores xᵢ into slot `forward_slot[i]`
+(0: none) and it keeps x_held, the state the first reversed block starts from.
+
+The reverse sweep is one row per reversed block, each of the same shape:
+
+    [restore a slot]  advance from `advance_start` for `advance_count` steps, storing on the way
+    (`store_index` / `store_slot`, up to W per row)  reverse the block [block_start,
+    block_start + block_count) (a single-step reverse, or a tape of the block and a sweep back)
+
+Rows that need less are padded: no restore (-1), empty advances, stores into the spare row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import numpy as np
+
+from ._schedule import Action, evaluations
+
+
+@dataclasses.dataclass(frozen=True, eq=False)  # hashed by identity: a JAX primitive's param
+class Program:
+    """The arrays of one schedule (see the module's docstring)."""
+
+    length: int
+    slots: int  # the highest slot the schedule stores into; the buffer has one spare row more
+    held: int
+    block: int  # the longest reversed block: the tape's length
+    evaluations: int
+    forward_slot: np.ndarray  # [L]
+    restore: np.ndarray  # [N]
+    advance_start: np.ndarray  # [N]
+    advance_count: np.ndarray  # [N]
+    store_index: np.ndarray  # [N, W]
+    store_slot: np.ndarray  # [N, W]
+    block_start: np.ndarray  # [N]
+    block_count: np.ndarray  # [N]
+
+
+def compile_schedule(actions: list[Action], length: int) -> Program:
+    """The `Program` that executes `actions` (a schedule in `_schedule`'s conventions)."""
+    first = next(k for k, a in enumerate(actions) if a.kind in ("reverse", "tape"))
+    forward_slot = np.zeros(length, np.int32)
+    position = 0
+    for action in actions[:first]:
+        if action.kind == "advance":
+            assert action.index == position, f"the forward sweep skips to {action}"
+            position += action.count
+        elif action.kind == "store":
+            forward_slot[action.index] = action.slot
+        else:
+            raise AssertionError(f"the forward sweep cannot {action}")
+    assert position == length, "the forward sweep must run every step"
+
+    rows, row = [], _Row()
+    for action in actions[first:]:
+        if action.kind in ("reverse", "tape"):
+            rows.append(row.close(action))
+            row = _Row()
+        else:
+            row.add(action)
+    width = max(1, max(len(r["stores"]) for r in rows))
+    slots = max((a.slot for a in actions if a.kind == "store"), default=0)
+    spare = slots + 1
+    store_index = np.full((len(rows), width), -1, np.int32)
+    store_slot = np.full((len(rows), width), spare, np.int32)
+    for k, r in enumerate(rows):
+        for w, (index, slot) in enumerate(r["stores"]):
+            store_index[k, w], store_slot[k, w] = index, slot
+    column = lambda key: np.array([r[key] for r in rows], np.int32)
+    return Program(
+        length=length,
+        slots=slots,
+        held=actions[first].index,
+        block=int(column("block_count").max()),
+        evaluations=evaluations(actions),
+        forward_slot=forward_slot,
+        restore=column("restore"),
+        advance_start=column("advance_start"),
+        advance_count=column("advance_count"),
+        store_index=store_index,
+        store_slot=store_slot,
+        block_start=column("block_start"),
+        block_count=column("block_count"),
+    )
+
+
+class _Row:
+    """One row of the reverse sweep, gathered action by action."""
+
+    def __init__(self):
+        self.restore, self.start, self.position, self.stores = -1, None, None, []
+
+    def add(self, action: Action) -> None:
+        if action.kind == "restore":
+            assert self.start is None, f"{action} in the middle of a row"
+            self.restore, self.position = action.slot, action.index
+        elif action.kind == "advance":
+            if self.start is None:
+                self.start = self.position = action.index
+            assert self.position == action.index, f"{action} does not continue the row"
+            self.position += action.count
+        else:  # a store: of a state just advanced to
+            assert self.start is not None and action.index == self.position, action
+            self.stores.append((action.index, action.slot))
+
+    def close(self, action: Action) -> dict:
+        start = action.index if self.start is None else self.start
+        assert self.start is None or self.position == action.index, action
+        return {
+            "restore": self.restore,
+            "advance_start": start,
+            "advance_count": action.index - start,
+            "stores": self.stores,
+            "block_start": action.index,
+            "block_count": action.count if action.kind == "tape" else 1,
+        }
+
+
+@functools.lru_cache(maxsize=64)
+def cached(kind: str, length: int, snapshots: int, block: int = 1) -> Program:
+    """The program of a named schedule (the same object for the same arguments, so that traces
+    of the same loop share it)."""
+    from ._schedule import blocked, schedule
+
+    if kind == "blocked":
+        return compile_schedule(blocked(length, snapshots, block), length)
+    return compile_schedule(schedule(length, snapshots, kind), length)

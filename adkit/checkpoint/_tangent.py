@@ -1,0 +1,382 @@
+"""The tangent of a checkpointed scan, as one primitive that reverse mode transposes under the
+schedule.
+
+A checkpointed scan is a `jax.custom_jvp` function. Its JVP rule runs the forward sweep (the
+outputs, the snapshots, the state the reverse sweep starts from) and returns the tangent as
+`checkpoint_tangent_p`, a primitive linear in the input tangents:
+
+    ṫ_out = J(consts, init, xs) · (k̇, ċ₀, ẋs)
+
+- evaluated (forward mode, `jax.jvp`), it runs the loop's JVP as a `lax.scan`: O(1) memory;
+- transposed (reverse mode, `jax.grad`), it runs the schedule's reverse sweep (see
+  `_program`): restores, advances and stores snapshots, and pulls each step's cotangent back
+  with the VJP of that step, accumulating the loop parameters' cotangents in ONE buffer;
+- batched (`jax.vmap`), it is the same primitive on the batched step;
+- differentiated again (forward over forward), its JVP is that of the scan above.
+
+Its operands: the loop's parameters (consts), init, xs, the snapshot buffer, the held state,
+then the tangents of the perturbed float leaves among consts, init and xs (the mask
+`perturbed`). Its results: the tangents of the float leaves of the final carry and of ys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from .. import _jax_compat as jc
+from ..ops._primitive import define_primitive, is_undefined
+from ._program import Program
+
+
+def is_float(leaf) -> bool:
+    return jnp.issubdtype(jnp.result_type(leaf), jnp.inexact)
+
+
+def call(step, n_carry: int, consts, carry, x) -> tuple[list, list]:
+    """One step, on flat leaves: `(carry, y)`."""
+    out = jc.jaxpr_as_fun(step)(*consts, *carry, *x)
+    return list(out[:n_carry]), list(out[n_carry:])
+
+
+def cut(values, sizes) -> list[list]:
+    """`values` cut into consecutive lists of the given sizes, and the rest."""
+    values, parts, start = list(values), [], 0
+    for size in sizes:
+        parts.append(values[start : start + size])
+        start += size
+    return [*parts, values[start:]]
+
+
+def _unpack(operands, counts, perturbed):
+    nk, nc, nx = counts
+    return cut(operands, [nk, nc, nx, nc, nc])
+
+
+def _masks(counts, perturbed):
+    nk, nc, _ = counts
+    return perturbed[:nk], perturbed[nk : nk + nc], perturbed[nk + nc :]
+
+
+def _merge(values, mask, chosen):
+    """`values` with the leaves where `mask` holds replaced, in order, by `chosen`."""
+    chosen = iter(chosen)
+    return [next(chosen) if m else v for v, m in zip(values, mask, strict=True)]
+
+
+def _where(values, mask):
+    return [v for v, m in zip(values, mask, strict=True) if m]
+
+
+# --- evaluation: forward mode ---
+def _impl(*operands, step, counts, perturbed, program):
+    """The loop's JVP, J · (k̇, ċ₀, ẋs), as a scan (the primal recomputed beside the tangent)."""
+    consts, init, xs, _, _, tangents = _unpack(operands, counts, perturbed)
+    mask_k, mask_c, mask_x = _masks(counts, perturbed)
+
+    def loop(k, c, x):
+        consts_, init_, xs_ = (
+            _merge(consts, mask_k, k),
+            _merge(init, mask_c, c),
+            _merge(xs, mask_x, x),
+        )
+        body = lambda carry, row: call(step, len(init), consts_, carry, row)
+        carry, ys = lax.scan(body, init_, xs_, length=program.length)
+        return [o for o in carry + ys if is_float(o)]
+
+    primals = (_where(consts, mask_k), _where(init, mask_c), _where(xs, mask_x))
+    t_k, t_c, t_x = cut(tangents, [sum(mask_k), sum(mask_c)])
+    return jax.jvp(loop, primals, (t_k, t_c, t_x))[1]
+
+
+def _abstract_eval(*avals, step, counts, perturbed, program):
+    nc = counts[1]
+    carry, ys = step.out_avals[:nc], step.out_avals[nc:]
+    stacked = [jc.ShapedArray((program.length, *a.shape), a.dtype) for a in ys]
+    return [jc.ShapedArray(a.shape, a.dtype) for a in carry + stacked if is_float(a)]
+
+
+def _jvp(primals, tangents, **params):
+    """Forward over forward: the JVP of `_impl` with respect to every operand."""
+    out = checkpoint_tangent_p.bind(*primals, **params)
+    tangents = [
+        _zero_tangent(p) if t is None else t for p, t in zip(primals, tangents, strict=True)
+    ]
+    return out, jax.jvp(lambda *ops: _impl(*ops, **params), primals, tangents)[1]
+
+
+def _zero_tangent(x):
+    if is_float(x):
+        return jnp.zeros_like(x)
+    return np.zeros(np.shape(x), jax.dtypes.float0)
+
+
+# --- transposition: reverse mode, under the schedule ---
+def _transpose(cts, *operands, step, counts, perturbed, program):
+    consts, init, xs, buffer, held, tangents = _unpack(operands, counts, perturbed)
+    if any(is_undefined(v) for v in consts + init + xs + buffer + held):
+        raise TypeError(
+            "A checkpointed scan's tangent is linear in the tangents only; it was asked to "
+            "transpose with respect to a primal value. This is an adkit bug: please report it."
+        )
+    wanted = iter(is_undefined(t) for t in tangents)
+    want = [bool(m) and next(wanted) for m in perturbed]
+    mask_k, mask_c, mask_x = _masks(counts, tuple(want))
+    sweep = _Sweep(step, program, consts, init, xs, mask_k, mask_x)
+    ct_carry, ct_k, ct_x = sweep.run(held, buffer, cts)
+    ct_init = _where(ct_carry, [m for m, i in zip(mask_c, init, strict=True) if is_float(i)])
+    out = iter(ct_k + ct_init + ct_x)
+    answer = [next(out) if w else None for w in want]
+    return [None] * (len(operands) - len(tangents)) + [
+        a for a, m in zip(answer, perturbed, strict=True) if m
+    ]
+
+
+class _Sweep:
+    """The reverse sweep of one checkpointed scan (see `_program` for the rows it executes)."""
+
+    def __init__(self, step, program: Program, consts, init, xs, mask_k, mask_x):
+        self.step, self.program, self.consts, self.init, self.xs = step, program, consts, init, xs
+        self.n_carry = len(init)
+        self.fk = [j for j, m in enumerate(mask_k) if m]  # the parameters differentiated
+        self.fx = [j for j, m in enumerate(mask_x) if m]  # the xs differentiated
+        self.fc = [j for j, c in enumerate(init) if is_float(c)]
+        self.fy = [j for j, a in enumerate(step.out_avals[self.n_carry :]) if is_float(a)]
+
+    # one step, and its VJP with respect to the differentiated float leaves
+    def advance(self, i, state):
+        return call(self.step, self.n_carry, self.consts, state, [a[i] for a in self.xs])[0]
+
+    def linearize(self, consts, x, state):
+        """`(next state, pullback)` of the step at `state` with parameters `consts`, input `x`."""
+
+        def f(k, c, xi):
+            carry, y = call(
+                self.step,
+                self.n_carry,
+                _replace(consts, self.fk, k),
+                _replace(state, self.fc, c),
+                _replace(x, self.fx, xi),
+            )
+            floats = ([carry[j] for j in self.fc], [y[j] for j in self.fy])
+            return floats, carry  # the whole next state rides along as the auxiliary output
+
+        primals = (
+            [consts[j] for j in self.fk],
+            [state[j] for j in self.fc],
+            [x[j] for j in self.fx],
+        )
+        _, pullback, carry = jax.vjp(f, *primals, has_aux=True)
+        return carry, pullback
+
+    def row_of(self, i):
+        return [a[i] for a in self.xs]
+
+    def pull(self, i, pullback, ct_carry, acc_k, ct_xs, ct_ys):
+        d_k, d_c, d_x = pullback((ct_carry, [a[i] for a in ct_ys]))
+        acc_k = [a + d for a, d in zip(acc_k, d_k, strict=True)]
+        ct_xs = [a.at[i].set(d) for a, d in zip(ct_xs, d_x, strict=True)]
+        return d_c, acc_k, ct_xs
+
+    # the sweep
+    def run(self, held, buffer, cts):
+        program = self.program
+        n_cf = len(self.fc)
+        ct_carry, ct_ys = list(cts[:n_cf]), list(cts[n_cf:])
+        acc_k = [jnp.zeros_like(self.consts[j]) for j in self.fk]
+        ct_xs = [jnp.zeros_like(self.xs[j]) for j in self.fx]
+        table = {
+            name: jnp.asarray(getattr(program, name))
+            for name in (
+                "restore",
+                "advance_start",
+                "advance_count",
+                "store_index",
+                "store_slot",
+                "block_start",
+                "block_count",
+            )
+        }
+        reverse_block = self.tape_block if program.block > 1 else self.reverse_one
+        if program.block > 1:
+            self.prepare_tape(held, self.row_of(0))
+
+        def row(k, carried):
+            current, buffer, ct_carry, acc_k, ct_xs = carried
+            at = {name: value[k] for name, value in table.items()}
+            restore = at["restore"]
+            current = [
+                jnp.where(restore >= 0, r, c)
+                for c, r in zip(current, self.read(buffer, restore), strict=True)
+            ]
+
+            def advance(i, state):
+                current, buffer = state
+                current = self.advance(i, current)
+                slot = jnp.sum(jnp.where(at["store_index"] == i + 1, at["store_slot"], 0))
+                target = jnp.where(slot > 0, slot - 1, program.slots)  # else the spare row
+                buffer = [b.at[target].set(c) for b, c in zip(buffer, current, strict=True)]
+                return current, buffer
+
+            start = at["advance_start"]
+            current, buffer = lax.fori_loop(
+                start, start + at["advance_count"], advance, (current, buffer)
+            )
+            ct_carry, acc_k, ct_xs = reverse_block(
+                at["block_start"], at["block_count"], current, ct_carry, acc_k, ct_xs, ct_ys
+            )
+            return current, buffer, ct_carry, acc_k, ct_xs
+
+        state = (list(held), list(buffer), ct_carry, acc_k, ct_xs)
+        _, _, ct_carry, acc_k, ct_xs = lax.fori_loop(0, len(program.restore), row, state)
+        return ct_carry, acc_k, ct_xs
+
+    def read(self, buffer, slot):  # slot 0 is x₀, the loop's input
+        saved = [b[jnp.maximum(slot - 1, 0)] for b in buffer]
+        return [jnp.where(slot == 0, a, b) for a, b in zip(self.init, saved, strict=True)]
+
+    def reverse_one(self, index, count, current, ct_carry, acc_k, ct_xs, ct_ys):
+        _, pullback = self.linearize(self.consts, self.row_of(index), current)
+        return self.pull(index, pullback, ct_carry, acc_k, ct_xs, ct_ys)
+
+    # taping a block: residuals kept in a buffer of `program.block` rows
+    def prepare_tape(self, held, x):
+        """The taping step as one jaxpr, `(consts, state, x) -> (next state, the pullback's
+        leaves)`, so that every evaluation yields the same leaves; and which leaves are loop
+        parameters (read from the parameters again, not stored)."""
+
+        def forward(consts, state, x):
+            carry, pullback = self.linearize(consts, x, state)
+            leaves, self.treedef = jax.tree.flatten(pullback)
+            return carry, leaves
+
+        self.taping = jax.make_jaxpr(forward)(self.consts, list(held), list(x))
+        jaxpr = self.taping.jaxpr
+        params = {v: j for j, v in enumerate(jaxpr.invars[: len(self.consts)])}
+        self.const_of = [params.get(v) for v in jaxpr.outvars[self.n_carry :]]
+        avals = self.taping.out_avals[self.n_carry :]
+        self.tape_shapes = [a for a, j in zip(avals, self.const_of, strict=True) if j is None]
+
+    def tape_block(self, start, count, current, ct_carry, acc_k, ct_xs, ct_ys):
+        length = self.program.block
+        tape = [jnp.zeros((length, *a.shape), a.dtype) for a in self.tape_shapes]
+
+        def record(j, state):
+            current, tape = state
+            out = jc.jaxpr_as_fun(self.taping)(*self.consts, *current, *self.row_of(start + j))
+            current, leaves = list(out[: self.n_carry]), out[self.n_carry :]
+            stored = [leaf for leaf, c in zip(leaves, self.const_of, strict=True) if c is None]
+            tape = [t.at[j].set(leaf) for t, leaf in zip(tape, stored, strict=True)]
+            return current, tape
+
+        _, tape = lax.fori_loop(0, count, record, (current, tape))
+
+        def sweep_back(n, state):
+            ct_carry, acc_k, ct_xs = state
+            j = count - 1 - n
+            rows = iter([t[j] for t in tape])
+            flat = [next(rows) if c is None else self.consts[c] for c in self.const_of]
+            pullback = jax.tree.unflatten(self.treedef, flat)
+            return self.pull(start + j, pullback, ct_carry, acc_k, ct_xs, ct_ys)
+
+        return lax.fori_loop(0, count, sweep_back, (ct_carry, acc_k, ct_xs))
+
+
+def tape_bytes(step, counts) -> int:
+    """The bytes of one step's tape: its pullback's residuals, the loop parameters (read again,
+    not stored) left out; every float parameter differentiated, the inputs x not."""
+    nk, nc, nx = counts
+    structs = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in step.in_avals]
+    consts, state, x = cut(structs, [nk, nc])
+    sweep = _Sweep(
+        step,
+        None,
+        consts,
+        state,
+        [],
+        [is_float(c) for c in consts],
+        [False] * nx,
+    )
+    sweep.prepare_tape(state, x)
+    return sum(a.size * a.dtype.itemsize for a in sweep.tape_shapes)
+
+
+def _replace(values, indices, chosen):
+    values = list(values)
+    for j, v in zip(indices, chosen, strict=True):
+        values[j] = v
+    return values
+
+
+# --- batching: the same primitive on the batched step ---
+def _batch(args, dims, *, step, counts, perturbed, program):
+    nk, nc, nx = counts
+    size = next(a.shape[d] for a, d in zip(args, dims, strict=True) if d is not None)
+    consts, init, xs, buffer, held, tangents = _unpack(
+        list(zip(args, dims, strict=True)), counts, perturbed
+    )
+    tangent_of = iter(tangents)
+    paired = [next(tangent_of) if m else None for m in perturbed]
+    batched_k = [
+        d is not None or (t is not None and t[1] is not None)
+        for (_, d), t in zip(consts, paired[:nk], strict=True)
+    ]
+
+    def move(pair, axis, batched=True):
+        value, dim = pair
+        if not batched:
+            return value
+        if dim is None:
+            value = jnp.expand_dims(value, axis)
+            return jnp.broadcast_to(value, (*value.shape[:axis], size, *value.shape[axis + 1 :]))
+        return jnp.moveaxis(value, dim, axis)
+
+    moved = (
+        [move(c, 0, b) for c, b in zip(consts, batched_k, strict=True)]
+        + [move(c, 0) for c in init]
+        + [move(x, 1) for x in xs]
+        + [move(b, 1) for b in buffer]
+        + [move(h, 0) for h in held]
+    )
+    kinds = (
+        [("k", j) for j in range(nk)]
+        + [("c", j) for j in range(nc)]
+        + [("x", j) for j in range(nx)]
+    )
+    for (kind, j), t in zip(kinds, paired, strict=True):
+        if t is not None:
+            moved.append(move(t, 1 if kind == "x" else 0, batched_k[j] if kind == "k" else True))
+
+    def batched_step(*leaves):
+        in_axes = [0 if b else None for b in batched_k] + [0] * (len(leaves) - nk)
+        return jax.vmap(jc.jaxpr_as_fun(step), in_axes=in_axes)(*leaves)
+
+    avals = [
+        jax.ShapeDtypeStruct(((size,) if b else ()) + tuple(a.shape), a.dtype)
+        for a, b in zip(step.in_avals, batched_k + [True] * (len(step.in_avals) - nk), strict=True)
+    ]
+    new_step = jax.make_jaxpr(batched_step)(*avals)
+    out = checkpoint_tangent_p.bind(
+        *moved, step=new_step, counts=counts, perturbed=perturbed, program=program
+    )
+    floats_carry = sum(is_float(a) for a in step.out_avals[:nc])
+    return out, [0] * floats_carry + [1] * (len(out) - floats_carry)
+
+
+checkpoint_tangent_p = define_primitive(
+    "checkpoint_tangent",
+    _impl,
+    jvp=_jvp,
+    transpose=_transpose,
+    batch=_batch,
+    abstract_eval=_abstract_eval,
+    multiple_results=True,
+)
+
+
+def bind(consts, init, xs, buffer, held, tangents, **params: Any) -> list:
+    return checkpoint_tangent_p.bind(*consts, *init, *xs, *buffer, *held, *tangents, **params)
