@@ -28,11 +28,15 @@ def choose_budget(
     snapshots and tape fit in `budget` bytes.
 
     Example:
+        >>> from adkit import checkpoint
         >>> from adkit.checkpoint._budget import choose_budget
-        >>> choose_budget(10_000, budget=14 * 4096, state_bytes=4096, residual_bytes=3 * 4096)
+        >>> from adkit.checkpoint._schedule import blocked
+        >>> state, tape = 4096, 3 * 4096
+        >>> choose_budget(10_000, 14 * state, state, tape)  # 14 states: revolve
         (14, 1)
-        >>> choose_budget(10_000, budget=100 * 4 * 4096, state_bytes=4096, residual_bytes=3 * 4096)
-        (100, 100)
+        >>> s, block = choose_budget(10_000, 100 * (state + tape), state, tape)  # √L taping's
+        >>> s, block, checkpoint.evaluations(blocked(10_000, s, block)) / 10_000
+        (200, 50, 2.0)
     """
     if not (isinstance(budget, int) and budget >= state_bytes):
         raise ValueError(
