@@ -1,0 +1,333 @@
+"""`checkpoint.while_loop`: a reverse-differentiable while loop, checkpointed online.
+
+The number of steps n is known only when the loop stops, so the forward pass places its
+snapshots online (`_online.place`: optimal up to (s+1)(s+2)/2 steps, then the level rule),
+and the reverse pass runs the online reversal (`_online.next_action`, iterative revolve) as a
+`lax.while_loop` over actions. As for `checkpoint.scan`, the loop is a `jax.custom_jvp`
+function whose tangent is one primitive: evaluated (forward mode), the loop's JVP; transposed
+(reverse mode), the reverse pass; batched, the same primitive with one more leading batch axis
+(every operand batched, each member reversed on its own number of steps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from .. import _jax_compat as jc
+from ..ops._primitive import define_primitive, is_undefined
+from . import _online
+from ._tangent import call, cut, is_float
+
+
+def while_loop(
+    cond_fun: Callable[[Any], Any],
+    body_fun: Callable[[Any], Any],
+    init_val: Any,
+    *,
+    max_steps: int,
+    snapshots: int | None = None,
+):
+    """`lax.while_loop(cond_fun, body_fun, init_val)`, stopped after at most `max_steps`
+    steps, and reverse-differentiable holding at most `snapshots` states.
+
+    Args:
+        cond_fun, body_fun, init_val: as in `lax.while_loop`; the functions may close over
+            arrays (the body's are its parameters, differentiated).
+        max_steps: the most steps the loop runs (it stops there even if `cond_fun` holds).
+        snapshots: the states held at once, the initial one among them (default 8). The
+            evaluations are revolve's optimum while the loop runs at most (s+1)(s+2)/2 steps.
+
+    Returns:
+        The final loop value.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> from adkit import checkpoint
+        >>> def loss(w):  # halve x under a contraction until it is small
+        ...     body = lambda c: (c[0] + 1, jnp.tanh(w * c[1]))
+        ...     return checkpoint.while_loop(lambda c: c[1] > 0.1, body, (0, 1.0),
+        ...                                  max_steps=100, snapshots=3)[1]
+        >>> def plain(w):
+        ...     body = lambda c: (c[0] + 1, jnp.tanh(w * c[1]))
+        ...     return jax.lax.while_loop(lambda c: c[1] > 0.1, body, (0, 1.0))[1]
+        >>> bool(jnp.allclose(jax.grad(loss)(0.5), jax.jvp(plain, (0.5,), (1.0,))[1]))
+        True
+    """
+    if not (isinstance(max_steps, int) and max_steps >= 0):
+        raise ValueError(f"`max_steps` must be a non-negative integer, but received {max_steps!r}.")
+    snapshots = 8 if snapshots is None else snapshots
+    if not (isinstance(snapshots, int) and snapshots >= 1):
+        raise ValueError(
+            "`snapshots` must be a positive integer (the states held at once, the loop's input "
+            f"among them), but received {snapshots!r}."
+        )
+    _online.placement_init(snapshots, max_steps=max(max_steps, 1))  # checks the integer range
+    leaves, tree = jax.tree.flatten(init_val)
+    body, consts = jax.closure_convert(lambda c: body_fun(c), init_val)
+    cond, cond_consts = jax.closure_convert(lambda c: cond_fun(c), init_val)
+
+    def flat(f, n_consts):
+        def run(*args):
+            k, c = cut(args, [n_consts])
+            out = f(tree.unflatten(c), *k)
+            return jax.tree.leaves(out)
+
+        return run
+
+    avals = lambda values: [jax.ShapeDtypeStruct(jnp.shape(a), jnp.result_type(a)) for a in values]
+    step = jax.make_jaxpr(flat(body, len(consts)))(*avals(consts), *avals(leaves))
+    if [(a.shape, a.dtype) for a in step.out_avals] != [(a.shape, a.dtype) for a in avals(leaves)]:
+        raise TypeError(
+            "The body of `checkpoint.while_loop` must return a value of the same structure, "
+            "shapes and dtypes as `init_val`."
+        )
+    test = jax.make_jaxpr(flat(cond, len(cond_consts)))(*avals(cond_consts), *avals(leaves))
+    params = dict(step=step, test=test, counts=(len(consts), len(cond_consts), len(leaves)))
+    params.update(max_steps=max_steps, snapshots=snapshots)
+    out = _loop(**params)(list(consts), list(cond_consts), leaves)
+    return tree.unflatten(out)
+
+
+def _run_plain(step, test, counts, max_steps, consts, cond_consts, init):
+    nc = counts[2]
+    keep_going = lambda s: (s[0] < max_steps) & jc.jaxpr_as_fun(test)(*cond_consts, *s[1])[0]
+    body = lambda s: (s[0] + 1, call(step, nc, consts, s[1], [])[0])
+    return lax.while_loop(keep_going, body, (jnp.int32(0), list(init)))[1]
+
+
+def _loop(step, test, counts, max_steps, snapshots):
+    @jax.custom_jvp
+    def run(consts, cond_consts, init):
+        return _run_plain(step, test, counts, max_steps, consts, cond_consts, init)
+
+    def run_jvp(primals, tangents):
+        consts, cond_consts, init = primals
+        out, residuals = _forward(step, test, counts, max_steps, snapshots, *primals)
+        values = [*consts, *init]
+        flat_tangents = [*tangents[0], *tangents[2]]
+        perturbed = tuple(
+            is_float(p) and not isinstance(t, jax.custom_derivatives.SymbolicZero)
+            for p, t in zip(values, flat_tangents, strict=True)
+        )
+        if any(perturbed):
+            chosen = [t for t, m in zip(flat_tangents, perturbed, strict=True) if m]
+            operands = [*consts, *cond_consts, *init, *residuals, *chosen]
+            floats = iter(
+                while_tangent_p.bind(
+                    *operands,
+                    step=step,
+                    test=test,
+                    counts=counts,
+                    perturbed=perturbed,
+                    max_steps=max_steps,
+                    batch=0,
+                )
+            )
+        else:
+            floats = iter(jnp.zeros_like(o) for o in out if is_float(o))
+        return out, [
+            next(floats) if is_float(o) else np.zeros(np.shape(o), jax.dtypes.float0) for o in out
+        ]
+
+    run.defjvp(run_jvp, symbolic_zeros=True)
+    return run
+
+
+def _forward(step, test, counts, max_steps, snapshots, consts, cond_consts, init):
+    """The forward pass: the final value, and the residuals `[*buffer, *held, n, positions]`
+    (the snapshot buffer, one row per free slot and a spare row; x_{n-1}; the number of steps;
+    the step stored in each slot)."""
+    nc = counts[2]
+    buffer = [jnp.zeros((snapshots, *jnp.shape(a)), jnp.result_type(a)) for a in init]
+    placement = _online.placement_init(snapshots)
+
+    def keep_going(s):
+        return (s[0] < max_steps) & jc.jaxpr_as_fun(test)(*cond_consts, *s[1])[0]
+
+    def body(s):
+        i, x, previous, buffer, placement = s
+        # step i runs: now x_{i-1} (previous) can be placed
+        placed, slot = _online.place(
+            placement, jnp.maximum(i - 1, 0).astype(placement.target.dtype)
+        )
+        first = i == 0
+        placement = jax.tree.map(lambda old, new: jnp.where(first, old, new), placement, placed)
+        slot = jnp.where(first, 0, slot)
+        row = jnp.where(slot > 0, slot - 1, snapshots - 1)  # else the spare row
+        buffer = [b.at[row].set(p) for b, p in zip(buffer, previous, strict=True)]
+        return i + 1, call(step, nc, consts, x, [])[0], x, buffer, placement
+
+    state = (jnp.int32(0), list(init), list(init), buffer, placement)
+    n, out, held, buffer, placement = lax.while_loop(keep_going, body, state)
+    return out, [*buffer, *held, n, placement.positions]
+
+
+# --- the tangent primitive ---
+def _split_operands(operands, counts, perturbed):
+    nk, nq, nc = counts
+    consts, cond_consts, init, buffer, held, rest = cut(operands, [nk, nq, nc, nc, nc])
+    n, positions, tangents = rest[0], rest[1], rest[2:]
+    return consts, cond_consts, init, buffer, held, n, positions, tangents
+
+
+def _impl(*operands, step, test, counts, perturbed, max_steps, batch):
+    if batch:
+        unbatched = lambda *ops: _impl(
+            *ops,
+            step=step,
+            test=test,
+            counts=counts,
+            perturbed=perturbed,
+            max_steps=max_steps,
+            batch=batch - 1,
+        )
+        return jax.vmap(unbatched)(*operands)
+    consts, cond_consts, init, _, _, _, _, tangents = _split_operands(operands, counts, perturbed)
+    nk = counts[0]
+    mask_k, mask_c = perturbed[:nk], perturbed[nk:]
+
+    def loop(k, c):
+        chosen_k, chosen_c = iter(k), iter(c)
+        consts_ = [next(chosen_k) if m else v for v, m in zip(consts, mask_k, strict=True)]
+        init_ = [next(chosen_c) if m else v for v, m in zip(init, mask_c, strict=True)]
+        out = _run_plain(step, test, counts, max_steps, consts_, cond_consts, init_)
+        return [o for o in out if is_float(o)]
+
+    primals = (
+        [v for v, m in zip(consts, mask_k, strict=True) if m],
+        [v for v, m in zip(init, mask_c, strict=True) if m],
+    )
+    t_k, t_c = cut(tangents, [sum(mask_k)])
+    return jax.jvp(loop, primals, (t_k, t_c))[1]
+
+
+def _abstract_eval(*avals, step, test, counts, perturbed, max_steps, batch):
+    nk, nq, nc = counts  # the tangents of the float leaves of the value (batched as the operands)
+    return [jc.ShapedArray(a.shape, a.dtype) for a in avals[nk + nq : nk + nq + nc] if is_float(a)]
+
+
+def _jvp(primals, tangents, **params):
+    out = while_tangent_p.bind(*primals, **params)
+    zero = lambda p: jnp.zeros_like(p) if is_float(p) else np.zeros(np.shape(p), jax.dtypes.float0)
+    tangents = [zero(p) if t is None else t for p, t in zip(primals, tangents, strict=True)]
+    return out, jax.jvp(lambda *ops: _impl(*ops, **params), primals, tangents)[1]
+
+
+def _transpose(cts, *operands, step, test, counts, perturbed, max_steps, batch):
+    if batch:  # each member's reverse pass on its own: vmap the unbatched transposition
+        undefined = [is_undefined(o) for o in operands]
+        defined = [o for o, u in zip(operands, undefined, strict=True) if not u]
+
+        def one(cts, defined):
+            values = iter(defined)
+            ops = [o if u else next(values) for o, u in zip(operands, undefined, strict=True)]
+            out = _transpose(
+                cts,
+                *ops,
+                step=step,
+                test=test,
+                counts=counts,
+                perturbed=perturbed,
+                max_steps=max_steps,
+                batch=batch - 1,
+            )
+            return [o for o, u in zip(out, undefined, strict=True) if u]
+
+        answers = iter(jax.vmap(one)(list(cts), defined))
+        return [next(answers) if u else None for u in undefined]
+    consts, _, init, buffer, held, n, positions, tangents = _split_operands(
+        operands, counts, perturbed
+    )
+    nk, _, nc = counts
+    wanted = iter(is_undefined(t) for t in tangents)
+    want = [bool(m) and next(wanted) for m in perturbed]
+    fk = [j for j in range(nk) if want[j]]
+    fc = [j for j in range(nc) if is_float(init[j])]
+
+    def linearize(state):
+        def f(k, c):
+            k_all, c_all = list(consts), list(state)
+            for j, v in zip(fk, k, strict=True):
+                k_all[j] = v
+            for j, v in zip(fc, c, strict=True):
+                c_all[j] = v
+            carry = call(step, nc, k_all, c_all, [])[0]  # one evaluation
+            return [carry[j] for j in fc]
+
+        return jax.vjp(f, [consts[j] for j in fk], [state[j] for j in fc])[1]
+
+    def read(buffer, slot):  # slot 0 is x₀
+        saved = [b[jnp.maximum(slot - 1, 0)] for b in buffer]
+        return [jnp.where(slot == 0, a, b) for a, b in zip(init, saved, strict=True)]
+
+    # the actions, each `(count, slot, current, buffer, ct, acc) -> (current, buffer, ct, acc)`
+    def advance(count, _, current, buffer, ct, acc):
+        current = lax.fori_loop(0, count, lambda _, c: call(step, nc, consts, c, [])[0], current)
+        return current, buffer, ct, acc
+
+    def store(_, slot, current, buffer, ct, acc):
+        buffer = [b.at[slot - 1].set(c) for b, c in zip(buffer, current, strict=True)]
+        return current, buffer, ct, acc
+
+    def restore(_, slot, __, buffer, ct, acc):
+        return read(buffer, slot), buffer, ct, acc
+
+    def reverse(_, __, current, buffer, ct, acc):
+        d_k, d_c = linearize(current)(ct)
+        return current, buffer, d_c, [a + d for a, d in zip(acc, d_k, strict=True)]
+
+    def done(_, __, current, buffer, ct, acc):
+        return current, buffer, ct, acc
+
+    def body(s):
+        reversal, _, current, buffer, ct, acc = s
+        reversal, kind, _, count, slot = _online.next_action(reversal)
+        branches = [advance, store, restore, reverse, done]  # the kinds' codes, in order
+        current, buffer, ct, acc = lax.switch(kind, branches, count, slot, current, buffer, ct, acc)
+        return reversal, kind, current, buffer, ct, acc
+
+    reversal = _online.reversal_init(positions, n)
+    ct = [cts[k] for k in range(len(fc))]
+    acc = [jnp.zeros_like(consts[j]) for j in fk]
+    first = jnp.where(n > 0, 0, _online.DONE).astype(reversal.current.dtype)
+    state = (reversal, first, list(held), list(buffer), ct, acc)
+    _, _, _, _, ct, acc = lax.while_loop(lambda s: s[1] != _online.DONE, body, state)
+    ct_init = iter(ct)
+    by_leaf = dict(zip(fk, acc, strict=True))
+    answers = []
+    for j in range(len(perturbed)):
+        if j < nk:
+            answers.append(by_leaf.get(j) if want[j] else None)
+        else:
+            c = next(ct_init) if is_float(init[j - nk]) else None
+            answers.append(c if want[j] else None)
+    return [None] * (len(operands) - len(tangents)) + [
+        a for a, m in zip(answers, perturbed, strict=True) if m
+    ]
+
+
+def _batch(args, dims, **params):
+    size = next(a.shape[d] for a, d in zip(args, dims, strict=True) if d is not None)
+    moved = [
+        jnp.moveaxis(a, d, 0) if d is not None else jnp.broadcast_to(a, (size, *jnp.shape(a)))
+        for a, d in zip(args, dims, strict=True)
+    ]
+    out = while_tangent_p.bind(*moved, **{**params, "batch": params["batch"] + 1})
+    return out, [0] * len(out)
+
+
+while_tangent_p = define_primitive(
+    "checkpoint_while_tangent",
+    _impl,
+    jvp=_jvp,
+    transpose=_transpose,
+    batch=_batch,
+    abstract_eval=_abstract_eval,
+    multiple_results=True,
+)
