@@ -7,10 +7,13 @@ The forward sweep runs all L steps; before step i it stores xᵢ into slot `forw
 The reverse sweep is one row per reversed block, each of the same shape:
 
     [restore a slot]  advance from `advance_start` for `advance_count` steps, storing on the way
-    (`store_index` / `store_slot`, up to W per row)  reverse the block [block_start,
-    block_start + block_count) (a single-step reverse, or a tape of the block and a sweep back)
+    reverse the block [block_start, block_start + block_count) (a single-step reverse, or a
+    tape of the block and a sweep back)
 
-Rows that need less are padded: no restore (-1), empty advances, stores into the spare row.
+The stores of all rows are one list in order, `(store_index, store_slot)`, ending with a
+sentinel; row k's are those from `store_first[k]` on, so the advance loop follows a pointer
+(O(1) per step, and arrays the size of the schedule's stores, not rows x the most stores of a
+row). Rows that need less are padded: no restore (-1), empty advances.
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ class Program:
     restore: np.ndarray  # [N]
     advance_start: np.ndarray  # [N]
     advance_count: np.ndarray  # [N]
-    store_index: np.ndarray  # [N, W]
-    store_slot: np.ndarray  # [N, W]
+    store_first: np.ndarray  # [N]: row k's first store in the list below
+    store_index: np.ndarray  # [T + 1]: the state each store keeps, then a sentinel (-1)
+    store_slot: np.ndarray  # [T + 1]
     block_start: np.ndarray  # [N]
     block_count: np.ndarray  # [N]
 
@@ -64,14 +68,10 @@ def compile_schedule(actions: list[Action], length: int) -> Program:
             row = _Row()
         else:
             row.add(action)
-    width = max(1, max(len(r["stores"]) for r in rows))
     slots = max((a.slot for a in actions if a.kind == "store"), default=0)
-    spare = slots + 1
-    store_index = np.full((len(rows), width), -1, np.int32)
-    store_slot = np.full((len(rows), width), spare, np.int32)
-    for k, r in enumerate(rows):
-        for w, (index, slot) in enumerate(r["stores"]):
-            store_index[k, w], store_slot[k, w] = index, slot
+    stores = [store for r in rows for store in r["stores"]] + [(-1, 0)]
+    store_index, store_slot = (np.array(column, np.int32) for column in zip(*stores, strict=True))
+    store_first = np.cumsum([0] + [len(r["stores"]) for r in rows[:-1]]).astype(np.int32)
     column = lambda key: np.array([r[key] for r in rows], np.int32)
     return Program(
         length=length,
@@ -83,6 +83,7 @@ def compile_schedule(actions: list[Action], length: int) -> Program:
         restore=column("restore"),
         advance_start=column("advance_start"),
         advance_count=column("advance_count"),
+        store_first=store_first,
         store_index=store_index,
         store_slot=store_slot,
         block_start=column("block_start"),

@@ -189,18 +189,10 @@ class _Sweep:
         ct_carry, ct_ys = list(cts[:n_cf]), list(cts[n_cf:])
         acc_k = [jnp.zeros_like(self.consts[j]) for j in self.fk]
         ct_xs = [jnp.zeros_like(self.xs[j]) for j in self.fx]
-        table = {
-            name: jnp.asarray(getattr(program, name))
-            for name in (
-                "restore",
-                "advance_start",
-                "advance_count",
-                "store_index",
-                "store_slot",
-                "block_start",
-                "block_count",
-            )
-        }
+        names = ("restore", "advance_start", "advance_count", "store_first")
+        names += ("block_start", "block_count")
+        table = {name: jnp.asarray(getattr(program, name)) for name in names}
+        store_index, store_slot = jnp.asarray(program.store_index), jnp.asarray(program.store_slot)
         reverse_block = self.tape_block if program.block > 1 else self.reverse_one
         if program.block > 1:
             self.prepare_tape(held, self.row_of(0))
@@ -215,16 +207,16 @@ class _Sweep:
             ]
 
             def advance(i, state):
-                current, buffer = state
+                current, buffer, pointer = state
                 current = self.advance(i, current)
-                slot = jnp.sum(jnp.where(at["store_index"] == i + 1, at["store_slot"], 0))
-                target = jnp.where(slot > 0, slot - 1, program.slots)  # else the spare row
+                hit = store_index[pointer] == i + 1  # the next store keeps x_{i+1}
+                target = jnp.where(hit, store_slot[pointer] - 1, program.slots)  # or the spare
                 buffer = [b.at[target].set(c) for b, c in zip(buffer, current, strict=True)]
-                return current, buffer
+                return current, buffer, pointer + hit
 
             start = at["advance_start"]
-            current, buffer = lax.fori_loop(
-                start, start + at["advance_count"], advance, (current, buffer)
+            current, buffer, _ = lax.fori_loop(
+                start, start + at["advance_count"], advance, (current, buffer, at["store_first"])
             )
             ct_carry, acc_k, ct_xs = reverse_block(
                 at["block_start"], at["block_count"], current, ct_carry, acc_k, ct_xs, ct_ys
