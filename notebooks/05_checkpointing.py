@@ -137,14 +137,40 @@ length = 10_000
 snapshots = [2, 3, 4, 6, 8, 14, 30, 60, 140]
 per_step = [checkpoint.optimal_evaluations(length, s) / length for s in snapshots]
 sqrt_actions = checkpoint.schedule(length, 1, kind="sqrt")
-sqrt_held = 1 + max(a.slot for a in sqrt_actions if a.kind == "store")
+segment = max(a.count for a in sqrt_actions if a.kind == "tape")
+tape = 3  # this RNN step's tape holds 3 states (h, tanh(z), 1 - tanh(z))
+sqrt_held = 1 + max(a.slot for a in sqrt_actions if a.kind == "store") + tape * segment
 plt.figure(figsize=(5, 3.2))
 plt.semilogx(snapshots, per_step, "o-", label="revolve")
-plt.semilogx([sqrt_held], [checkpoint.evaluations(sqrt_actions) / length], "s", label="√L segments")
-plt.xlabel("states held")
+plt.semilogx([sqrt_held], [checkpoint.evaluations(sqrt_actions) / length], "s", label="√L taping")
+plt.xlabel("buffers held, in states")
 plt.ylabel("step evaluations per step")
 plt.legend()
 print(dict(zip(snapshots, np.round(per_step, 2), strict=True)))
+
+# %% [markdown]
+# ## A byte budget: store states, or store a step's residuals
+#
+# Keeping a state saves recomputing the steps before it; keeping a step's residuals (its tape)
+# saves recomputing the step itself when it is reversed. `schedule="budget"` searches revolve
+# over blocks of K steps: s snapshots at block starts and one block taped at a time, for the
+# fewest evaluations within `memory_budget` bytes. K = 1 is revolve; K = √L with every block
+# start stored is √L segment taping. Below, in units of one state: the budget's evaluations
+# per step as the budget grows, beside revolve with as many states.
+
+# %%
+from adkit.checkpoint._budget import choose_budget
+from adkit.checkpoint._schedule import blocked
+
+for states in (4, 14, 60, 200, 400):
+    s, block = choose_budget(length, states, 1, tape)
+    cost = checkpoint.evaluations(blocked(length, s, block)) / length
+    revolve = checkpoint.optimal_evaluations(length, states) / length
+    assert cost <= revolve + 1e-12  # the budget never does worse than revolve
+    print(
+        f"{states:4d} states: {s} snapshots, blocks of {block}: {cost:.2f} per step "
+        f"(revolve: {revolve:.2f})"
+    )
 
 # %% [markdown]
 # ## In a real loop: `checkpoint.scan`
@@ -173,6 +199,35 @@ for s in (3, 8):
     assert np.isclose(g, plain(0.7), rtol=1e-12)
     assert len(calls) == checkpoint.optimal_evaluations(200, s)
     print(f"s={s}: {len(calls)} evaluations for 200 steps, gradient {float(g):.6f}")
+
+# %% [markdown]
+# The same loss under a byte budget (200 steps of a scalar state: 8 bytes a state), forward
+# mode through the checkpointed loop, and a while loop whose length is known only when it stops
+# (`checkpoint.while_loop`, checkpointed online):
+
+# %%
+budgeted = lambda w: checkpoint.scan(
+    lambda h, x: (jnp.tanh(w * h + x), None), 0.0, xs, schedule="budget", memory_budget=30 * 8
+)[0]
+assert np.isclose(jax.grad(budgeted)(0.7), plain(0.7), rtol=1e-12)
+assert np.isclose(jax.jvp(budgeted, (0.7,), (1.0,))[1], plain(0.7), rtol=1e-12)
+
+
+def until_small(w):
+    body = lambda c: (c[0] + 1, jnp.tanh(w * c[1]))
+    return checkpoint.while_loop(lambda c: c[1] > 1e-3, body, (0, 1.0), max_steps=10_000)[1]
+
+
+reference = jax.jvp(
+    lambda w: jax.lax.while_loop(
+        lambda c: c[1] > 1e-3, lambda c: (c[0] + 1, jnp.tanh(w * c[1])), (0, 1.0)
+    )[1],
+    (0.9,),
+    (1.0,),
+)[1]
+gradient = jax.grad(until_small)(0.9)
+assert np.isclose(gradient, reference, rtol=1e-12)
+print("while_loop gradient", float(gradient), "= lax.while_loop's forward mode", float(reference))
 
 # %% [markdown]
 # `checkpoint.memory_report` shows where a gradient's memory goes: XLA's bytes, the residuals by
