@@ -266,38 +266,44 @@ def _transpose(cts, *operands, step, test, counts, perturbed, max_steps, batch):
         saved = [b[jnp.maximum(slot - 1, 0)] for b in buffer]
         return [jnp.where(slot == 0, a, b) for a, b in zip(init, saved, strict=True)]
 
-    # the actions, each `(count, slot, current, buffer, ct, acc) -> (current, buffer, ct, acc)`
-    def advance(count, _, current, buffer, ct, acc):
-        current = lax.fori_loop(0, count, lambda _, c: call(step, nc, consts, c, [])[0], current)
-        return current, buffer, ct, acc
+    spare = buffer[0].shape[0] - 1
 
-    def store(_, slot, current, buffer, ct, acc):
-        buffer = [b.at[slot - 1].set(c) for b, c in zip(buffer, current, strict=True)]
-        return current, buffer, ct, acc
+    def until_reverse(state):
+        """Runs the actions up to the next reverse, branch-free: a restore selects a slot, an
+        advance runs `count` steps (0 for the other kinds), a store writes its slot (the
+        others write the spare row)."""
 
-    def restore(_, slot, __, buffer, ct, acc):
-        return read(buffer, slot), buffer, ct, acc
+        def act(s):
+            reversal, _, current, buffer = s
+            reversal, kind, _, count, slot = _online.next_action(reversal)
+            current = [
+                jnp.where(kind == _online.RESTORE, r, c)
+                for c, r in zip(current, read(buffer, slot), strict=True)
+            ]
+            steps = jnp.where(kind == _online.ADVANCE, count, 0)
+            current = lax.fori_loop(
+                0, steps, lambda _, c: call(step, nc, consts, c, [])[0], current
+            )
+            row = jnp.where(kind == _online.STORE, slot - 1, spare)
+            buffer = [b.at[row].set(c) for b, c in zip(buffer, current, strict=True)]
+            return reversal, kind, current, buffer
 
-    def reverse(_, __, current, buffer, ct, acc):
+        pending = lambda s: s[1] != _online.REVERSE
+        return lax.while_loop(
+            pending, act, (state[0], jnp.asarray(-1, state[0].current.dtype), *state[1:])
+        )
+
+    def reverse_one(_, s):  # one reversed step: the actions before it, then its VJP
+        reversal, current, buffer, ct, acc = s
+        reversal, _, current, buffer = until_reverse((reversal, current, buffer))
         d_k, d_c = linearize(current)(ct)
-        return current, buffer, d_c, [a + d for a, d in zip(acc, d_k, strict=True)]
-
-    def done(_, __, current, buffer, ct, acc):
-        return current, buffer, ct, acc
-
-    def body(s):
-        reversal, _, current, buffer, ct, acc = s
-        reversal, kind, _, count, slot = _online.next_action(reversal)
-        branches = [advance, store, restore, reverse, done]  # the kinds' codes, in order
-        current, buffer, ct, acc = lax.switch(kind, branches, count, slot, current, buffer, ct, acc)
-        return reversal, kind, current, buffer, ct, acc
+        return reversal, current, buffer, d_c, [a + d for a, d in zip(acc, d_k, strict=True)]
 
     reversal = _online.reversal_init(positions, n)
     ct = [cts[k] for k in range(len(fc))]
     acc = [jnp.zeros_like(consts[j]) for j in fk]
-    first = jnp.where(n > 0, 0, _online.DONE).astype(reversal.current.dtype)
-    state = (reversal, first, list(held), list(buffer), ct, acc)
-    _, _, _, _, ct, acc = lax.while_loop(lambda s: s[1] != _online.DONE, body, state)
+    state = (reversal, list(held), list(buffer), ct, acc)
+    *_, ct, acc = lax.fori_loop(0, n, reverse_one, state)  # n reverses, one per step
     ct_init = iter(ct)
     by_leaf = dict(zip(fk, acc, strict=True))
     answers = []

@@ -5,10 +5,11 @@ with respect to W and h₀. Baseline: `jax.grad` of a plain `lax.scan` (every st
 stored). Beside it: `lax.scan` of a `jax.checkpoint`ed step, nested √L scans (the outer over
 checkpointed segments), equinox's checkpointed while loop with s checkpoints, diffrax's
 `RecursiveCheckpointAdjoint` with s checkpoints (when diffrax is installed), and
-`adkit.checkpoint.scan` with revolve at s snapshots and with √L segments. Measured: compiled run
-time, compile time, XLA temp bytes, and step evaluations per step (counted by a callback in the
-step during one gradient; for the while-loop-based variants only: in a `lax.scan` JAX does not
-run the callback once per step).
+`adkit.checkpoint.scan` with revolve at s snapshots, √L segment taping and the byte budget of
+that taping, and `adkit.checkpoint.while_loop` (online, like equinox's) at s snapshots.
+Measured: compiled run time, compile time, XLA temp bytes, and step evaluations per step
+(counted by a callback in the step during one gradient; not for JAX's scans, whose partial
+evaluation hoists a data-free callback out of the step).
 
 diffrax solves dh/dt = tanh(W h + x[round(t)]) - h from t=0 to t=L with `Euler`, dt0=1 and
 `max_steps=L`, saving only h(L): one Euler step, h + 1·(tanh(W h + x) - h), is the RNN step (up
@@ -121,6 +122,21 @@ def _diffrax(snapshots):
     return loss
 
 
+def _adkit_while(snapshots):
+    def loss(w, h0, xs, count=None):
+        step = _step(w, count)
+
+        def body(state):
+            i, h = state
+            return i + 1, step(h, xs[i])[0]
+
+        condition = lambda s: s[0] < xs.shape[0]
+        options = dict(max_steps=xs.shape[0], snapshots=snapshots)
+        return jnp.sum(checkpoint.while_loop(condition, body, (0, h0), **options)[1])
+
+    return loss
+
+
 def _adkit(snapshots, schedule="revolve", memory_budget=None):
     def loss(w, h0, xs, count=None):
         step = _step(w, count)
@@ -170,6 +186,7 @@ def workload(length: int, snapshots: int) -> Workload:
             needs="diffrax",
         ),
         _variant(f"adkit checkpoint.scan revolve, s={snapshots}", _adkit(snapshots), args),
+        _variant(f"adkit checkpoint.while_loop, s={snapshots}", _adkit_while(snapshots), args),
         _variant("adkit checkpoint.scan sqrt", _adkit(None, "sqrt"), args),
         _variant("adkit checkpoint.scan budget=sqrt's bytes", _adkit(None, "budget", budget), args),
     ]
