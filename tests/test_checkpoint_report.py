@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -59,3 +61,18 @@ def test_one_accumulator_per_nesting_level_is_named():
     warnings = checkpoint.memory_report(nested, W, XS).warnings
     assert len(warnings) == 1 and "(16, 16)" in warnings[0] and "2 nesting levels" in warnings[0]
     np.testing.assert_allclose(jax.grad(nested)(W, XS), jax.grad(_rnn)(W, XS), rtol=1e-12)
+
+
+def test_a_checkpoint_whose_policy_saves_everything_is_named():
+    def f(W, xs, policy):
+        step = jax.checkpoint(lambda h, x: (jnp.tanh(W @ h + x), None), policy=policy)
+        return jnp.sum(jax.lax.scan(step, jnp.zeros(16), xs)[0])
+
+    policies = checkpoint.policies
+    [warning] = checkpoint.memory_report(
+        functools.partial(f, policy=policies.everything_saveable), W, XS
+    ).warnings
+    assert "saves nothing" in warning and "everything_saveable" in warning
+    for policy in (policies.nothing_saveable, policies.dots_saveable):  # these recompute tanh
+        report = checkpoint.memory_report(functools.partial(f, policy=policy), W, XS)
+        assert report.warnings == []

@@ -62,9 +62,10 @@ def memory_report(
         gradient: the transform compiled for XLA's numbers: `jax.grad` or `adkit.grad`.
 
     Returns:
-        A `MemoryReport`; `print(report)` shows a table. Its warnings name two silent
-        pathologies: a loop-invariant value stored once per step of a scan, and one
-        parameter-cotangent accumulator per level of nested loops.
+        A `MemoryReport`; `print(report)` shows a table. Its warnings name three silent
+        pathologies: a loop-invariant value stored once per step of a scan, one
+        parameter-cotangent accumulator per level of nested loops, and a `jax.checkpoint`
+        whose policy saves every value it computes (so it saves no memory).
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -87,6 +88,7 @@ def memory_report(
     for _, size, source in residuals:
         by_line[_line(source)] += size
     warnings = _stacked_invariants(f, args) + _nested_accumulators(gradient(f, argnums), args)
+    warnings += _checkpoints_saving_nothing(f, args)
     return MemoryReport(
         int(getattr(analysis, "temp_size_in_bytes", 0)),
         int(getattr(analysis, "argument_size_in_bytes", 0)),
@@ -157,6 +159,35 @@ def _nested_accumulators(gradient_fn, args) -> list[str]:
         for (shape, _), levels in depths.items()
         if len(levels) >= 2
     ]
+
+
+def _checkpoints_saving_nothing(f, args) -> list[str]:
+    """`jax.checkpoint`s whose policy marks every operation inside them saveable: the backward
+    pass stores all they compute, as without the checkpoint, and recomputes nothing."""
+    found = []
+
+    def walk(jaxpr):
+        for eqn in jaxpr.eqns:
+            if eqn.primitive is jc.remat_p and eqn.params.get("policy") is not None:
+                policy, inner = eqn.params["policy"], eqn.params["jaxpr"]
+                computed = [e for e in inner.eqns if e.outvars]
+                saved = [
+                    policy(e.primitive, *[v.aval for v in e.invars], **e.params) is True
+                    for e in computed
+                ]
+                if computed and all(saved):
+                    name = getattr(policy, "__name__", repr(policy))
+                    found.append(
+                        f"a `jax.checkpoint` with policy {name} saves nothing: the policy keeps "
+                        f"all {len(computed)} values it computes, so the backward pass stores "
+                        "them as if there were no checkpoint. Use a policy that saves less "
+                        "(`nothing_saveable`, `dots_saveable`), or remove the checkpoint."
+                    )
+            for sub in jc.sub_jaxprs(eqn):
+                walk(sub)
+
+    walk(jax.make_jaxpr(f)(*args).jaxpr)
+    return found
 
 
 def _carried(eqn) -> list[Any]:

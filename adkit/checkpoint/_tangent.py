@@ -191,15 +191,15 @@ class _Sweep:
         ct_xs = [jnp.zeros_like(self.xs[j]) for j in self.fx]
         names = ("restore", "advance_start", "advance_count", "store_first")
         names += ("block_start", "block_count")
-        table = {name: jnp.asarray(getattr(program, name)) for name in names}
-        store_index, store_slot = jnp.asarray(program.store_index), jnp.asarray(program.store_slot)
+        table = jnp.asarray(np.stack([getattr(program, name) for name in names], axis=1))
+        stores = jnp.asarray(np.stack([program.store_index, program.store_slot], axis=1))
         reverse_block = self.tape_block if program.block > 1 else self.reverse_one
         if program.block > 1:
             self.prepare_tape(held, self.row_of(0))
 
         def row(k, carried):
             current, buffer, ct_carry, acc_k, ct_xs = carried
-            at = {name: value[k] for name, value in table.items()}
+            at = dict(zip(names, lax.dynamic_index_in_dim(table, k, keepdims=False), strict=True))
             restore = at["restore"]
             current = [
                 jnp.where(restore >= 0, r, c)
@@ -209,8 +209,9 @@ class _Sweep:
             def advance(i, state):
                 current, buffer, pointer = state
                 current = self.advance(i, current)
-                hit = store_index[pointer] == i + 1  # the next store keeps x_{i+1}
-                target = jnp.where(hit, store_slot[pointer] - 1, program.slots)  # or the spare
+                index, slot = lax.dynamic_index_in_dim(stores, pointer, keepdims=False)
+                hit = index == i + 1  # the next store keeps x_{i+1}
+                target = jnp.where(hit, slot - 1, program.slots)  # or the spare row
                 buffer = [b.at[target].set(c) for b, c in zip(buffer, current, strict=True)]
                 return current, buffer, pointer + hit
 
