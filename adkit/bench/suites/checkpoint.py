@@ -204,6 +204,59 @@ def workloads(quick: bool) -> list[Workload]:
     return [workload(length, 14) for length in lengths]
 
 
+def summarize(rows) -> list[str]:
+    """The issue's targets, from one run: fewer evaluations than equinox's loop wherever
+    L > (s+1)(s+2)/2; at L = 10,000 at least 1.3x faster with at most 0.7x its temp bytes;
+    compiling within 1.5x of a plain scan gradient."""
+    revolve, equinox = (
+        "adkit checkpoint.scan revolve, s=14",
+        "equinox checkpointed while_loop, s=14",
+    )
+    online = "adkit checkpoint.while_loop, s=14"
+
+    def pick(length, measure, label):
+        name = f"rnn L={length}/gradient"
+        return next(
+            (r for r in rows if r.workload == name and r.measure == measure and r.variant == label),
+            None,
+        )
+
+    verdict = lambda ok: "met" if ok else "NOT met"
+    lines = []
+    bound = (14 + 1) * (14 + 2) // 2
+    lengths = sorted({r.info.get("length", 0) for r in rows} - {0})
+    fewer = [
+        (f"{short} L={n}", pick(n, "evaluations", label), pick(n, "evaluations", equinox))
+        for n in lengths
+        if n > bound
+        for short, label in (("scan", revolve), ("while_loop", online))
+    ]
+    fewer = [(n, mine.median, theirs.median) for n, mine, theirs in fewer if mine and theirs]
+    if fewer:
+        text = ", ".join(f"{n}: {a:.2f} vs {b:.2f}" for n, a, b in fewer)
+        ok = all(a < b for _, a, b in fewer)
+        lines.append(f"evaluations per step, adkit vs equinox ({text}) [{verdict(ok)}]")
+    run, temp = pick(10_000, "run", revolve), pick(10_000, "temp_bytes", revolve)
+    their_run, their_temp = pick(10_000, "run", equinox), pick(10_000, "temp_bytes", equinox)
+    if run and temp and their_run and their_temp:
+        speed, memory = their_run.median / run.median, temp.median / their_temp.median
+        ok = speed >= 1.3 and memory <= 0.7
+        lines.append(
+            f"L=10000: revolve {speed:.2f}x faster than equinox's loop at {memory:.2f}x its temp "
+            f"bytes (target >= 1.3x at <= 0.7x) [{verdict(ok)}]"
+        )
+    compiles = [(n, pick(n, "compile", revolve)) for n in lengths]
+    compiles = [(n, r.ratio) for n, r in compiles if r and r.ratio is not None]
+    if compiles:
+        text = ", ".join(f"L={n}: {ratio:.2f}x" for n, ratio in compiles)
+        ok = all(ratio <= 1.5 for _, ratio in compiles)
+        lines.append(
+            f"compile time, revolve vs a plain scan gradient ({text}; target <= 1.5x) "
+            f"[{verdict(ok)}]"
+        )
+    return lines
+
+
 def plot(rows, folder) -> list:
     """Memory against recomputation at L = 10,000: the buffers held (in states; a step's tape
     counts as 3) against step evaluations per step, for revolve at several numbers of
@@ -255,6 +308,7 @@ register_suite(
         "checkpointed loops: adkit's schedules against JAX's, equinox's and diffrax's",
         workloads,
         peers=("diffrax",),
+        summarize=summarize,
         plot=plot,
     )
 )
