@@ -182,3 +182,44 @@ def test_budget_errors_are_clear():
         checkpoint.scan(step, 0.0, jnp.ones(3), memory_budget=100)
     with pytest.raises(ValueError, match="holds at least one state"):
         checkpoint.scan(step, jnp.zeros(4), jnp.ones((3, 4)), schedule="budget", memory_budget=1)
+
+
+def _nested(scan, w, h0, xs, twice=False):
+    def outer(h, rows):
+        inner = lambda g, x: (jnp.tanh(w["a"] @ g + x["u"]), jnp.sum(g))
+        h, ys = scan(inner, h, rows)
+        if twice:  # a second inner loop over the same parameter, and a direct use of it
+            h = scan(inner, h, rows)[0] + 0.1 * jnp.sin(w["a"] @ h)
+        return h, jnp.sum(ys)
+
+    rows = jax.tree.map(lambda a: a.reshape(4, a.shape[0] // 4, *a.shape[1:]), xs)
+    h, ys = scan(outer, h0, rows)
+    return jnp.sum(h**2) + jnp.sum(ys)
+
+
+@pytest.mark.parametrize("twice", [False, True])
+def test_nested_checkpointed_loops_share_one_accumulator(twice):
+    w, h0, xs = _inputs(length=12)
+    scan = functools.partial(checkpoint.scan, snapshots=2)
+    expected = jax.grad(functools.partial(_nested, jax.lax.scan, twice=twice), (0, 1))(w, h0, xs)
+    loss = functools.partial(_nested, scan, twice=twice)
+    _close(jax.grad(loss, (0, 1))(w, h0, xs), expected)
+    _close(adkit.grad(loss, (0, 1))(w, h0, xs), expected)
+
+
+def test_nesting_adds_no_parameter_sized_buffer():
+    # two levels, 100 x 100 steps of a 1024-float state, 1024 x 1024 weights: XLA's temp bytes
+    # hold states only (the inner loop's sweep starts from the outer sweep's accumulator)
+    n = 1024
+    w = jnp.zeros((n, n), jnp.float32)
+    h0, xs = jnp.zeros(n, jnp.float32), jnp.ones((100, 100, n), jnp.float32)
+
+    def loss(w, h0, xs):
+        def outer(h, rows):
+            inner = lambda g, x: (jnp.tanh(w @ g + x), None)
+            return checkpoint.scan(inner, h, rows, snapshots=14)[0], None
+
+        return jnp.sum(checkpoint.scan(outer, h0, xs, snapshots=14)[0])
+
+    compiled = jax.jit(jax.grad(loss, (0, 1))).lower(w, h0, xs).compile()
+    assert compiled.memory_analysis().temp_size_in_bytes < 0.5 * w.nbytes

@@ -30,6 +30,7 @@ from jax import lax
 
 from .. import _jax_compat as jc
 from ..ops._primitive import define_primitive, is_undefined
+from . import _seed
 from ._program import Program
 
 
@@ -177,8 +178,10 @@ class _Sweep:
         return [a[i] for a in self.xs]
 
     def pull(self, i, pullback, ct_carry, acc_k, ct_xs, ct_ys):
-        d_k, d_c, d_x = pullback((ct_carry, [a[i] for a in ct_ys]))
-        acc_k = [a + d for a, d in zip(acc_k, d_k, strict=True)]
+        params = [self.consts[j] for j in self.fk]
+        with _seed.offering(params, acc_k) as taken:  # an inner loop may start from acc_k
+            d_k, d_c, d_x = pullback((ct_carry, [a[i] for a in ct_ys]))
+        acc_k = [d if t else a + d for a, d, t in zip(acc_k, d_k, taken, strict=True)]
         ct_xs = [a.at[i].set(d) for a, d in zip(ct_xs, d_x, strict=True)]
         return d_c, acc_k, ct_xs
 
@@ -187,7 +190,7 @@ class _Sweep:
         program = self.program
         n_cf = len(self.fc)
         ct_carry, ct_ys = list(cts[:n_cf]), list(cts[n_cf:])
-        acc_k = [jnp.zeros_like(self.consts[j]) for j in self.fk]
+        acc_k = [_seed.start(self.consts[j], jnp.zeros_like(self.consts[j])) for j in self.fk]
         ct_xs = [jnp.zeros_like(self.xs[j]) for j in self.fx]
         names = ("restore", "advance_start", "advance_count", "store_first")
         names += ("block_start", "block_count")
