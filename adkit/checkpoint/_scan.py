@@ -210,6 +210,7 @@ def _forward(step, n_carry, program, consts, init, xs):
     operations out of it, a step's `jax.debug.callback` without data among them, which would
     then run once instead of once per step."""
     length = program.length
+    xs = [jnp.asarray(a) for a in xs]  # indexed by a traced step number
     buffer = [jnp.zeros((program.slots + 1, *jnp.shape(a)), jnp.result_type(a)) for a in init]
     y_avals = step.out_avals[n_carry:]
     ys = [jnp.zeros((length, *a.shape), a.dtype) for a in y_avals]

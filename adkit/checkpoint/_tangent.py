@@ -102,12 +102,35 @@ def _abstract_eval(*avals, step, counts, perturbed, program):
 
 
 def _jvp(primals, tangents, **params):
-    """Forward over forward: the JVP of `_impl` with respect to every operand."""
-    out = checkpoint_tangent_p.bind(*primals, **params)
-    tangents = [
-        _zero_tangent(p) if t is None else t for p, t in zip(primals, tangents, strict=True)
-    ]
-    return out, jax.jvp(lambda *ops: _impl(*ops, **params), primals, tangents)[1]
+    """J(r)·t is linear in the tangent operands t, nonlinear in the others r (the loop's
+    values): d(J(r)·t) = J(r)·dt + (∂_r J(r)·t)·dr. The first term is the primitive again (so a
+    reverse pass transposes it under the schedule); the second, needed only when the loop's
+    values are perturbed (forward over forward), is the JVP of `_impl` in r."""
+    return linear_jvp(checkpoint_tangent_p, _impl, primals, tangents, params)
+
+
+def linear_jvp(primitive, impl, primals, tangents, params):
+    """The JVP of a primitive linear in its last `sum(perturbed)` operands (see `_jvp`)."""
+    out = primitive.bind(*primals, **params)
+    n = len(primals) - sum(params["perturbed"])
+    values, directions = list(primals[:n]), list(primals[n:])
+    moved = [t is not None for t in tangents[n:]]
+    if any(moved):
+        along = [
+            t if t is not None else jnp.zeros_like(d)
+            for t, d in zip(tangents[n:], directions, strict=True)
+        ]
+        tangent = primitive.bind(*values, *along, **params)
+    else:
+        tangent = [jnp.zeros_like(o) for o in out]
+    if any(t is not None for t in tangents[:n]):
+        value_tangents = [
+            _zero_tangent(p) if t is None else t for p, t in zip(values, tangents[:n], strict=True)
+        ]
+        curve = lambda *v: impl(*v, *directions, **params)
+        extra = jax.jvp(curve, values, value_tangents)[1]
+        tangent = [a + b for a, b in zip(tangent, extra, strict=True)]
+    return out, tangent
 
 
 def _zero_tangent(x):
@@ -141,7 +164,9 @@ class _Sweep:
     """The reverse sweep of one checkpointed scan (see `_program` for the rows it executes)."""
 
     def __init__(self, step, program: Program, consts, init, xs, mask_k, mask_x):
-        self.step, self.program, self.consts, self.init, self.xs = step, program, consts, init, xs
+        self.step, self.program, self.init = step, program, init
+        # as JAX arrays (an operand may arrive as a NumPy constant); a tracer stays itself
+        self.consts, self.xs = [_array(c) for c in consts], [_array(a) for a in xs]
         self.n_carry = len(init)
         self.fk = [j for j, m in enumerate(mask_k) if m]  # the parameters differentiated
         self.fx = [j for j, m in enumerate(mask_x) if m]  # the xs differentiated
@@ -299,6 +324,11 @@ def tape_bytes(step, counts) -> int:
     )
     sweep.prepare_tape(state, x)
     return sum(a.size * a.dtype.itemsize for a in sweep.tape_shapes)
+
+
+def _array(value):
+    """A JAX array (NumPy constants converted); tracers and shape structs stay themselves."""
+    return value if isinstance(value, jax.ShapeDtypeStruct) else jnp.asarray(value)
 
 
 def _replace(values, indices, chosen):

@@ -22,7 +22,7 @@ from jax import lax
 from .. import _jax_compat as jc
 from ..ops._primitive import define_primitive, is_undefined
 from . import _online
-from ._tangent import call, cut, is_float
+from ._tangent import call, cut, is_float, linear_jvp
 
 
 def while_loop(
@@ -212,11 +212,8 @@ def _abstract_eval(*avals, step, test, counts, perturbed, max_steps, batch):
     return [jc.ShapedArray(a.shape, a.dtype) for a in avals[nk + nq : nk + nq + nc] if is_float(a)]
 
 
-def _jvp(primals, tangents, **params):
-    out = while_tangent_p.bind(*primals, **params)
-    zero = lambda p: jnp.zeros_like(p) if is_float(p) else np.zeros(np.shape(p), jax.dtypes.float0)
-    tangents = [zero(p) if t is None else t for p, t in zip(primals, tangents, strict=True)]
-    return out, jax.jvp(lambda *ops: _impl(*ops, **params), primals, tangents)[1]
+def _jvp(primals, tangents, **params):  # linear in the tangents: see `_tangent._jvp`
+    return linear_jvp(while_tangent_p, _impl, primals, tangents, params)
 
 
 def _transpose(cts, *operands, step, test, counts, perturbed, max_steps, batch):
