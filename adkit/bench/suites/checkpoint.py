@@ -159,7 +159,7 @@ def _variant(label, loss, args, counted=True, needs=None):
     return Variant(label, lambda: jax.grad(loss, (0, 1)), needs=needs, count=count, only=only)
 
 
-def workload(length: int, snapshots: int) -> Workload:
+def workload(length: int, snapshots: int, quick: bool = False) -> Workload:
     rng = np.random.default_rng(0)
     w = jnp.asarray(rng.normal(size=(WIDTH, WIDTH)) / (2 * np.sqrt(WIDTH)), jnp.float32)
     args = (
@@ -190,6 +190,9 @@ def workload(length: int, snapshots: int) -> Workload:
         _variant("adkit checkpoint.scan sqrt", _adkit(None, "sqrt"), args),
         _variant("adkit checkpoint.scan budget=sqrt's bytes", _adkit(None, "budget", budget), args),
     ]
+    if quick:  # the smoke pass: the baseline, one peer, adkit's two loops
+        keep = ("jax.grad", "equinox", "adkit checkpoint.scan revolve", "adkit checkpoint.while")
+        variants = [v for v in variants if v.label.startswith(keep)]
     return Workload(
         f"rnn L={length}/gradient",
         args,
@@ -201,7 +204,7 @@ def workload(length: int, snapshots: int) -> Workload:
 
 def workloads(quick: bool) -> list[Workload]:
     lengths = (100,) if quick else (100, 1000, 10_000)
-    return [workload(length, 14) for length in lengths]
+    return [workload(length, 14, quick) for length in lengths]
 
 
 def summarize(rows) -> list[str]:
