@@ -150,7 +150,7 @@ def _transpose(cts, *operands, step, counts, perturbed, program):
     wanted = iter(is_undefined(t) for t in tangents)
     want = [bool(m) and next(wanted) for m in perturbed]
     mask_k, mask_c, mask_x = _masks(counts, tuple(want))
-    sweep = _Sweep(step, program, consts, init, xs, mask_k, mask_x)
+    sweep = ReverseSweep(step, program, consts, init, xs, mask_k, mask_x)
     ct_carry, ct_k, ct_x = sweep.run(held, buffer, cts)
     ct_init = _where(ct_carry, [m for m, i in zip(mask_c, init, strict=True) if is_float(i)])
     out = iter(ct_k + ct_init + ct_x)
@@ -160,7 +160,7 @@ def _transpose(cts, *operands, step, counts, perturbed, program):
     ]
 
 
-class _Sweep:
+class ReverseSweep:
     """The reverse sweep of one checkpointed scan (see `_program` for the rows it executes)."""
 
     def __init__(self, step, program: Program, consts, init, xs, mask_k, mask_x):
@@ -313,7 +313,7 @@ def tape_bytes(step, counts) -> int:
     nk, nc, nx = counts
     structs = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in step.in_avals]
     consts, state, x = cut(structs, [nk, nc])
-    sweep = _Sweep(
+    sweep = ReverseSweep(
         step,
         None,
         consts,

@@ -21,8 +21,8 @@ from jax import lax
 
 from .. import _jax_compat as jc
 from ..ops._primitive import define_primitive, is_undefined
-from . import _online
-from ._tangent import call, cut, is_float, linear_jvp
+from . import _online, _seed
+from ._tangent import ReverseSweep, call, cut, is_float, linear_jvp
 
 
 def while_loop(
@@ -241,28 +241,10 @@ def _transpose(cts, *operands, step, test, counts, perturbed, max_steps, batch):
     consts, _, init, buffer, held, n, positions, tangents = _split_operands(
         operands, counts, perturbed
     )
-    nk, _, nc = counts
+    nk = counts[0]
     wanted = iter(is_undefined(t) for t in tangents)
     want = [bool(m) and next(wanted) for m in perturbed]
-    fk = [j for j in range(nk) if want[j]]
-    fc = [j for j in range(nc) if is_float(init[j])]
-
-    def linearize(state):
-        def f(k, c):
-            k_all, c_all = list(consts), list(state)
-            for j, v in zip(fk, k, strict=True):
-                k_all[j] = v
-            for j, v in zip(fc, c, strict=True):
-                c_all[j] = v
-            carry = call(step, nc, k_all, c_all, [])[0]  # one evaluation
-            return [carry[j] for j in fc]
-
-        return jax.vjp(f, [consts[j] for j in fk], [state[j] for j in fc])[1]
-
-    def read(buffer, slot):  # slot 0 is x₀
-        saved = [b[jnp.maximum(slot - 1, 0)] for b in buffer]
-        return [jnp.where(slot == 0, a, b) for a, b in zip(init, saved, strict=True)]
-
+    sweep = ReverseSweep(step, None, consts, init, [], want[:nk], [])  # the scan's, without xs
     spare = buffer[0].shape[0] - 1
 
     def until_reverse(state):
@@ -275,41 +257,33 @@ def _transpose(cts, *operands, step, test, counts, perturbed, max_steps, batch):
             reversal, kind, _, count, slot = _online.next_action(reversal)
             current = [
                 jnp.where(kind == _online.RESTORE, r, c)
-                for c, r in zip(current, read(buffer, slot), strict=True)
+                for c, r in zip(current, sweep.read(buffer, slot), strict=True)
             ]
             steps = jnp.where(kind == _online.ADVANCE, count, 0)
-            current = lax.fori_loop(
-                0, steps, lambda _, c: call(step, nc, consts, c, [])[0], current
-            )
+            current = lax.fori_loop(0, steps, sweep.advance, current)
             row = jnp.where(kind == _online.STORE, slot - 1, spare)
             buffer = [b.at[row].set(c) for b, c in zip(buffer, current, strict=True)]
             return reversal, kind, current, buffer
 
         pending = lambda s: s[1] != _online.REVERSE
-        return lax.while_loop(
-            pending, act, (state[0], jnp.asarray(-1, state[0].current.dtype), *state[1:])
-        )
+        start = (state[0], jnp.asarray(-1, state[0].current.dtype), *state[1:])
+        return lax.while_loop(pending, act, start)
 
     def reverse_one(_, s):  # one reversed step: the actions before it, then its VJP
         reversal, current, buffer, ct, acc = s
         reversal, _, current, buffer = until_reverse((reversal, current, buffer))
-        d_k, d_c = linearize(current)(ct)
-        return reversal, current, buffer, d_c, [a + d for a, d in zip(acc, d_k, strict=True)]
+        _, pullback = sweep.linearize(sweep.consts, [], current)
+        ct, acc, _ = sweep.pull(0, pullback, ct, acc, [], [])
+        return reversal, current, buffer, ct, acc
 
     reversal = _online.reversal_init(positions, n)
-    ct = [cts[k] for k in range(len(fc))]
-    acc = [jnp.zeros_like(consts[j]) for j in fk]
+    ct = list(cts[: len(sweep.fc)])
+    acc = [_seed.start(sweep.consts[j], jnp.zeros_like(sweep.consts[j])) for j in sweep.fk]
     state = (reversal, list(held), list(buffer), ct, acc)
     *_, ct, acc = lax.fori_loop(0, n, reverse_one, state)  # n reverses, one per step
-    ct_init = iter(ct)
-    by_leaf = dict(zip(fk, acc, strict=True))
-    answers = []
-    for j in range(len(perturbed)):
-        if j < nk:
-            answers.append(by_leaf.get(j) if want[j] else None)
-        else:
-            c = next(ct_init) if is_float(init[j - nk]) else None
-            answers.append(c if want[j] else None)
+    floats = [m for m, a in zip(want[nk:], init, strict=True) if is_float(a)]
+    out = iter(acc + [c for c, m in zip(ct, floats, strict=True) if m])
+    answers = [next(out) if w else None for w in want]
     return [None] * (len(operands) - len(tangents)) + [
         a for a, m in zip(answers, perturbed, strict=True) if m
     ]
