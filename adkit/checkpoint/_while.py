@@ -177,17 +177,10 @@ def _split_operands(operands, counts, perturbed):
 
 
 def _impl(*operands, step, test, counts, perturbed, max_steps, batch):
-    if batch:
-        unbatched = lambda *ops: _impl(
-            *ops,
-            step=step,
-            test=test,
-            counts=counts,
-            perturbed=perturbed,
-            max_steps=max_steps,
-            batch=batch - 1,
-        )
-        return jax.vmap(unbatched)(*operands)
+    if batch:  # one leading batch axis per level: the unbatched evaluation, vmapped
+        inner = dict(step=step, test=test, counts=counts, perturbed=perturbed)
+        inner.update(max_steps=max_steps, batch=batch - 1)
+        return jax.vmap(lambda *ops: _impl(*ops, **inner))(*operands)
     consts, cond_consts, init, _, _, _, _, tangents = _split_operands(operands, counts, perturbed)
     nk = counts[0]
     mask_k, mask_c = perturbed[:nk], perturbed[nk:]
@@ -224,16 +217,8 @@ def _transpose(cts, *operands, step, test, counts, perturbed, max_steps, batch):
         def one(cts, defined):
             values = iter(defined)
             ops = [o if u else next(values) for o, u in zip(operands, undefined, strict=True)]
-            out = _transpose(
-                cts,
-                *ops,
-                step=step,
-                test=test,
-                counts=counts,
-                perturbed=perturbed,
-                max_steps=max_steps,
-                batch=batch - 1,
-            )
+            inner = dict(step=step, test=test, counts=counts, perturbed=perturbed)
+            out = _transpose(cts, *ops, **inner, max_steps=max_steps, batch=batch - 1)
             return [o for o, u in zip(out, undefined, strict=True) if u]
 
         answers = iter(jax.vmap(one)(list(cts), defined))
