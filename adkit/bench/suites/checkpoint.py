@@ -68,25 +68,24 @@ def _nested_sqrt(w, h0, xs, count=None):
     return jnp.sum(jax.lax.scan(inner, h0, xs.reshape(length // k, k, -1))[0])
 
 
-def _equinox(snapshots):
+def _while(loop):
+    """The RNN as a while loop over (i, h), run by `loop(cond, body, init, max_steps)`."""
+
     def loss(w, h0, xs, count=None):
         step = _step(w, count)
-
-        def body(state):
-            i, h = state
-            return i + 1, step(h, xs[i])[0]
-
-        _, h = eqxi.while_loop(
-            lambda s: s[0] < xs.shape[0],
-            body,
-            (0, h0),
-            max_steps=xs.shape[0],
-            kind="checkpointed",
-            checkpoints=snapshots,
-        )
-        return jnp.sum(h)
+        body = lambda state: (state[0] + 1, step(state[1], xs[state[0]])[0])
+        condition = lambda state: state[0] < xs.shape[0]
+        return jnp.sum(loop(condition, body, (0, h0), xs.shape[0])[1])
 
     return loss
+
+
+def _equinox(snapshots):
+    return _while(
+        lambda cond, body, init, steps: eqxi.while_loop(
+            cond, body, init, max_steps=steps, kind="checkpointed", checkpoints=snapshots
+        )
+    )
 
 
 def _diffrax(snapshots):
@@ -123,18 +122,11 @@ def _diffrax(snapshots):
 
 
 def _adkit_while(snapshots):
-    def loss(w, h0, xs, count=None):
-        step = _step(w, count)
-
-        def body(state):
-            i, h = state
-            return i + 1, step(h, xs[i])[0]
-
-        condition = lambda s: s[0] < xs.shape[0]
-        options = dict(max_steps=xs.shape[0], snapshots=snapshots)
-        return jnp.sum(checkpoint.while_loop(condition, body, (0, h0), **options)[1])
-
-    return loss
+    return _while(
+        lambda cond, body, init, steps: checkpoint.while_loop(
+            cond, body, init, max_steps=steps, snapshots=snapshots
+        )
+    )
 
 
 def _adkit(snapshots, schedule="revolve", memory_budget=None):
