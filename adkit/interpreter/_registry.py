@@ -16,6 +16,7 @@ The tables and what their rules compute:
 | `TRANSPOSE_RULES` | the transpose path | `rule(cotangent, *operands, **params) -> cotangents` |
 | `SPLIT_RULES` | the transpose path | `SplitRule(forward, backward)` for control flow |
 | `WENGERT_RULES` | `adkit.trace` | `rule(recorder, eqn, nodes, scope) -> nodes` (inlining) |
+| `SPARSITY_RULES` | sparsity detection | `rule(operands, out_avals, **params) -> outputs` |
 
 A JVP rule receives lists (one entry per operand, tangents possibly `Zero`) and returns single
 values, or lists for primitives with multiple results; it is applied only when at least one
@@ -218,4 +219,11 @@ SPLIT_RULES = RuleTable(
 WENGERT_RULES = RuleTable(
     "Wengert-list",
     "`adkit.trace` inlines higher-order primitives with a rule in `WENGERT_RULES`.",
+)
+SPARSITY_RULES = RuleTable(
+    "sparsity",
+    "Sparsity detection needs to know which inputs each output element depends on. Register a "
+    "rule with `adkit.interpreter.rules.SPARSITY_RULES.register(<the {name} primitive>, rule)`, "
+    "where `rule(operands, out_avals, **params)` returns the outputs' `IndexSets`, or pass "
+    '`unknown="dense"` to treat every output element as depending on every input element.',
 )

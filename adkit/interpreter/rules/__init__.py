@@ -13,6 +13,7 @@ the tables and their registration functions, the symbolic values and the rule bu
 from .._registry import (
     EVAL_RULES,
     JVP_RULES,
+    SPARSITY_RULES,
     SPLIT_RULES,
     TRANSPOSE_RULES,
     VJP_RULES,
@@ -50,6 +51,7 @@ from .registration import (
 __all__ = [
     "EVAL_RULES",
     "JVP_RULES",
+    "SPARSITY_RULES",
     "SPLIT_RULES",
     "TRANSPOSE_RULES",
     "VJP_RULES",

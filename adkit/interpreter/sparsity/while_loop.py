@@ -1,0 +1,43 @@
+"""Sparsity through `while_loop`: run on dependency sets while the predicate is known.
+
+With a static trip count (a `fori_loop` with traced bounds, a counter compared to a constant)
+the predicate is known at every step, and the loop runs exactly as the program would, giving
+the sets of that many unrolled steps. Where the predicate depends on data, any number of
+steps may run: the carry's sets are then widened to the union over all step counts, a fixed
+point of `carry ∪ body(carry)` (reached since sets only grow).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import _jax_compat as jc
+from .._registry import SPARSITY_RULES
+from ..rules.sparsity._sets import IndexSets, union
+from .engine import sparsity_closed
+from .scan import same_sets
+
+MAX_EXACT_STEPS = 100_000  # beyond this many known steps, widen to the fixed point (sound)
+
+
+@SPARSITY_RULES.register(jc.while_p)
+def _while(operands, out_avals, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+    cond_consts = operands[:cond_nconsts]
+    body_consts = operands[cond_nconsts : cond_nconsts + body_nconsts]
+    carry = operands[cond_nconsts + body_nconsts :]
+    for _ in range(MAX_EXACT_STEPS):
+        (going,) = sparsity_closed(cond_jaxpr, [*cond_consts, *carry])
+        if not going.known:
+            break
+        if not bool(np.asarray(going.value)):
+            return carry
+        carry = sparsity_closed(body_jaxpr, [*body_consts, *carry])
+    # unknown number of further steps: the union over all of them
+    carry = [IndexSets(c.shape, c.matrix) for c in carry]
+    while True:
+        stepped = sparsity_closed(body_jaxpr, [*body_consts, *carry])
+        widened = [IndexSets(c.shape, union(c.matrix, s.matrix))
+                   for c, s in zip(carry, stepped, strict=True)]
+        if same_sets(widened, carry):
+            return carry
+        carry = widened

@@ -1,0 +1,111 @@
+"""Runs a greedy coloring under one named vertex order, or under several and keeps the best.
+
+`order="best"` colors with every deterministic order of `adkit.sparse._orders` and a few seeded
+random ones, keeps the coloring with the fewest colors (the first such in the order tried), and
+refines it by iterated greedy (`adkit.sparse._greedy.iterated_greedy`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._graph import Graph, intersection_graph
+from ._greedy import GreedyFn, greedy, iterated_greedy, num_colors
+from ._orders import ORDERS, vertex_order
+
+__all__ = ["BEST_ORDERS", "check_order", "color_columns", "compact", "search"]
+
+BEST_ORDERS = ("smallest_last", "largest_first", "incidence_degree", "dsatur", "natural")
+NUM_RANDOM = 3  # seeded random orders tried by "best"
+
+
+def search(
+    graph: Graph,
+    order: str,
+    seed: int = 0,
+    greedy_fn: GreedyFn = greedy,
+) -> tuple[np.ndarray, str]:
+    """Colors `graph` with `greedy_fn` under the vertex order `order`, or the best of several.
+
+    Args:
+        graph: the graph `greedy_fn` colors.
+        order: one of `ORDERS`, or `"best"`.
+        seed: seeds the random orders and the random class permutations of iterated greedy.
+        greedy_fn: the greedy coloring (distance-1, star or acyclic).
+
+    Returns:
+        `(colors, winner)`: the colors (from 0) and the name of the order that gave them, with
+        `"+iterated_greedy"` appended when the refinement removed colors.
+
+    Example:
+        >>> import numpy as np
+        >>> path = Graph.from_edges(4, np.array([0, 1, 2]), np.array([1, 2, 3]))
+        >>> colors, winner = search(path, "best")
+        >>> colors.tolist(), winner
+        ([0, 1, 0, 1], 'smallest_last')
+    """
+    rng = np.random.default_rng(seed)
+    neighbors = graph.neighbors
+    if order != "best":
+        return greedy_fn(neighbors, vertex_order(graph, order, rng)), order
+    if graph.num_vertices == 0:
+        return np.zeros(0, dtype=np.int64), BEST_ORDERS[0]
+    names = [*BEST_ORDERS, *(["random"] * NUM_RANDOM)]
+    best, winner = None, ""
+    for name in names:
+        colors = greedy_fn(neighbors, vertex_order(graph, name, rng))
+        if best is None or num_colors(colors) < num_colors(best):
+            best, winner = colors, name
+    refined, improved = iterated_greedy(neighbors, best, rng, greedy_fn)
+    return refined, winner + ("+iterated_greedy" if improved else "")
+
+
+def check_order(order: str) -> None:
+    """Raises a ValueError naming the valid orders if `order` is not one of them or `"best"`."""
+    if order != "best" and order not in ORDERS:
+        names = ", ".join(repr(o) for o in ("best", *ORDERS))
+        raise ValueError(
+            f"Unknown coloring order {order!r}. Expected one of {names}; pass one of these "
+            "(\"best\" tries several and keeps the fewest colors)."
+        )
+
+
+def color_columns(
+    rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], order: str, seed: int = 0
+) -> tuple[np.ndarray, str]:
+    """A column partition of the entries `(rows[k], cols[k])` of an `m x n` matrix.
+
+    Two columns conflict iff they share a row; columns without entries get color -1 (they need no
+    seed), and the others colors `0 .. k-1`.
+
+    Args:
+        rows: the row of each entry.
+        cols: the column of each entry.
+        shape: `(m, n)`.
+        order: one of `ORDERS`, or `"best"`.
+        seed: as for `search`.
+
+    Returns:
+        `(colors, winner)` as for `search`, `colors` of length `n`.
+
+    Example:
+        >>> import numpy as np
+        >>> colors, _ = color_columns(np.array([0, 0, 1]), np.array([0, 1, 1]), (2, 3), "natural")
+        >>> colors.tolist()
+        [0, 1, -1]
+    """
+    colors, winner = search(intersection_graph(rows, cols, shape), order, seed)
+    return compact(colors, np.bincount(cols, minlength=shape[1]) > 0), winner
+
+
+def compact(colors: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """`colors` with -1 where `used` is False, the other colors renumbered `0 .. k-1` in order.
+
+    Example:
+        >>> import numpy as np
+        >>> compact(np.array([0, 1, 2, 1]), np.array([True, False, True, True])).tolist()
+        [0, -1, 2, 1]
+    """
+    out = np.full(colors.shape, -1, dtype=np.int64)
+    _, out[used] = np.unique(colors[used], return_inverse=True)
+    return out
