@@ -18,7 +18,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / "adkit"
 INTERPRETER = "adkit.interpreter"
 # the engines: folders (and the evaluator) that walk jaxprs; rules must not import them
 ENGINES = tuple(
-    f"{INTERPRETER}.{name}" for name in ("forward", "reverse", "wengert", "_eval", "_staging")
+    f"{INTERPRETER}.{name}"
+    for name in ("forward", "reverse", "wengert", "sparsity", "_eval", "_staging")
 )
 
 
@@ -235,7 +236,7 @@ def test_rule_folders_share_their_file_names():
     assert set(transpose.FAMILIES) <= set(jvp.FAMILIES)
     engine_files = {
         folder: {p.stem for p in (ROOT / "interpreter" / folder).glob("*.py")} - {"__init__"}
-        for folder in ("forward", "reverse/tape", "reverse/transpose", "wengert")
+        for folder in ("forward", "reverse/tape", "reverse/transpose", "wengert", "sparsity")
     }
     for construct in ("calls", "cond", "scan", "while_loop"):
         assert all(construct in files for files in engine_files.values()), construct

@@ -51,7 +51,8 @@ def split_sizes(counts: np.ndarray, limit: int = MAX_SIZES) -> np.ndarray:
         [0, 2, 3, 5]
     """
     ascending = np.sort(counts)
-    thresholds = np.unique(counts[counts > 0])
+    thresholds = np.flatnonzero(np.bincount(counts))  # the distinct counts, increasing
+    thresholds = thresholds[thresholds > 0]
     sizes = np.unique(np.concatenate([[0], counts.size - np.searchsorted(ascending, thresholds)]))
     if sizes.size > limit:
         head = sizes[: limit // 2]
@@ -85,8 +86,9 @@ def bidirectional(
     Args:
         pattern: the Jacobian pattern, `m x n`.
         order: the vertex order for every coloring (a name of `adkit.sparse._orders.ORDERS`), or
-            `"best"`: every split is screened with `"smallest_last"` and the `NUM_REFINED` most
-            promising ones are recolored with `"best"`.
+            `"best"`: every split is screened with `"smallest_last"`, and the `NUM_REFINED` most
+            promising ones and the two plain ones (all forward, all reverse) are recolored with
+            `"best"`, so the result never needs more colors than `kind="column"` or `"row"`.
         seed: seeds the random orders.
 
     Returns:
@@ -98,8 +100,8 @@ def bidirectional(
         >>> arrow = np.eye(6, dtype=bool)
         >>> arrow[0, :] = arrow[:, 0] = True
         >>> col_colors, row_colors, _ = bidirectional(Pattern.from_dense(arrow), "best")
-        >>> col_colors.tolist(), row_colors.tolist()
-        ([0, 1, 1, 1, 1, 1], [0, -1, -1, -1, -1, -1])
+        >>> col_colors.tolist(), row_colors.tolist()  # row 0 by reverse, the rest by forward
+        ([1, 0, 0, 0, 0, 0], [0, -1, -1, -1, -1, -1])
     """
     m, n = pattern.shape
     rows, cols = pattern.rows, pattern.cols
@@ -113,10 +115,16 @@ def bidirectional(
 
     candidates = [("rows", int(k)) for k in split_sizes(pattern.row_counts())]
     candidates += [("cols", int(k)) for k in split_sizes(pattern.col_counts())]
-    screened = sorted(((run(v, k, screen), (v, k)) for v, k in candidates), key=lambda t: _total(t[0]))
+    screened = sorted(
+        ((run(v, k, screen), (v, k)) for v, k in candidates), key=lambda t: _total(t[0])
+    )
     best = screened[0][0]
     if order == "best":
-        refined = [run(v, k, "best") for _, (v, k) in screened[:NUM_REFINED]]
+        finalists = [("rows", 0), ("cols", 0)]
+        finalists += [c for _, c in screened[:NUM_REFINED] if c not in finalists]
+        refined = [run(v, k, "best") for v, k in finalists]
         best = min([*refined, best], key=_total)
     col_colors, row_colors, col_winner, row_winner = best
-    return col_colors, row_colors, f"{col_winner} (columns), {row_winner} (rows)"
+    winner = [f"{col_winner} (columns)"] if (col_colors >= 0).any() else []
+    winner += [f"{row_winner} (rows)"] if (row_colors >= 0).any() else []
+    return col_colors, row_colors, ", ".join(winner) or "none"

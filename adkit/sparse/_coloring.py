@@ -52,9 +52,9 @@ def _colors(values, length: int, what: str) -> np.ndarray:
     array = np.asarray(values)
     if array.shape != (length,) or not (array.size == 0 or np.issubdtype(array.dtype, np.integer)):
         raise ValueError(
-            f"A Coloring's {what} must be an integer array of shape ({length},), one per "
-            f"{what.split('_')[0]}, but received shape {array.shape} and dtype {array.dtype}. "
-            "Pass one color (or -1 for none) per line."
+            f"A Coloring's {what} must be an integer array of shape ({length},), one color per "
+            f"{'column' if what == 'col_colors' else 'row'} of the pattern, but received shape "
+            f"{array.shape} and dtype {array.dtype}. Pass one color (or -1 for none) per line."
         )
     array = array.astype(np.int64)
     if array.size and array.min() < -1:
@@ -106,10 +106,10 @@ class Coloring:
         m, n = (int(d) for d in self.shape)
         col_colors = _colors(self.col_colors, n, "col_colors")
         row_colors = _colors(self.row_colors, m, "row_colors")
-        unused = {"row": col_colors, "column": row_colors, "star": row_colors}
-        unused["acyclic"] = row_colors
-        if self.kind in unused and (unused[self.kind] >= 0).any():
-            other = "col_colors" if self.kind == "row" else "row_colors"
+        other, unused = (
+            ("col_colors", col_colors) if self.kind == "row" else ("row_colors", row_colors)
+        )
+        if self.kind != "bidirectional" and (unused >= 0).any():
             raise ValueError(
                 f"A Coloring of kind {self.kind!r} reads every entry one way, but received "
                 f"{other} with colors >= 0. Leave {other} out, or use kind 'bidirectional'."
@@ -166,7 +166,9 @@ def _unknown(what: str, value, valid) -> str:
     return f"Unknown coloring {what} {value!r}. Expected one of {names}; pass one of these."
 
 
-def color(pattern: Pattern, kind: str = "column", order: str = "best", *, seed: int = 0) -> Coloring:
+def color(
+    pattern: Pattern, kind: str = "column", order: str = "best", *, seed: int = 0
+) -> Coloring:
     """Colors a Jacobian or Hessian pattern so that it can be computed from few products.
 
     Args:

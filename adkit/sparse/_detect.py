@@ -9,8 +9,8 @@ import jax
 import numpy as np
 import scipy.sparse as sp
 
-from ..interpreter.sparsity import sparsity_closed, unknown_primitives
 from ..interpreter.rules.sparsity._sets import IndexSets, identity, unknown
+from ..interpreter.sparsity import sparsity_closed, unknown_primitives
 from ._pattern import Pattern
 
 _UNKNOWN = ("error", "dense")
@@ -69,7 +69,9 @@ def jacobian_sparsity(
     nums = _argnums_tuple(argnums, len(args))
     closed = jax.make_jaxpr(f)(*args)
     sets, n = _input_sets(args, nums)
-    with unknown_primitives(unknown):
+    # inside `jit` (a sparse Jacobian prepared on first call) the engine still computes on
+    # values: its index maps and folded constants are NumPy arrays, never tracers
+    with unknown_primitives(unknown), jax.ensure_compile_time_eval():
         outs = sparsity_closed(closed, sets)
     m = sum(o.size for o in outs)
     matrix = sp.vstack([o.matrix for o in outs], format="coo") if outs else sp.coo_array((0, n))
@@ -87,7 +89,8 @@ def _input_sets(args, nums) -> tuple[list[IndexSets], int]:
                 "detection differentiates floating-point inputs only. Pass integer inputs as "
                 "arguments that `argnums` does not name."
             )
-    n = sum(int(np.prod(np.shape(leaf), dtype=np.int64)) for (_, leaf), d in zip(flat, diff) if d)
+    sizes = [int(np.prod(np.shape(leaf), dtype=np.int64)) for _, leaf in flat]
+    n = sum(size for size, d in zip(sizes, diff, strict=True) if d)
     sets, start = [], 0
     for (_, leaf), d in zip(flat, diff, strict=True):
         shape = np.shape(leaf)

@@ -55,22 +55,27 @@ class Graph:
 
     @classmethod
     def from_edges(cls, n: int, heads: np.ndarray, tails: np.ndarray) -> Graph:
-        """The graph on `n` vertices with edges `heads[k] -- tails[k]` (loops and repeats dropped)."""
+        """The graph on `n` vertices with edges `heads[k] -- tails[k]` (loops, repeats dropped)."""
         heads = np.asarray(heads, dtype=np.int64)
         tails = np.asarray(tails, dtype=np.int64)
-        keep = heads != tails
-        heads, tails = heads[keep], tails[keep]
-        key = np.unique(np.concatenate([heads * n + tails, tails * n + heads]))
-        src, dst = np.divmod(key, n) if n else (key, key)
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-        return cls(indptr, dst)
+        ones = np.ones(2 * heads.size, dtype=np.float32)
+        both = (np.concatenate([heads, tails]), np.concatenate([tails, heads]))
+        return cls.from_scipy(sp.csr_array((ones, both), shape=(n, n)))
 
     @classmethod
     def from_scipy(cls, matrix) -> Graph:
-        """The graph whose edges are the off-diagonal stored entries of a square sparse matrix."""
-        coo = sp.coo_array(matrix)
-        return cls.from_edges(coo.shape[0], coo.row, coo.col)
+        """The graph whose edges are the off-diagonal stored entries of a square sparse matrix.
+
+        The matrix must be structurally symmetric (as `SᵀS` and `A + Aᵀ` are).
+        """
+        csr = sp.csr_array(matrix, copy=True)
+        csr.sum_duplicates()  # also sorts the indices of each row
+        n = csr.shape[0]
+        owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(csr.indptr))
+        off = owner != csr.indices
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(owner[off], minlength=n), out=indptr[1:])
+        return cls(indptr, csr.indices[off].astype(np.int64))
 
     @property
     def num_vertices(self) -> int:
@@ -101,7 +106,7 @@ class Graph:
 
 
 def intersection_graph(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> Graph:
-    """The graph on the `n = shape[1]` columns in which two columns are adjacent iff they share a row.
+    """The graph on the `n = shape[1]` columns: two columns are adjacent iff they share a row.
 
     Args:
         rows: the row of each entry.

@@ -37,9 +37,7 @@ __all__ = ["ORDERS", "vertex_order"]
 ORDERS = ("largest_first", "smallest_last", "incidence_degree", "dsatur", "natural", "random")
 
 
-def vertex_order(
-    graph: Graph, name: str, rng: np.random.Generator | None = None
-) -> list[int]:
+def vertex_order(graph: Graph, name: str, rng: np.random.Generator | None = None) -> list[int]:
     """The vertices of `graph` in the order `name` (one of `ORDERS`), as a Python list.
 
     Args:
@@ -58,8 +56,8 @@ def vertex_order(
         >>> star = Graph.from_edges(4, np.array([3, 3, 3]), np.array([0, 1, 2]))
         >>> vertex_order(star, "largest_first")
         [3, 0, 1, 2]
-        >>> vertex_order(star, "smallest_last")[0]
-        3
+        >>> vertex_order(star, "smallest_last")  # the last two left have degree 1 both
+        [0, 3, 1, 2]
     """
     n = graph.num_vertices
     degrees = graph.degrees()

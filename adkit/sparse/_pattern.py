@@ -42,7 +42,9 @@ class Pattern:
             )
         if rows.size and (rows.min() < 0 or rows.max() >= m or cols.min() < 0 or cols.max() >= n):
             raise ValueError(f"A Pattern's indices must lie inside its shape {(m, n)}.")
-        key = np.unique(rows * n + cols)  # sorted row-major, duplicates dropped
+        key = np.sort(rows * n + cols)  # sorted row-major, then duplicates dropped
+        if key.size:
+            key = key[np.concatenate([[True], key[1:] != key[:-1]])]
         rows, cols = np.divmod(key, n) if n else (key, key)
         for name, value in (("shape", (m, n)), ("rows", rows), ("cols", cols)):
             object.__setattr__(self, name, value)
@@ -70,7 +72,7 @@ class Pattern:
         return int(self.rows.size)
 
     @property
-    def T(self) -> Pattern:  # noqa: N802  (like an array's .T)
+    def T(self) -> Pattern:
         """The transposed pattern."""
         return Pattern(self.shape[::-1], self.cols, self.rows)
 
@@ -98,8 +100,9 @@ class Pattern:
 
         values = jnp.ones(self.nnz, dtype=bool) if values is None else values
         indices = jnp.asarray(np.stack([self.rows, self.cols], axis=1), dtype=jnp.int32)
-        return jsparse.BCOO((values, indices), shape=self.shape, indices_sorted=True,
-                            unique_indices=True)
+        return jsparse.BCOO(
+            (values, indices), shape=self.shape, indices_sorted=True, unique_indices=True
+        )
 
     def row_counts(self) -> np.ndarray:
         """The number of entries in each row."""

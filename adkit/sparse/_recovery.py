@@ -31,6 +31,7 @@ import dataclasses
 import numpy as np
 
 from ._coloring import Coloring
+from ._graph import is_symmetric
 from ._pattern import Pattern
 from ._substitution import substitution_terms
 
@@ -136,6 +137,12 @@ def recovery(pattern: Pattern, coloring: Coloring) -> Recovery:
             "pattern. Pass the pattern that was colored."
         )
     m, n = pattern.shape
+    if coloring.kind in ("star", "acyclic") and not is_symmetric(pattern):
+        raise ValueError(
+            f"The {coloring.kind} coloring cannot recover a pattern that is not symmetric, but "
+            f"received a {m} x {n} pattern that differs from its transpose. Star and acyclic "
+            "colorings are for Hessians; color a Jacobian with kind='column' or 'row'."
+        )
     p, q = coloring.num_col_colors, coloring.num_row_colors
     rows, cols = pattern.rows, pattern.cols
     size = p * m + q * n
@@ -185,7 +192,9 @@ def decompress_numpy(pattern: Pattern, recovery: Recovery, flat) -> np.ndarray:
     if flat.shape != (recovery.size,):
         raise ValueError(
             f"The compressed products should be a flat array of length {recovery.size} "
-            f"(B then C, raveled), but received shape {flat.shape}."
+            f"(B then C, raveled), but received shape {flat.shape}. Pass "
+            "`concatenate([B.ravel(), C.ravel()])` with B of shape (p, m) and C of shape (q, n) "
+            "for the coloring this recovery was made from."
         )
     terms = recovery.weight * flat[recovery.index]
     values = np.zeros(pattern.nnz, dtype=terms.dtype)

@@ -66,7 +66,7 @@ def check_order(order: str) -> None:
         names = ", ".join(repr(o) for o in ("best", *ORDERS))
         raise ValueError(
             f"Unknown coloring order {order!r}. Expected one of {names}; pass one of these "
-            "(\"best\" tries several and keeps the fewest colors)."
+            '("best" tries several and keeps the fewest colors).'
         )
 
 

@@ -55,7 +55,8 @@ def _bfs(adjacency: sp.csr_array, roots: np.ndarray) -> tuple[np.ndarray, np.nda
 def _centroids(adjacency: sp.csr_array, labels: np.ndarray) -> np.ndarray:
     # One centroid per tree: the node whose largest remaining part, once removed, is smallest.
     num = adjacency.shape[0]
-    _, first = np.unique(labels, return_index=True)
+    first = np.zeros(labels.max(initial=-1) + 1, dtype=np.int64)
+    first[labels[::-1]] = np.arange(num)[::-1]  # the first node of each tree
     order, parent = _bfs(adjacency, first)
     size = np.ones(num + 1, dtype=np.int64)
     parent_list = parent.tolist()
@@ -67,14 +68,13 @@ def _centroids(adjacency: sp.csr_array, labels: np.ndarray) -> np.ndarray:
     total = size[first][labels]
     part = np.maximum(largest_child[:num], total - size[:num])
     by_tree = np.lexsort((part, labels))
-    _, start = np.unique(labels[by_tree], return_index=True)
-    return by_tree[start]
+    return by_tree[np.searchsorted(labels[by_tree], np.arange(first.size))]
 
 
 def substitution_terms(
     rows: np.ndarray, cols: np.ndarray, colors: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The terms `(index, entry, weight)` that recover a symmetric pattern from `B` (shape `(p, n)`).
+    """The terms `(index, entry, weight)` recovering a symmetric pattern from `B` (shape `(p, n)`).
 
     Args:
         rows: the rows of the pattern's entries (sorted row-major, symmetric pattern).
@@ -113,7 +113,9 @@ def substitution_terms(
         raise _invalid(f"the adjacent vertices {i[k]} and {j[k]} share color {color_i[k]}")
     terms = [(colors[rows[diagonal]] * n + rows[diagonal], diagonal, np.ones(diagonal.size))]
     if upper.size:
-        node_keys, ends = np.unique(np.concatenate([i * p + color_j, j * p + color_i]), return_inverse=True)
+        node_keys, ends = np.unique(
+            np.concatenate([i * p + color_j, j * p + color_i]), return_inverse=True
+        )
         head, tail = ends[: upper.size], ends[upper.size :]
         num = node_keys.size
         value = (node_keys % p) * n + node_keys // p  # the node (v, c) holds B[c, v]

@@ -42,10 +42,9 @@ def _counts(line: np.ndarray, color: np.ndarray) -> np.ndarray:
     # For each entry, how many entries of its line carry its color (0 where color is -1).
     colored = color >= 0
     out = np.zeros(line.shape, dtype=np.int64)
-    _, inverse, counts = np.unique(
-        np.stack([line[colored], color[colored]]), axis=1, return_inverse=True, return_counts=True
-    )
-    out[colored] = counts[inverse.reshape(-1)]
+    key = line[colored] * (int(color.max(initial=0)) + 1) + color[colored]
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    out[colored] = counts[inverse]
     return out
 
 
@@ -100,7 +99,7 @@ def check_coloring(pattern: Pattern, coloring: Coloring) -> None:
         >>> check_coloring(pattern, Coloring("column", (2, 2), col_colors=np.array([0, 0])))
         Traceback (most recent call last):
         ...
-        ValueError: Invalid column coloring: columns 0 and 1 share color 0 and both have an entry in row 0. ...
+        ValueError: Invalid column coloring: columns 0 and 1 share color 0 ...
     """
     if tuple(pattern.shape) != tuple(coloring.shape):
         raise _fail(coloring, f"it is for a {coloring.shape} pattern, not {pattern.shape}")

@@ -25,8 +25,13 @@ def brusselator(n: int = 32, dtype=None):
     scale = alpha * (n - 1) ** 2
 
     def lap(w):
-        return (jnp.roll(w, 1, 0) + jnp.roll(w, -1, 0) + jnp.roll(w, 1, 1) + jnp.roll(w, -1, 1)
-                - 4.0 * w)
+        return (
+            jnp.roll(w, 1, 0)
+            + jnp.roll(w, -1, 0)
+            + jnp.roll(w, 1, 1)
+            + jnp.roll(w, -1, 1)
+            - 4.0 * w
+        )
 
     def f(x):
         s = x.reshape(n, n, 2)
@@ -67,8 +72,11 @@ def gradient_energy(n: int = 16, dtype=None):
 
     def f(x):
         u = x.reshape(n, n)
-        return (jnp.sum((u[1:] - u[:-1]) ** 2) + jnp.sum((u[:, 1:] - u[:, :-1]) ** 2)
-                + 0.25 * jnp.sum(x**4))
+        return (
+            jnp.sum((u[1:] - u[:-1]) ** 2)
+            + jnp.sum((u[:, 1:] - u[:, :-1]) ** 2)
+            + 0.25 * jnp.sum(x**4)
+        )
 
     return f, jnp.asarray(np.random.default_rng(3).normal(size=n * n), _float(dtype))
 
@@ -125,7 +133,7 @@ def gather_scatter(n: int = 40, dtype=None):
     def f(x):
         gathered = x[perm] * x
         added = jnp.zeros(n // 2, x.dtype).at[targets].add(jnp.sin(x))
-        written = x.at[jnp.arange(0, n, 4)].set(x[:: 4] ** 2 + x[1::4])
+        written = x.at[jnp.arange(0, n, 4)].set(x[::4] ** 2 + x[1::4])
         return jnp.concatenate([gathered, added, written])
 
     return f, jnp.asarray(rng.normal(size=n), _float(dtype))
@@ -150,7 +158,9 @@ def _straight_through_jvp(primals, tangents):
 
 def straight_through(n: int = 16, dtype=None):
     """A straight-through `custom_jvp`: the primal is piecewise constant, the Jacobian is 2I."""
-    return straight_through_round, jnp.asarray(np.random.default_rng(8).normal(size=n), _float(dtype))
+    return straight_through_round, jnp.asarray(
+        np.random.default_rng(8).normal(size=n), _float(dtype)
+    )
 
 
 JACOBIAN_PROBLEMS = {

@@ -68,9 +68,11 @@ def _custom_jvp(operands, out_avals, *, call_jaxpr, jvp_jaxpr_fun, num_consts, s
     primals = [_values_only(a, n) for a in args]
     tangents = [_sets_only(a) for a in args]
     outs = sparsity_open(rule, [known(c, n) for c in consts], primals + tangents)
-    tangent_outs = iter(outs[len(out_zero):])
-    return [unknown(a.shape, n) if zero else next(tangent_outs)
-            for a, zero in zip(out_avals, out_zero, strict=True)]
+    tangent_outs = iter(outs[len(out_zero) :])
+    return [
+        unknown(a.shape, n) if zero else next(tangent_outs)
+        for a, zero in zip(out_avals, out_zero, strict=True)
+    ]
 
 
 @SPARSITY_RULES.register(jc.custom_vjp_call_p)
@@ -91,24 +93,28 @@ def _custom_vjp(
         fresh = iter(outs[:n_new])
         residuals = [next(fresh) if f is None else primals[f] for f in forwards]
         sends = jc.custom_vjp_backward({"bwd": bwd}, residuals, cts)
-        return [jax.numpy.zeros(o.shape) if s is None else s
-                for s, o in zip(sends, operands[num_consts:], strict=True)]
+        return [
+            jax.numpy.zeros(o.shape) if s is None else s
+            for s, o in zip(sends, operands[num_consts:], strict=True)
+        ]
 
     structs = [jax.ShapeDtypeStruct(v.shape, v.dtype) for v in out_avals]
     primal_structs = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in call_jaxpr.in_avals]
     closed = jax.make_jaxpr(pullback)(primal_structs, structs)
     m = sum(int(np.prod(a.shape, dtype=np.int64)) for a in out_avals)
-    seeds = [identity(a.shape, start, m)
-             for a, start in zip(out_avals, offsets([unknown(a.shape, 0) for a in out_avals]),
-                                 strict=True)]
+    seeds = [
+        identity(a.shape, start, m)
+        for a, start in zip(
+            out_avals, offsets([unknown(a.shape, 0) for a in out_avals]), strict=True
+        )
+    ]
     primals = [_values_only(o, m) for o in operands]
     sends = sparsity_closed(closed, primals + seeds)
     transposed = sp.csr_array(stack_rows(sends).T)  # (m outputs) x (arg elements)
     args = stack_rows(operands[num_consts:])  # (arg elements) x (n inputs)
     flat = sp.csr_array(transposed @ args)
     rows = offsets([unknown(a.shape, n) for a in out_avals]) + [m]
-    return [with_matrix(a.shape, flat[rows[i] : rows[i + 1]])
-            for i, a in enumerate(out_avals)]
+    return [with_matrix(a.shape, flat[rows[i] : rows[i + 1]]) for i, a in enumerate(out_avals)]
 
 
 @SPARSITY_RULES.register(jc.custom_linear_solve_p)

@@ -21,5 +21,7 @@ def _cond(operands, out_avals, *, branches, **_):
         taken = int(np.clip(np.asarray(index.value), 0, len(branches) - 1))
         return sparsity_closed(branches[taken], args)
     outs = [sparsity_closed(branch, args) for branch in branches]
-    return [IndexSets(column[0].shape, union(*(o.matrix for o in column)))
-            for column in zip(*outs, strict=True)]
+    return [
+        IndexSets(column[0].shape, union(*(o.matrix for o in column)))
+        for column in zip(*outs, strict=True)
+    ]

@@ -64,8 +64,10 @@ def apply_equation(eqn: jc.JaxprEqn, operands: list[IndexSets], n: int) -> list[
     out_avals = [v.aval for v in eqn.outvars]
     if all(o.known for o in operands) and not eqn.effects:
         values = jc.bind_equation(eqn, [o.value for o in operands])
-        return [known(np.asarray(v), n) if _is_array(v) else unknown(a.shape, n)
-                for v, a in zip(values, out_avals, strict=True)]
+        return [
+            known(np.asarray(v), n) if _is_array(v) else unknown(a.shape, n)
+            for v, a in zip(values, out_avals, strict=True)
+        ]
     if all(o.independent for o in operands):
         return [unknown(a.shape, n) for a in out_avals]
     try:
@@ -77,8 +79,10 @@ def apply_equation(eqn: jc.JaxprEqn, operands: list[IndexSets], n: int) -> list[
     with eqn.ctx.manager:
         outs = rule(operands, out_avals, **eqn.params)
     outs = list(outs) if isinstance(outs, list | tuple) else [outs]
-    return [o if _differentiable(a) else unknown(a.shape, n)
-            for o, a in zip(outs, out_avals, strict=True)]
+    return [
+        o if _differentiable(a) else unknown(a.shape, n)
+        for o, a in zip(outs, out_avals, strict=True)
+    ]
 
 
 def _differentiable(aval) -> bool:

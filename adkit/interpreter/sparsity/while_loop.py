@@ -4,7 +4,7 @@ With a static trip count (a `fori_loop` with traced bounds, a counter compared t
 the predicate is known at every step, and the loop runs exactly as the program would, giving
 the sets of that many unrolled steps. Where the predicate depends on data, any number of
 steps may run: the carry's sets are then widened to the union over all step counts, a fixed
-point of `carry ∪ body(carry)` (reached since sets only grow).
+point of `carry | body(carry)` (set union) (reached since sets only grow).
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ def _while(operands, out_avals, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nc
     carry = [IndexSets(c.shape, c.matrix) for c in carry]
     while True:
         stepped = sparsity_closed(body_jaxpr, [*body_consts, *carry])
-        widened = [IndexSets(c.shape, union(c.matrix, s.matrix))
-                   for c, s in zip(carry, stepped, strict=True)]
+        widened = [
+            IndexSets(c.shape, union(c.matrix, s.matrix))
+            for c, s in zip(carry, stepped, strict=True)
+        ]
         if same_sets(widened, carry):
             return carry
         carry = widened

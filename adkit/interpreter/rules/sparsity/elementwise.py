@@ -64,16 +64,87 @@ def select_n(operands, out_avals, **_):
     return [from_ids(full, ids.reshape(shape))]
 
 
-_SMOOTH = """
-abs acos acosh add add_any asin asinh atan atan2 atanh bessel_i0e bessel_i1e cbrt clamp complex
-conj convert_element_type cos cosh digamma div erf erf_inv erfc exp exp2 expm1 igamma igammac
-imag integer_pow lgamma log log1p logistic max min neg nextafter polygamma pow real rem rsqrt sin
-sinh sqrt square sub tan tanh zeta regularized_incomplete_beta
-""".split()
-_PIECEWISE_CONSTANT = """
-ceil floor round sign is_finite eq ne lt le gt ge and or not xor clz population_count
-shift_left shift_right_arithmetic shift_right_logical stop_gradient eq_to le_to lt_to
-""".split()
+_SMOOTH = (
+    "abs",
+    "acos",
+    "acosh",
+    "add",
+    "add_any",
+    "asin",
+    "asinh",
+    "atan",
+    "atan2",
+    "atanh",
+    "bessel_i0e",
+    "bessel_i1e",
+    "cbrt",
+    "clamp",
+    "complex",
+    "conj",
+    "convert_element_type",
+    "cos",
+    "cosh",
+    "digamma",
+    "div",
+    "erf",
+    "erf_inv",
+    "erfc",
+    "exp",
+    "exp2",
+    "expm1",
+    "igamma",
+    "igammac",
+    "imag",
+    "integer_pow",
+    "lgamma",
+    "log",
+    "log1p",
+    "logistic",
+    "max",
+    "min",
+    "neg",
+    "nextafter",
+    "polygamma",
+    "pow",
+    "real",
+    "rem",
+    "rsqrt",
+    "sin",
+    "sinh",
+    "sqrt",
+    "square",
+    "sub",
+    "tan",
+    "tanh",
+    "zeta",
+    "regularized_incomplete_beta",
+)
+_PIECEWISE_CONSTANT = (
+    "ceil",
+    "floor",
+    "round",
+    "sign",
+    "is_finite",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "and",
+    "or",
+    "not",
+    "xor",
+    "clz",
+    "population_count",
+    "shift_left",
+    "shift_right_arithmetic",
+    "shift_right_logical",
+    "stop_gradient",
+    "eq_to",
+    "le_to",
+    "lt_to",
+)
 
 for _name in _SMOOTH:
     SPARSITY_RULES.register(_name, elementwise)

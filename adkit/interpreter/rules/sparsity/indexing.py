@@ -99,8 +99,11 @@ def scatter_replace(operands, out_avals, **params):
     if params.get("update_jaxpr") is not None or not indices.known:
         return [out]
     targets = scatter_targets(
-        x.shape, indices.value, u.shape,
-        dimension_numbers=params["dimension_numbers"], mode=params["mode"],
+        x.shape,
+        indices.value,
+        u.shape,
+        dimension_numbers=params["dimension_numbers"],
+        mode=params["mode"],
     )
     overwritten = np.zeros(x.size, dtype=bool)
     overwritten[targets[targets >= 0]] = True
@@ -111,4 +114,3 @@ def scatter_replace(operands, out_avals, **params):
 
 for _name in ("scatter-add", "scatter-sub", "scatter-mul", "scatter-min", "scatter-max"):
     SPARSITY_RULES.register(_name, scatter)
-

@@ -23,8 +23,10 @@ def _canonical(operand, batch, contract, free_last: bool):
     free = [d for d in range(rank) if d not in batch and d not in contract]
     order = [*batch, *contract, *free] if free_last else [*batch, *free, *contract]
     ids = np.transpose(np.arange(operand.size).reshape(operand.shape), order)
-    sizes = [int(np.prod([operand.shape[d] for d in dims], dtype=np.int64))
-             for dims in (batch, contract, free)]
+    sizes = [
+        int(np.prod([operand.shape[d] for d in dims], dtype=np.int64))
+        for dims in (batch, contract, free)
+    ]
     b, k, f = sizes
     return ids.reshape((b, k, f) if free_last else (b, f, k))
 
@@ -43,7 +45,7 @@ def dot_general(operands, out_avals, *, dimension_numbers, **_):
     (lc, rc), (lb, rb) = dimension_numbers
     left = _canonical(lhs, lb, lc, free_last=False)  # (B, F, K)
     right = _canonical(rhs, rb, rc, free_last=True)  # (B, K, G)
-    (nb, nf, nk), ng = left.shape, right.shape[2]
+    nf, ng = left.shape[1], right.shape[2]
     shape = out_avals[0].shape
     terms = []
     if not lhs.independent:  # out[b,f,g] ∋ lhs[b,f,k] where rhs[b,k,g] may be nonzero
@@ -56,7 +58,6 @@ def dot_general(operands, out_avals, *, dimension_numbers, **_):
         g = np.arange(ng)[:, None]
         groups = (b * nf + f) * ng + g
         terms.append(combine(groups, right[b, k, g], out_avals[0].size, rhs.matrix))
-    del nk
     if not terms:
         return [unknown(shape, lhs.num_inputs)]
     return [with_matrix(shape, union(*terms))]
@@ -67,6 +68,15 @@ def all_to_all(operands, out_avals, **_):
     return [dense(operands, a.shape) for a in out_avals]
 
 
-for _name in ("cholesky", "triangular_solve", "eigh", "lu", "qr", "svd", "eig", "schur",
-              "tridiagonal_solve"):
+for _name in (
+    "cholesky",
+    "triangular_solve",
+    "eigh",
+    "lu",
+    "qr",
+    "svd",
+    "eig",
+    "schur",
+    "tridiagonal_solve",
+):
     SPARSITY_RULES.register(_name, all_to_all)

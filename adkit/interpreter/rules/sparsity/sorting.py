@@ -16,8 +16,9 @@ from ._sets import combine, union, unknown, with_matrix
 def along_axis(operand, axis: int, out_shape):
     """Out element (..., k, ...) gets the union of the operand's line (..., :, ...)."""
     ids = np.moveaxis(np.arange(operand.size).reshape(operand.shape), axis, -1)
-    out_ids = np.moveaxis(np.arange(int(np.prod(out_shape, dtype=np.int64))).reshape(out_shape),
-                          axis, -1)
+    out_ids = np.moveaxis(
+        np.arange(int(np.prod(out_shape, dtype=np.int64))).reshape(out_shape), axis, -1
+    )
     groups = np.broadcast_to(out_ids[..., :, None], (*out_ids.shape, ids.shape[-1]))
     members = np.broadcast_to(ids[..., None, :], groups.shape)
     return combine(groups, members, out_ids.size, operand.matrix)
@@ -48,7 +49,7 @@ def fft(operands, out_avals, *, fft_lengths, **_):
     lead = x.shape[: rank - axes]
     out_shape = out_avals[0].shape
     merged_in = x.size // max(int(np.prod(lead, dtype=np.int64)), 1)
-    merged_out = int(np.prod(out_shape[rank - axes:], dtype=np.int64))
+    merged_out = int(np.prod(out_shape[rank - axes :], dtype=np.int64))
     lines = int(np.prod(lead, dtype=np.int64))
     ids = np.arange(x.size).reshape(lines, 1, merged_in)
     out_ids = np.arange(lines * merged_out).reshape(lines, merged_out, 1)

@@ -30,15 +30,31 @@ def patches(ids, window, strides, padding, lhs_dilation, rhs_dilation):
     """
     values = jnp.asarray(ids + 1, dtype=jnp.float32)
     out = lax.conv_general_dilated_patches(
-        values, window, strides, padding, lhs_dilation, rhs_dilation,
+        values,
+        window,
+        strides,
+        padding,
+        lhs_dilation,
+        rhs_dilation,
         precision=lax.Precision.HIGHEST,
     )
     return np.rint(np.asarray(out)).astype(np.int64) - 1
 
 
 @SPARSITY_RULES.register("conv_general_dilated")
-def conv(operands, out_avals, *, window_strides, padding, lhs_dilation, rhs_dilation,
-         dimension_numbers, feature_group_count, batch_group_count, **_):
+def conv(
+    operands,
+    out_avals,
+    *,
+    window_strides,
+    padding,
+    lhs_dilation,
+    rhs_dilation,
+    dimension_numbers,
+    feature_group_count,
+    batch_group_count,
+    **_,
+):
     lhs, rhs = operands
     out_shape = out_avals[0].shape
     if batch_group_count != 1 or lhs.size >= _EXACT:
@@ -52,11 +68,15 @@ def conv(operands, out_avals, *, window_strides, padding, lhs_dilation, rhs_dila
     n_out, n_in, w = k_ids.shape[0], k_ids.shape[1], int(np.prod(window, dtype=np.int64))
     group = np.arange(n_out) // (n_out // feature_group_count)
     # kernel entry (o, i, w) multiplies patch feature (group(o)·I + i)·W + w
-    feature = ((group[:, None] * n_in + np.arange(n_in)[None, :])[..., None] * w
-               + np.arange(w)).reshape(n_out, n_in * w)
+    feature = (
+        (group[:, None] * n_in + np.arange(n_in)[None, :])[..., None] * w + np.arange(w)
+    ).reshape(n_out, n_in * w)
     kernel = k_ids.reshape(n_out, n_in * w)
-    mask = (np.ones(kernel.shape, dtype=bool) if not rhs.known
-            else np.asarray(rhs.value).reshape(-1)[kernel] != 0)
+    mask = (
+        np.ones(kernel.shape, dtype=bool)
+        if not rhs.known
+        else np.asarray(rhs.value).reshape(-1)[kernel] != 0
+    )
     terms = []
     n_batch, spatial = o_ids.shape[0], o_ids.shape[2:]
     flat_out = o_ids.reshape(n_batch, n_out, -1)
@@ -67,16 +87,26 @@ def conv(operands, out_avals, *, window_strides, padding, lhs_dilation, rhs_dila
         members = flat_p[:, feature[o, k], :]
         terms.append(combine(groups, members, o_ids.size, lhs.matrix))
     if not rhs.independent:  # out[n,o,s] ∋ every kernel entry of channel o
-        groups = np.broadcast_to(flat_out[:, :, None, :], (n_batch, n_out, kernel.shape[1],
-                                                           flat_out.shape[2]))
+        groups = np.broadcast_to(
+            flat_out[:, :, None, :], (n_batch, n_out, kernel.shape[1], flat_out.shape[2])
+        )
         members = np.broadcast_to(kernel[None, :, :, None], groups.shape)
         terms.append(combine(groups, members, o_ids.size, rhs.matrix))
     del spatial
     return [with_matrix(out_shape, union(*terms))]
 
 
-def window_reduce(operands, out_avals, *, window_dimensions, window_strides, padding,
-                  base_dilation, window_dilation, **_):
+def window_reduce(
+    operands,
+    out_avals,
+    *,
+    window_dimensions,
+    window_strides,
+    padding,
+    base_dilation,
+    window_dilation,
+    **_,
+):
     # out[s] = ⊕ over the window of x at s: every dimension is a window dimension
     x = operands[0]
     if x.size >= _EXACT:
@@ -85,8 +115,9 @@ def window_reduce(operands, out_avals, *, window_dimensions, window_strides, pad
     p = patches(ids, window_dimensions, window_strides, padding, base_dilation, window_dilation)
     size = int(np.prod(out_avals[0].shape, dtype=np.int64))
     groups = np.broadcast_to(np.arange(size).reshape(1, -1), (p.shape[1], size))
-    return [with_matrix(out_avals[0].shape,
-                        combine(groups, p.reshape(p.shape[1], -1), size, x.matrix))]
+    return [
+        with_matrix(out_avals[0].shape, combine(groups, p.reshape(p.shape[1], -1), size, x.matrix))
+    ]
 
 
 for _name in ("reduce_window_sum", "reduce_window_max", "reduce_window_min"):

@@ -1,0 +1,62 @@
+"""Compressed evaluation: one linearization, then one JVP (or VJP) per color, batched.
+
+With the columns of one color summed into one seed vector, `J @ seed` holds, in row i, the
+single entry of row i among those columns (a column coloring guarantees there is at most one).
+So p colors need p JVPs instead of n: one `jax.linearize` and a `vmap` of its linear map over
+the p seeds (`chunk_size` seeds at a time, to bound memory). Rows work the same way with VJPs.
+
+The `method` chooses whose transforms compute the products: JAX's (`"jax"`) or adkit's own
+interpreter (`"adkit"`), which cross-check each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+METHODS = ("jax", "adkit")
+
+
+def _transforms(method: str):
+    if method == "jax":
+        return jax.linearize, jax.vjp, jax.grad
+    if method == "adkit":
+        from .. import interpreter
+
+        return interpreter.linearize, interpreter.vjp, interpreter.grad
+    raise ValueError(f"`method` must be one of {METHODS}, but received {method!r}.")
+
+
+def _batched(fn: Callable, seeds, chunk_size: int | None):
+    """`fn` applied to every row of `seeds`: one vmap, or `chunk_size` rows at a time."""
+    if seeds.shape[0] == 0:  # no color: an empty pattern
+        out = jax.eval_shape(fn, jnp.zeros(seeds.shape[1:], seeds.dtype))
+        return jnp.zeros((0, *out.shape), out.dtype)
+    if chunk_size is None or chunk_size >= seeds.shape[0]:
+        return jax.vmap(fn)(seeds)
+    return lax.map(fn, seeds, batch_size=chunk_size)
+
+
+def forward_products(g, x, seeds, *, chunk_size=None, method="jax"):
+    """`(g(x), B)` with `B[c] = J_g(x) @ seeds[c]`, from one linearization of `g` at `x`."""
+    linearize, _, _ = _transforms(method)
+    y, lin = linearize(g, x)
+    return y, _batched(lin, seeds.astype(x.dtype), chunk_size)
+
+
+def reverse_products(g, x, seeds, *, chunk_size=None, method="jax"):
+    """`(g(x), C)` with `C[c] = seeds[c] @ J_g(x)`, from one VJP of `g` at `x`."""
+    _, vjp, _ = _transforms(method)
+    y, pull = vjp(g, x)
+    return y, _batched(lambda s: pull(s)[0], seeds.astype(y.dtype), chunk_size)
+
+
+def hessian_products(h, x, seeds, *, chunk_size=None, method="jax"):
+    """`(∇h(x), B)` with `B[c] = H_h(x) @ seeds[c]`: forward over reverse, one linearization of
+    the gradient."""
+    linearize, _, grad = _transforms(method)
+    gradient, lin = linearize(grad(h), x)
+    return gradient, _batched(lin, seeds.astype(x.dtype), chunk_size)

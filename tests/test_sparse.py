@@ -1,0 +1,248 @@
+"""adkit.sparse: detection exact on every acceptance problem, compressed Jacobians and Hessians
+equal to JAX's dense ones, and the API's composition (jit, vmap, argnums, formats, methods).
+
+Coloring and recovery have their own file (test_sparse_coloring.py).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from jax import lax
+
+from adkit import sparse
+from adkit.bench.suites import sparse_problems as problems
+from adkit.interpreter.rules import MissingRuleError
+
+
+def _dense_nonzeros(f, x):
+    """The dense Jacobian's nonzeros, as an (outputs x inputs) matrix."""
+    return np.asarray(jax.jacfwd(f)(x)).reshape(-1, x.size) != 0
+
+
+# --- detection -------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(problems.JACOBIAN_PROBLEMS))
+def test_detection_is_exact_on_every_problem(name):
+    # the detected pattern is the dense Jacobian's nonzeros: nothing missed (sound), nothing
+    # extra (precise) at a generic point
+    f, x = problems.JACOBIAN_PROBLEMS[name]()
+    pattern = sparse.jacobian_sparsity(f, x)
+    assert pattern.shape == (f(x).size, x.size)
+    np.testing.assert_array_equal(pattern.todense(), _dense_nonzeros(f, x))
+
+
+@pytest.mark.parametrize("name", sorted(problems.JACOBIAN_PROBLEMS))
+def test_the_sparse_jacobian_equals_jax_jacfwd(name):
+    f, x = problems.JACOBIAN_PROBLEMS[name]()
+    jac = sparse.jacfwd(f, output="dense")(x)
+    dense = jax.jacfwd(f)(x)
+    if name == "conv_net":
+        # XLA sums a convolution's window in an order that depends on the batch (128 basis
+        # tangents against 5 seeds): the last bit may differ; the pattern test above is exact
+        np.testing.assert_allclose(jac, dense, rtol=0, atol=8 * np.finfo(np.float64).eps)
+    else:
+        np.testing.assert_array_equal(jac, dense)
+
+
+def test_brusselator_64_equals_dense_jacfwd_with_at_most_eleven_colors():
+    f, x = problems.brusselator(64)
+    prepared = sparse.prepare(f, x, mode="forward")
+    assert prepared.num_colors <= 11
+    dense = np.asarray(jax.jit(jax.jacfwd(f))(x))  # 8192 x 8192
+    values = np.asarray(prepared.values(x))
+    assert np.count_nonzero(dense) == prepared.nnz
+    np.testing.assert_array_equal(
+        dense[np.asarray(prepared.rows), np.asarray(prepared.cols)], values
+    )
+
+
+def test_a_straight_through_custom_jvp_has_the_jacobian_of_its_rule():
+    f, x = problems.straight_through(8)
+    np.testing.assert_array_equal(sparse.jacfwd(f, output="dense")(x), 2.0 * np.eye(8))
+    assert sparse.jacobian_sparsity(f, x) == sparse.Pattern.from_dense(np.eye(8))
+
+
+def test_a_custom_vjp_gets_the_pattern_of_its_backward_rule():
+    @jax.custom_vjp
+    def f(x):
+        return x * 1.0
+
+    f.defvjp(lambda x: (f(x), None), lambda _, ct: (ct + jnp.roll(ct, 1),))
+    x = jnp.arange(5.0)
+    expected = np.asarray(jax.jacrev(f)(x)) != 0  # I plus a cyclic shift, not I
+    assert expected.sum() == 10
+    np.testing.assert_array_equal(sparse.jacobian_sparsity(f, x).todense(), expected)
+
+
+def test_cond_takes_the_union_of_its_branches_or_the_known_branch():
+    f = lambda x: lax.cond(x[0] > 0, lambda v: 2.0 * v, lambda v: jnp.roll(v, 1), x)
+    pattern = sparse.jacobian_sparsity(f, jnp.ones(4)).todense()
+    np.testing.assert_array_equal(pattern, np.eye(4, dtype=bool) | (np.roll(np.eye(4), 1, 0) > 0))
+    always = jnp.asarray(True)  # a known predicate: only the branch taken
+    g = lambda x: lax.cond(always, lambda v: 2.0 * v, lambda v: jnp.roll(v, 1), x)
+    np.testing.assert_array_equal(sparse.jacobian_sparsity(g, jnp.ones(4)).todense(), np.eye(4))
+
+
+def test_a_data_dependent_while_loop_is_widened_to_a_sound_fixed_point():
+    def f(x):
+        body = lambda c: (0.25 * c[0] + 0.25 * jnp.roll(c[0], 1), c[1] + 1)  # sum halves
+        return lax.while_loop(lambda c: jnp.sum(c[0]) > 1.0, body, (x, 0))[0]
+
+    x = jnp.asarray([3.0, 1.0, 2.0, 0.5, 0.25, 1.0])
+    pattern = sparse.jacobian_sparsity(f, x).todense()
+    assert (pattern | ~_dense_nonzeros(f, x)).all()  # everything the Jacobian has
+    assert pattern.all()  # any number of cyclic shifts reaches everything
+
+
+def test_a_known_sparse_matrix_keeps_its_pattern_through_dot_general():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(6, 5)) * (rng.uniform(size=(6, 5)) < 0.3)
+    pattern = sparse.jacobian_sparsity(lambda x: jnp.asarray(a) @ x, jnp.ones(5))
+    np.testing.assert_array_equal(pattern.todense(), a != 0)
+    # both operands depending on the input: out[i, j] on row i of X and column j of Y
+    both = sparse.jacobian_sparsity(lambda x: x.reshape(2, 3) @ x.reshape(3, 2), jnp.ones(6))
+    f = lambda x: x.reshape(2, 3) @ x.reshape(3, 2)
+    np.testing.assert_array_equal(both.todense(), _dense_nonzeros(f, jnp.arange(1.0, 7.0)))
+
+
+def test_reductions_cumsums_and_sorts_are_exact_or_whole_line():
+    x = jnp.arange(1.0, 13.0)
+    for f in (
+        lambda x: jnp.sum(x.reshape(3, 4) ** 2, axis=0),
+        lambda x: jnp.max(x.reshape(3, 4), axis=1),
+        lambda x: jnp.cumsum(x.reshape(3, 4), axis=1),
+        lambda x: jnp.cumprod(x.reshape(3, 4)[:, ::-1], axis=0),
+        lambda x: jnp.sort(x.reshape(3, 4), axis=1),
+        lambda x: jnp.fft.rfft(x.reshape(3, 4)).real,
+        lambda x: lax.reduce_window(x.reshape(3, 4), 0.0, lax.add, (2, 2), (1, 1), "VALID"),
+    ):
+        pattern = sparse.jacobian_sparsity(f, x).todense()
+        nonzeros = _dense_nonzeros(f, x)
+        assert (pattern | ~nonzeros).all()  # sound
+        assert pattern.sum() <= 12 * f(x).size  # and not dense over everything
+        if pattern.sum() != nonzeros.sum():  # only sort and fft may be wider than the value
+            assert f(x).shape[-1] in (3, 4)
+
+
+def test_an_unknown_primitive_is_an_error_naming_it_unless_dense_is_asked_for():
+    from jax.extend.core import Primitive
+
+    mystery = Primitive("mystery_op")
+    mystery.def_impl(lambda x: x * 2.0)
+    mystery.def_abstract_eval(lambda x: x)
+    f = lambda x: mystery.bind(jnp.sin(x[:2]))
+    with pytest.raises(MissingRuleError, match="mystery_op"):
+        sparse.jacobian_sparsity(f, jnp.ones(3))
+    pattern = sparse.jacobian_sparsity(f, jnp.ones(3), unknown="dense")
+    np.testing.assert_array_equal(pattern.todense(), [[1, 1, 0], [1, 1, 0]])
+    with pytest.raises(ValueError, match='"error" or "dense"'):
+        sparse.jacobian_sparsity(f, jnp.ones(3), unknown="maybe")
+
+
+def test_a_million_unknown_stencil_is_detected_without_a_loop_per_element():
+    f, x = problems.laplacian(1000, dtype=jnp.float32)
+    pattern = sparse.jacobian_sparsity(f, jax.ShapeDtypeStruct(x.shape, x.dtype))
+    assert pattern.shape == (10**6, 10**6)
+    assert pattern.nnz == 5 * 10**6 - 4 * 1000  # five per row, minus the boundary's
+
+
+def test_hessian_sparsity_and_the_star_colored_hessian():
+    f, x = problems.gradient_energy(16)
+    pattern = sparse.hessian_sparsity(f, x)
+    dense = np.asarray(jax.hessian(f)(x))
+    np.testing.assert_array_equal(pattern.todense(), dense != 0)
+    prepared = sparse.prepare(f, x, mode="hessian")
+    assert (prepared.kind, prepared.num_colors) == ("star", 5)
+    np.testing.assert_array_equal(prepared(x).todense(), dense)
+    acyclic = sparse.hessian(f, kind="acyclic", output="dense")(x)
+    np.testing.assert_allclose(acyclic, dense, rtol=1e-12, atol=1e-12)
+
+
+# --- the API ---------------------------------------------------------------------------------
+def test_pytrees_argnums_and_every_output_format():
+    def f(params, scale):
+        a, b = params["a"], params["b"]
+        return {"y": a[1:] * b[:-1] * scale, "z": jnp.sin(a)}
+
+    params = {"a": jnp.arange(1.0, 5.0), "b": jnp.arange(2.0, 6.0)}
+    flat, unravel = jax.flatten_util.ravel_pytree(params)
+    g = lambda v: jax.flatten_util.ravel_pytree(f(unravel(v), 3.0))[0]
+    dense = np.asarray(jax.jacfwd(g)(flat))
+    for output in ("bcoo", "bcsr", "dense", "scipy"):
+        jac = sparse.jacfwd(f, output=output)(params, 3.0)
+        as_dense = (
+            jac.toarray()
+            if output == "scipy"
+            else np.asarray(jac if output == "dense" else jac.todense())
+        )
+        np.testing.assert_array_equal(as_dense, dense)
+    assert isinstance(sparse.jacrev(f, output="scipy")(params, 3.0), sp.csr_array)
+    # two differentiated arguments: columns of the first, then the second
+    both = sparse.jacfwd(lambda x, y: x * y, argnums=(0, 1), output="dense")(
+        jnp.ones(3), 2.0 * jnp.ones(3)
+    )
+    np.testing.assert_array_equal(both, np.hstack([2.0 * np.eye(3), np.eye(3)]))
+
+
+def test_jit_vmap_and_a_prepared_pytree():
+    f, x = problems.bratu(32)
+    prepared = sparse.prepare(f, x, output="dense")
+    dense = jax.jacfwd(f)(x)
+    np.testing.assert_array_equal(jax.jit(lambda p, v: p(v))(prepared, x), dense)
+    xs = jnp.stack([x, 2.0 * x])
+    batched = jax.vmap(prepared)(xs)
+    np.testing.assert_array_equal(batched, jax.vmap(jax.jacfwd(f))(xs))
+    jitted = jax.jit(sparse.jacfwd(f))(x)  # prepared inside jit (detection needs only shapes)
+    np.testing.assert_array_equal(jitted.todense(), dense)
+    with pytest.raises(TypeError, match="inside `jit`"):
+        jax.jit(sparse.jacfwd(f, output="scipy"))(x)
+
+
+def test_modes_methods_and_chunks_agree():
+    f, x = problems.brusselator(8)
+    dense = np.asarray(jax.jacfwd(f)(x))
+    for options in (
+        {"mode": "reverse"},
+        {"mode": "bidirectional"},
+        {"mode": "forward", "method": "adkit"},
+        {"mode": "reverse", "method": "adkit"},
+        {"mode": "forward", "chunk_size": 3},
+    ):
+        prepared = sparse.prepare(f, x, output="dense", **options)
+        np.testing.assert_allclose(prepared(x), dense, rtol=1e-13, atol=1e-13)
+
+
+def test_jacobian_picks_the_side_with_fewer_products():
+    # an arrowhead (a dense row and a dense column): n JVPs or n VJPs, or 3 products mixed
+    f = lambda x: x.at[0].add(jnp.sum(x)) + x[0] * x
+    x = jnp.arange(1.0, 31.0)
+    prepared = sparse.prepare(f, x)
+    assert prepared.mode == "bidirectional" and prepared.num_colors == 3
+    np.testing.assert_allclose(prepared(x).todense(), jax.jacfwd(f)(x), rtol=1e-14)
+    tall = lambda x: jnp.concatenate([x, jnp.sum(x)[None]])  # a dense row only: columns fail
+    assert sparse.prepare(tall, x).mode in ("reverse", "bidirectional")
+
+
+def test_verify_catches_a_pattern_that_misses_an_entry():
+    f, x = problems.bratu(16)
+    prepared = sparse.prepare(f, x)
+    assert prepared.verify(jax.random.key(0), x) < 1e-12
+    full = sparse.jacobian_sparsity(f, x)
+    missing = sparse.Pattern(full.shape, full.rows[1:], full.cols[1:])
+    wrong = sparse.prepare(f, x, pattern=missing)
+    with pytest.raises(ValueError, match="misses entries"):
+        wrong.verify(jax.random.key(0), x)
+
+
+def test_the_color_batch_spreads_over_eight_devices():
+    import pathlib
+    import subprocess
+    import sys
+
+    script = pathlib.Path(__file__).with_name("sharded_sparse.py")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "sharded sparse jacobian ok" in result.stdout
