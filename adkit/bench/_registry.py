@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MEASURES = ("run", "compile", "eager_first", "eager", "temp_bytes")
-# on request: "trace", "error", "backward_stored", "backward_temp"
+# on request: "trace", "error", "backward_stored", "backward_temp", "evaluations", and the
+# stages a variant names in `stages` ("detection", "coloring", "one_off" timed; "colors" counted)
+STAGES = ("detection", "coloring", "one_off", "colors")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,9 @@ class Variant:
             "backward_stored" and "backward_temp" need it.
         count: runs the variant once and returns how many times it evaluated its loop's step;
             the measure "evaluations" reports that per step (`info["length"]`).
+        stages: per measure of `STAGES`, a callable: timed (from scratch each time, e.g. a
+            sparsity detection, or a one-off detect + color + compile + call) or, for
+            "colors", returning the count. A variant takes part only in the stages it names.
     """
 
     label: str
@@ -40,6 +45,7 @@ class Variant:
     only: tuple[str, ...] | None = None
     loss: Callable[[], Callable[..., Any]] | None = None
     count: Callable[[], int] | None = None  # for "evaluations": step calls in one call
+    stages: dict[str, Callable[[], Any]] | None = None  # for STAGES
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,10 @@ MEASURE_TEXT = {
     "backward_stored": "backward: residuals stored",
     "backward_temp": "backward: XLA temp bytes",
     "evaluations": "step evaluations per step",
+    "detection": "sparsity detection",
+    "coloring": "coloring",
+    "one_off": "one-off (detect, color, compile, call)",
+    "colors": "colors (products)",
 }
 
 
@@ -28,6 +32,8 @@ def value_text(value: float, unit: str) -> str:
         return f"{value:.2g}"
     if unit == "per step":
         return f"{value:.3g}"
+    if unit == "count":
+        return f"{value:.0f}"
     if unit == "bytes":
         for scale, name in ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
             if value >= scale:

@@ -21,7 +21,7 @@ from ._measure import (
     temp_bytes,
     trace_time,
 )
-from ._registry import SUITES, Suite, Workload, missing_peers
+from ._registry import STAGES, SUITES, Suite, Workload, missing_peers
 
 REPEATS = {  # per measure: repetitions in a quick pass and a full one
     "run": (5, 30),
@@ -34,6 +34,10 @@ REPEATS = {  # per measure: repetitions in a quick pass and a full one
     "backward_stored": (1, 1),
     "backward_temp": (1, 1),
     "evaluations": (1, 1),
+    "detection": (3, 10),
+    "coloring": (3, 10),
+    "one_off": (1, 3),
+    "colors": (1, 1),
 }
 UNITS = {
     "temp_bytes": "bytes",
@@ -41,6 +45,7 @@ UNITS = {
     "backward_temp": "bytes",
     "error": "relative",
     "evaluations": "per step",
+    "colors": "count",
 }
 FORWARD = "(the forward pass)"  # timed with the variants when a workload names its function
 
@@ -126,7 +131,9 @@ def _measure(suite: Suite, workload: Workload, measure: str, quick: bool, missin
     variants = [
         v
         for v in workload.variants
-        if v.needs not in missing and (v.only is None or measure in v.only)
+        if v.needs not in missing
+        and (v.only is None or measure in v.only)
+        and (measure not in STAGES or measure in (v.stages or {}))
     ]
     repeats = REPEATS[measure][0 if quick else 1]
     args = workload.args
@@ -166,6 +173,12 @@ def _measure(suite: Suite, workload: Workload, measure: str, quick: bool, missin
     elif measure == "evaluations":  # step evaluations per step of the loop, counted
         length = workload.info["length"]
         timings = {v.label: Timing((v.count() / length,)) for v in variants}
+    elif measure == "colors":  # how many compressed products (seeds) the variant needs
+        timings = {v.label: Timing((float(v.stages["colors"]()),)) for v in variants}
+    elif measure in STAGES:  # a stage timed from scratch: detection, coloring, one-off
+        timings = _alternate(
+            {v.label: (lambda v=v: _timed(v.stages[measure])) for v in variants}, repeats
+        )
     elif measure in ("backward_stored", "backward_temp"):
         part = 0 if measure == "backward_stored" else 1
         timings = {
@@ -174,6 +187,12 @@ def _measure(suite: Suite, workload: Workload, measure: str, quick: bool, missin
     else:  # temp_bytes
         timings = {v.label: Timing((float(temp_bytes(v.make(), args)),)) for v in variants}
     return _rows(suite.name, workload, measure, timings)
+
+
+def _timed(take: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    jax.block_until_ready(take())
+    return time.perf_counter() - start
 
 
 def _first_call(fn, args) -> float:

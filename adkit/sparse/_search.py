@@ -2,7 +2,9 @@
 
 `order="best"` colors with every deterministic order of `adkit.sparse._orders` and a few seeded
 random ones, keeps the coloring with the fewest colors (the first such in the order tried), and
-refines it by iterated greedy (`adkit.sparse._greedy.iterated_greedy`).
+refines it by a few rounds of iterated greedy (`adkit.sparse._greedy.iterated_greedy`). It stops
+as soon as a coloring reaches a known lower bound (for a column coloring, the most entries in
+one row: those columns all conflict), since nothing can do better; the cheap orders go first.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from ._orders import ORDERS, vertex_order
 
 __all__ = ["BEST_ORDERS", "check_order", "color_columns", "compact", "search"]
 
-BEST_ORDERS = ("smallest_last", "largest_first", "incidence_degree", "dsatur", "natural")
+BEST_ORDERS = ("largest_first", "natural", "smallest_last", "incidence_degree", "dsatur")
 NUM_RANDOM = 3  # seeded random orders tried by "best"
+DSATUR_LIMIT = 1000  # "best" tries dsatur (a heap update per colored neighbour) up to here
+PATIENCE = 5  # iterated-greedy rounds without a new best before "best" stops refining
 
 
 def search(
@@ -24,6 +28,7 @@ def search(
     order: str,
     seed: int = 0,
     greedy_fn: GreedyFn = greedy,
+    lower_bound: int = 1,
 ) -> tuple[np.ndarray, str]:
     """Colors `graph` with `greedy_fn` under the vertex order `order`, or the best of several.
 
@@ -32,6 +37,7 @@ def search(
         order: one of `ORDERS`, or `"best"`.
         seed: seeds the random orders and the random class permutations of iterated greedy.
         greedy_fn: the greedy coloring (distance-1, star or acyclic).
+        lower_bound: no coloring has fewer colors: "best" stops when it reaches this many.
 
     Returns:
         `(colors, winner)`: the colors (from 0) and the name of the order that gave them, with
@@ -42,7 +48,7 @@ def search(
         >>> path = Graph.from_edges(4, np.array([0, 1, 2]), np.array([1, 2, 3]))
         >>> colors, winner = search(path, "best")
         >>> colors.tolist(), winner
-        ([0, 1, 0, 1], 'smallest_last')
+        ([0, 1, 0, 1], 'largest_first')
     """
     rng = np.random.default_rng(seed)
     neighbors = graph.neighbors
@@ -50,13 +56,17 @@ def search(
         return greedy_fn(neighbors, vertex_order(graph, order, rng)), order
     if graph.num_vertices == 0:
         return np.zeros(0, dtype=np.int64), BEST_ORDERS[0]
-    names = [*BEST_ORDERS, *(["random"] * NUM_RANDOM)]
+    names = [*BEST_ORDERS[:4], *(["random"] * NUM_RANDOM)]
+    if graph.num_vertices <= DSATUR_LIMIT:  # the slowest order, tried last on small graphs
+        names.append(BEST_ORDERS[4])
     best, winner = None, ""
     for name in names:
         colors = greedy_fn(neighbors, vertex_order(graph, name, rng))
         if best is None or num_colors(colors) < num_colors(best):
             best, winner = colors, name
-    refined, improved = iterated_greedy(neighbors, best, rng, greedy_fn)
+        if num_colors(best) <= lower_bound:
+            return best, winner
+    refined, improved = iterated_greedy(neighbors, best, rng, greedy_fn, patience=PATIENCE)
     return refined, winner + ("+iterated_greedy" if improved else "")
 
 
@@ -94,7 +104,8 @@ def color_columns(
         >>> colors.tolist()
         [0, 1, -1]
     """
-    colors, winner = search(intersection_graph(rows, cols, shape), order, seed)
+    bound = int(np.bincount(rows, minlength=shape[0]).max(initial=1))  # one row's columns
+    colors, winner = search(intersection_graph(rows, cols, shape), order, seed, lower_bound=bound)
     return compact(colors, np.bincount(cols, minlength=shape[1]) > 0), winner
 
 
