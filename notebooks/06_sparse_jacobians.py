@@ -157,7 +157,7 @@ corner = (pattern.rows < 64) & (pattern.cols < 64)
 figure, (left, right) = plt.subplots(1, 2, figsize=(9, 4))
 left.scatter(
     pattern.cols[corner], pattern.rows[corner], c=colors[pattern.cols[corner]], cmap="tab10",
-    vmin=0, vmax=9, s=12, marker="s",
+    vmin=0, vmax=9, s=8, marker="s",
 )  # fmt: skip
 left.invert_yaxis()
 left.set_title("entries colored by column color")
@@ -174,8 +174,9 @@ for row in range(pattern.shape[0]):
 # Greedy coloring gives each column the smallest color its already-colored neighbours leave
 # free, so the count depends on the visiting order. `color` offers `"largest_first"`,
 # `"smallest_last"`, `"incidence_degree"`, `"dsatur"`, `"natural"` and `"random"`, and
-# `"best"` (the default), which tries them all and refines the winner. Here on the Brusselator
-# and on a 32 x 32 5-point Laplacian (1024 unknowns):
+# `"best"` (the default), which tries several, refines the winner, and stops early if one
+# reaches the lower bound. Here on the Brusselator and on a 32 x 32 5-point Laplacian (1024
+# unknowns):
 
 # %%
 orders = ["largest_first", "smallest_last", "incidence_degree", "dsatur", "natural", "random"]
@@ -210,12 +211,16 @@ assert np.array_equal(seeds.sum(axis=0), np.ones(x.size))  # each column in exac
 
 # %% [markdown]
 # `Prepared.products` linearizes `f` once and maps the linear map over the seeds with `vmap`:
-# row c of `B` is J @ seeds[c], the compressed Jacobian.
+# row c of `B` is J @ seeds[c], the compressed Jacobian (`C` would hold reverse products; there
+# are none in forward mode). A `Prepared` is a pytree, so it can be passed to a jitted function
+# like any array; we do that from here on, which compiles each evaluation into one program.
 
 # %%
-value, B, C = prepared.products(x)
-print("B:", B.shape)
-assert np.array_equal(value, f(x))
+products = jax.jit(lambda p, x: p.products(x))
+evaluate = jax.jit(lambda p, x: p(x))
+value, B, C = products(prepared, x)
+print("B:", B.shape, " C:", C.shape)
+assert np.allclose(value, f(x), rtol=1e-14)  # f(x) comes along
 assert np.array_equal(B, seeds @ J_dense.T)
 
 # %% [markdown]
@@ -225,20 +230,20 @@ assert np.array_equal(B, seeds @ J_dense.T)
 
 # %%
 rows, cols = pattern.rows, pattern.cols
-by_hand = np.asarray(B)[colors[cols], rows]
-assert np.array_equal(by_hand, prepared.values(x))
-J_sparse = prepared(x)
+by_hand = np.asarray(B)[colors[cols], rows]  # the entries, in the pattern's row-major order
+J_sparse = evaluate(prepared, x)
 print(type(J_sparse).__name__, J_sparse.shape, J_sparse.nse, "stored entries")
+assert np.array_equal(J_sparse.data, by_hand)
 assert np.array_equal(J_sparse.todense(), J_dense)
 
 # %% [markdown]
 # ## Hessians: star coloring
 #
 # A Hessian is symmetric, and symmetry is information: H[i, j] = H[j, i], so an off-diagonal
-# entry may be read from column j's product or from column i's. A *star* coloring uses this
-# (Hessian-vector products, one per color): adjacent variables get different colors, and every
-# path on four variables uses at least three colors, which guarantees that each entry can be
-# read directly from one of the two sides. Column coloring must read every entry from its own
+# entry may be read from column j's product or from column i's. A *star* coloring uses this.
+# It colors the variables, one Hessian-vector product per color, so that adjacent variables
+# differ and every path on four variables uses at least three colors; then each entry can be
+# read directly from one of its two sides. Column coloring must read every entry from its own
 # column: with a nonzero diagonal, any column coloring of a symmetric pattern is also a star
 # coloring, so the fewest star colors never exceed the fewest column colors.
 #
@@ -253,7 +258,7 @@ assert np.array_equal(hessian_pattern.todense(), H_dense != 0)
 prepared_hessian = sparse.prepare(f_energy, x_energy, mode="hessian")
 print(prepared_hessian.kind, prepared_hessian.num_colors, "colors for", x_energy.size, "unknowns")
 assert (prepared_hessian.kind, prepared_hessian.num_colors) == ("star", 5)
-assert np.array_equal(prepared_hessian(x_energy).todense(), H_dense)
+assert np.array_equal(evaluate(prepared_hessian, x_energy).todense(), H_dense)
 
 # %% [markdown]
 # On this grid a row has 5 entries, so column coloring needs 5 as well. Symmetry pays where
@@ -271,13 +276,26 @@ for name, p in [("grid", hessian_pattern), ("arrowhead", arrow_pattern)]:
     assert sparse.color(p, "star").num_colors <= sparse.color(p, "column").num_colors, name
 star = sparse.color(arrow_pattern, "star").colors
 assert star.max() == 1 and (star[1:] != star[0]).all() and (star[1:] == star[1]).all()
-H_arrow = sparse.hessian(arrow_energy, output="dense")(x_arrow)
-assert np.array_equal(H_arrow, jax.hessian(arrow_energy)(x_arrow))
+H_arrow = jax.jit(sparse.hessian(arrow_energy, output="dense"))(x_arrow)
+assert np.array_equal(H_arrow, jax.jit(jax.hessian(arrow_energy))(x_arrow))
 
 # %% [markdown]
-# An *acyclic* coloring (`kind="acyclic"`) often needs fewer colors still (4 on the grid), at
-# the price of recovering entries by substitution instead of a single read.
-#
+# An *acyclic* coloring (`kind="acyclic"`) asks only that every cycle use three colors, so it
+# often needs fewer colors still, at the price of recovering entries by substitution (signed
+# sums along two-colored trees) instead of a single read; the last bits may then differ. Here
+# the pattern detected above is passed in, so `prepare` skips detection.
+
+# %%
+acyclic = sparse.prepare(
+    f_energy, x_energy, mode="hessian", kind="acyclic", pattern=hessian_pattern
+)
+print(acyclic.num_colors, "acyclic colors; every entry a single read:", acyclic.direct)
+assert acyclic.num_colors == 4 and not acyclic.direct
+H_acyclic = evaluate(acyclic, x_energy).todense()
+assert np.allclose(H_acyclic, H_dense, rtol=1e-12, atol=1e-12)
+
+# %% [markdown]
+
 # ## A dense row and a dense column: bidirectional coloring
 #
 # A Jacobian that is not symmetric may still have a dense row and a dense column. The function
@@ -301,28 +319,28 @@ assert both.row_colors[0] == 0 and (both.row_colors[1:] == -1).all()  # only row
 
 # %% [markdown]
 # `sparse.jacobian` tries column, row and bidirectional colorings and keeps the fewest
-# products, so it picks the split by itself:
+# products, so it picks the split by itself. Like `jax.jacfwd`, it returns a function; that
+# function prepares on its first call (inside `jit` too: detection needs only shapes).
 
 # %%
 jacobian = sparse.jacobian(arrow)
-J_arrow = jacobian(x_arrow)
+J_arrow = jax.jit(jacobian)(x_arrow)
 chosen = jacobian.prepared(x_arrow)
 print(chosen.mode, chosen.num_colors, "products")
 assert (chosen.mode, chosen.num_colors) == ("bidirectional", 3)
-assert np.array_equal(J_arrow.todense(), jax.jacfwd(arrow)(x_arrow))
+assert np.array_equal(J_arrow.todense(), jax.jit(jax.jacfwd(arrow))(x_arrow))
 
 # %% [markdown]
 # ## Cost against n
 #
 # A dense Jacobian of the 2D Laplacian costs n JVPs and n² numbers; the sparse one costs 5
 # JVPs (whatever n) and 5n numbers. Both are jitted and timed after a warm-up; the sparse one
-# receives the `Prepared` as an argument (it is a pytree). Detection and coloring (`prepare`)
+# is `evaluate` from above, with the `Prepared` passed in. Detection and coloring (`prepare`)
 # run once per shape and are timed separately. The timings depend on the machine; nothing is
 # asserted about them.
 
+
 # %%
-
-
 def best_time(fun, *args, repeats=5):
     jax.block_until_ready(fun(*args))  # warm-up: compile
     times = []
@@ -333,7 +351,6 @@ def best_time(fun, *args, repeats=5):
     return min(times)
 
 
-evaluate = jax.jit(lambda p, x: p(x))
 sizes, dense_times, sparse_times = [], [], []
 print(f"{'n':>6s} {'colors':>7s} {'prepare':>9s} {'dense jacfwd':>13s} {'sparse':>10s}")
 for side in (8, 16, 32, 48, 64):
@@ -341,6 +358,7 @@ for side in (8, 16, 32, 48, 64):
     start = time.perf_counter()
     prepared_lap = sparse.prepare(f_lap, x_lap, mode="forward")
     prepare_time = time.perf_counter() - start
+    assert prepared_lap.num_colors == 5  # whatever the size
     sizes.append(x_lap.size)
     dense_times.append(best_time(jax.jit(jax.jacfwd(f_lap)), x_lap))
     sparse_times.append(best_time(evaluate, prepared_lap, x_lap))

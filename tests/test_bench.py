@@ -69,27 +69,36 @@ def test_an_unknown_suite_is_a_clear_error():
         bench.run(["no-such-suite"], quick=True)
 
 
-def test_the_quick_pass_runs_every_measure_and_writes_the_report(tmp_path):
+def _quick_pass(tmp_path, suite):
+    """Runs one suite's quick pass through the CLI; checks every row group; returns the report.
+
+    One test per suite, so that the test runner's workers share them out.
+    """
     from adkit.cli import main
 
-    assert main(["bench", "--quick", "--out", str(tmp_path)]) == 0
+    assert main(["bench", "--quick", "--only", suite, "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "report.json").read_text())
     rows = report["rows"]
     assert report["machine"]["jax"] and report["quick"] is True
-    workloads = {r["workload"] for r in rows}
-    assert {"mlp/grad", "mlp/jvp", "rnn_scan/grad", "textbook/grad"} <= workloads
-    for name in workloads:
+    assert rows and {r["suite"] for r in rows} == {suite}
+    for name in {r["workload"] for r in rows}:
         mine = [r for r in rows if r["workload"] == name]
-        measures = {r["measure"] for r in mine}
-        for measure in measures:
+        for measure in {r["measure"] for r in mine}:
             group = [r for r in mine if r["measure"] == measure]
-            assert group[0]["ratio"] is None  # the baseline (JAX) comes first
+            assert group[0]["ratio"] is None  # the baseline comes first
             assert len(group) >= 2
             if measure == "error":  # against the reference: no ratio, a small error
                 assert all(r["ratio"] is None and 0 <= r["median"] < 1e-4 for r in group)
             else:
                 assert all(math.isfinite(r["ratio"]) for r in group[1:])
             assert all(r["low"] <= r["median"] <= r["high"] for r in group)
+    return report, rows
+
+
+def test_the_quick_pass_of_the_interpreter_suite_writes_the_report(tmp_path):
+    report, rows = _quick_pass(tmp_path, "interpreter")
+    workloads = {r["workload"] for r in rows}
+    assert {"mlp/grad", "mlp/jvp", "rnn_scan/grad", "textbook/grad"} <= workloads
     grads = [r for r in rows if r["workload"] == "mlp/grad" and r["measure"] == "temp_bytes"]
     assert [r["variant"] for r in grads] == [
         "jax.grad",
@@ -105,7 +114,11 @@ def test_the_quick_pass_runs_every_measure_and_writes_the_report(tmp_path):
     # the suite's verdicts on its targets, and its figure
     assert any("compiled run (median <= 1.02" in note for note in report["notes"])
     assert (tmp_path / "interpreter-trace-per-equation.png").stat().st_size > 0
-    # the implicit suite, with its peers (the test command installs the bench extra)
+
+
+def test_the_quick_pass_of_the_implicit_suite_compares_with_its_peers(tmp_path):
+    # the test command installs the bench extra, so the peers are there
+    report, rows = _quick_pass(tmp_path, "implicit")
     deq = [r for r in rows if r["workload"].startswith("deq") and r["measure"] == "backward_stored"]
     memory = {r["variant"]: r["median"] for r in deq}
     # implicit differentiation stores the solution, unrolling every iterate: bytes, not time
@@ -113,6 +126,24 @@ def test_the_quick_pass_runs_every_measure_and_writes_the_report(tmp_path):
         memory["adkit.implicit fixed point + Neumann"] < memory["unrolled, 60 steps (backprop)"] / 4
     )
     assert any(note.startswith("implicit: ridge:") for note in report["notes"])
+
+
+def test_the_quick_pass_of_the_checkpoint_suite_counts_evaluations(tmp_path):
+    _, rows = _quick_pass(tmp_path, "checkpoint")
+    counted = [r for r in rows if r["measure"] == "evaluations"]
+    assert counted and all(
+        r["median"] >= 1.0 for r in counted
+    )  # every step evaluated at least once
+
+
+def test_the_quick_pass_of_the_sparse_suite_has_every_stage_and_verdict(tmp_path):
+    report, rows = _quick_pass(tmp_path, "sparse")
+    colors = {r["variant"]: r["median"] for r in rows if r["measure"] == "colors"}
+    assert colors["adkit.sparse.jacfwd"] <= min(colors["asdex (fwd)"], colors["sparsejac.jacfwd"])
+    measures = {r["measure"] for r in rows if r["variant"] == "adkit.sparse.jacfwd"}
+    assert measures == {"colors", "detection", "coloring", "run", "one_off"}
+    assert any("compressed JVPs" in r["variant"] for r in rows if r["measure"] == "run")
+    assert any(note.startswith("sparse: brusselator") for note in report["notes"])
 
 
 def test_summaries_give_each_target_a_verdict():

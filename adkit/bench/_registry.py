@@ -34,6 +34,9 @@ class Variant:
             "backward_stored" and "backward_temp" need it.
         count: runs the variant once and returns how many times it evaluated its loop's step;
             the measure "evaluations" reports that per step (`info["length"]`).
+        compiled: `make()` returns a function that compiles itself (on its first call, which
+            the warm-up round makes): the compiled-run measure calls it as it is, unwrapped by
+            `jax.jit` (e.g. a transform that keeps arrays on the device outside its program).
         stages: per measure of `STAGES`, a callable: timed (from scratch each time, e.g. a
             sparsity detection, or a one-off detect + color + compile + call) or, for
             "colors", returning the count. A variant takes part only in the stages it names.
@@ -46,6 +49,7 @@ class Variant:
     loss: Callable[[], Callable[..., Any]] | None = None
     count: Callable[[], int] | None = None  # for "evaluations": step calls in one call
     stages: dict[str, Callable[[], Any]] | None = None  # for STAGES
+    compiled: bool = False  # "run" calls make() as it is, without wrapping it in jax.jit
 
 
 @dataclass(frozen=True)

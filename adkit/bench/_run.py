@@ -138,7 +138,7 @@ def _measure(suite: Suite, workload: Workload, measure: str, quick: bool, missin
     repeats = REPEATS[measure][0 if quick else 1]
     args = workload.args
     if measure == "run":
-        fns = {v.label: jax.jit(v.make()) for v in variants}
+        fns = {v.label: v.make() if v.compiled else jax.jit(v.make()) for v in variants}
         if workload.forward is not None:
             fns[FORWARD] = jax.jit(workload.forward)
         timings = interleaved({k: (lambda f=f: f(*args)) for k, f in fns.items()}, repeats)

@@ -15,6 +15,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from .._jax_compat import is_concrete
 from ._prepare import Prepared, prepare
 
 
@@ -27,16 +28,24 @@ def _sparse_transform(mode: str, doc_name: str):
     def transform(
         f: Callable[..., Any], argnums: int | Sequence[int] = 0, **options: Any
     ) -> Callable[..., Any]:
-        cache: dict[tuple, Prepared] = {}
+        cache: dict[tuple, tuple[Prepared, Callable[..., Any]]] = {}
 
         @functools.wraps(f)
         def jac(*args):
             key = _signature(args)
             if key not in cache:
-                cache[key] = prepare(f, *args, argnums=argnums, mode=mode, **options)
-            return cache[key](*args)
+                prepared = prepare(f, *args, argnums=argnums, mode=mode, **options)
+                data = prepared.flat if prepared.in_place else prepared.values
+                compiled = jax.jit(lambda *a, data=data: data(*a))  # seeds as constants
+                cache[key] = (prepared, compiled)
+            prepared, compiled = cache[key]
+            if all(is_concrete(leaf) for leaf in jax.tree_util.tree_leaves(args)):
+                # called on values: the compiled products, assembled around the index arrays
+                # the prepared function keeps on the device (never copied out of a program)
+                return prepared.assemble(compiled(*args))
+            return prepared(*args)  # inside jit or vmap: traced like any JAX function
 
-        jac.prepared = lambda *args: cache.get(_signature(args))  # what a call prepared
+        jac.prepared = lambda *args: cache[_signature(args)][0]  # what a call prepared
         return jac
 
     transform.__name__ = transform.__qualname__ = doc_name

@@ -4,6 +4,10 @@ The recovery (`_recovery.py`) says, for each entry of the pattern, where its val
 flat compressed products `concat(B.ravel(), C.ravel())`. For column, row, star and bidirectional
 colorings that is one position per entry, so decompression is one gather; an acyclic coloring
 adds a weighted segment sum (each entry a signed sum along a two-colored tree).
+
+Where no element holds two entries (column, row and bidirectional colorings), a BCOO needs no
+gather at all: the flat products are its data as they stand, and the precomputed index array
+names the entry each element holds (an out-of-range row for an element that holds none).
 """
 
 from __future__ import annotations
@@ -27,6 +31,18 @@ def entry_values(flat, index, entry, weight, nnz: int, direct: bool):
     if direct:
         return flat[index]
     return jax.ops.segment_sum(weight.astype(flat.dtype) * flat[index], entry, num_segments=nnz)
+
+
+def assemble_in_place(flat, flat_indices, shape: tuple[int, int], output: str):
+    """The Jacobian with the flat compressed products as its data, unmoved (BCOO or dense).
+
+    Element e of `flat` is entry `flat_indices[e]` (a row and a column), or padding where the
+    row is out of range (BCOO ignores such entries, and the dense scatter drops them).
+    """
+    if output == "bcoo":
+        return jsparse.BCOO((flat, flat_indices), shape=shape)
+    rows, cols = flat_indices[:, 0], flat_indices[:, 1]
+    return jnp.zeros(shape, flat.dtype).at[rows, cols].set(flat, mode="drop")
 
 
 def assemble(values, rows, cols, indptr, shape: tuple[int, int], output: str):

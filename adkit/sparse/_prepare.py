@@ -18,7 +18,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from ._coloring import Coloring, color
-from ._decompress import assemble, check_output, entry_values
+from ._decompress import assemble, assemble_in_place, check_output, entry_values
 from ._detect import _argnums_tuple, hessian_sparsity, jacobian_sparsity
 from ._evaluate import METHODS, forward_products, hessian_products, reverse_products
 from ._pattern import Pattern
@@ -50,6 +50,7 @@ class Prepared(eqx.Module):
     shape: tuple[int, int] = eqx.field(static=True)
     num_colors: int = eqx.field(static=True)
     direct: bool = eqx.field(static=True)
+    in_place: bool = eqx.field(static=True)
     output: str = eqx.field(static=True)
     chunk_size: int | None = eqx.field(static=True)
     method: str = eqx.field(static=True)
@@ -64,6 +65,7 @@ class Prepared(eqx.Module):
     index: jax.Array
     entry: jax.Array
     weight: jax.Array
+    flat_indices: jax.Array
 
     @property
     def nnz(self) -> int:
@@ -126,10 +128,23 @@ class Prepared(eqx.Module):
         flat = jnp.concatenate([b.ravel(), c.ravel()])
         return entry_values(flat, self.index, self.entry, self.weight, self.nnz, self.direct)
 
+    def flat(self, *args):
+        """The compressed products, flat: `concat(B.ravel(), C.ravel())`."""
+        _, b, c = self.products(*args)
+        return jnp.concatenate([b.ravel(), c.ravel()]) if c.size else b.ravel()
+
     def __call__(self, *args):
-        return assemble(
-            self.values(*args), self.rows, self.cols, self.indptr, self.shape, self.output
-        )
+        return self.assemble(self.flat(*args) if self.in_place else self.values(*args))
+
+    def assemble(self, data):
+        """The matrix in the `output` format, from `flat(*args)` when `in_place` (the products
+        themselves are the data: each element holds at most one entry, padding where it holds
+        none), else from `values(*args)` (pattern order)."""
+        if self.in_place and self.output in ("bcoo", "dense"):
+            return assemble_in_place(data, self.flat_indices, self.shape, self.output)
+        if self.in_place:  # bcsr and scipy want pattern order: one gather
+            data = data[self.index]
+        return assemble(data, self.rows, self.cols, self.indptr, self.shape, self.output)
 
     def verify(self, key, *args, probes: int = 3, rtol: float | None = None) -> float:
         """Checks the sparse Jacobian against random JVP and VJP probes at `args`.
@@ -263,6 +278,7 @@ def prepare(
     chosen = mode if mode != "auto" else {v: k for k, v in _KIND.items()}[coloring.kind]
     counts = np.bincount(pattern.rows, minlength=pattern.shape[0])
     as_int = lambda a: jnp.asarray(a, dtype=jnp.int32)
+    flat_rows, flat_cols, in_place = _in_place_indices(pattern, rec)
     return Prepared(
         fun=f,
         argnums=nums,
@@ -271,6 +287,7 @@ def prepare(
         shape=pattern.shape,
         num_colors=coloring.num_colors,
         direct=rec.direct,
+        in_place=in_place,
         output=output,
         chunk_size=chunk_size,
         method=method,
@@ -285,4 +302,21 @@ def prepare(
         index=as_int(rec.index),
         entry=as_int(rec.entry),
         weight=jnp.asarray(rec.weight),
+        flat_indices=as_int(np.stack([flat_rows, flat_cols], axis=-1)),
     )
+
+
+def _in_place_indices(pattern: Pattern, rec) -> tuple[np.ndarray, np.ndarray, bool]:
+    """For each element of the flat compressed products, the entry it holds (row m: none).
+
+    Possible when the recovery reads each entry from one element and no element twice (column,
+    row and bidirectional colorings; a star coloring may read one element for H[i, j] and
+    H[j, i]): then decompression moves nothing.
+    """
+    m, _ = pattern.shape
+    rows = np.full(rec.size, m, dtype=np.int64)
+    cols = np.zeros(rec.size, dtype=np.int64)
+    if not rec.direct or np.unique(rec.index).size != rec.index.size:
+        return rows[:0], cols[:0], False
+    rows[rec.index], cols[rec.index] = pattern.rows, pattern.cols
+    return rows, cols, True

@@ -4,8 +4,10 @@ Workloads: stencil and local problems (2D Brusselator, 2D 5-point Laplacian, 1D 
 convolution net, heat-equation steps in a scan) at n from 2048 up. Variants, baseline first:
 dense `jax.jacfwd`; dense `jax.jacrev`; asdex (its own detection, coloring and evaluation, in
 forward mode); sparsejac (forward mode, given adkit's pattern: it has no detection); adkit.sparse
-(forward mode, order "best"); and adkit's compressed JVPs alone, without decompression (the
-floor the evaluation is measured against).
+(forward mode, order "best"), called as users call it: its first call prepares and compiles, the
+later ones run the compiled products and wrap them, with the index array it keeps on the device,
+as a BCOO; and adkit's compressed JVPs alone, compiled, without decompression (the floor the
+evaluation is measured against).
 
 Measures: colors (compressed products), detection time, coloring time, compiled evaluation time,
 and one-off time (detect, color, trace, compile and one call, from scratch). Targets (issue 15):
@@ -75,7 +77,7 @@ def _sparsejac_variant(f, x, bcoo) -> Variant:
 
 def workload(name: str, f, x) -> Workload:
     pattern = sparse.jacobian_sparsity(f, x)
-    prepared = sparse.prepare(f, x, mode="forward", pattern=pattern)
+    prepared = sparse.prepare(f, x, mode="forward", pattern=pattern)  # for the bare products
     m, n = pattern.shape
     adkit_stages = {
         "detection": lambda: sparse.jacobian_sparsity(f, x),
