@@ -2,9 +2,11 @@
 
 `order="best"` colors with every deterministic order of `adkit.sparse._orders` and a few seeded
 random ones, keeps the coloring with the fewest colors (the first such in the order tried), and
-refines it by a few rounds of iterated greedy (`adkit.sparse._greedy.iterated_greedy`). It stops
-as soon as a coloring reaches a known lower bound (for a column coloring, the most entries in
-one row: those columns all conflict), since nothing can do better; the cheap orders go first.
+refines it by a few rounds of iterated greedy (`adkit.sparse._greedy.iterated_greedy`); above
+4096 vertices only the three cheapest orders and fewer rounds (coloring is then most of a sparse
+Jacobian's one-off cost). It stops as soon as a coloring reaches a known lower bound (for a
+column coloring, the most entries in one row: those columns all conflict), since nothing can do
+better; the cheap orders go first.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ BEST_ORDERS = ("largest_first", "natural", "smallest_last", "incidence_degree", 
 NUM_RANDOM = 3  # seeded random orders tried by "best"
 DSATUR_LIMIT = 1000  # "best" tries dsatur (a heap update per colored neighbour) up to here
 PATIENCE = 5  # iterated-greedy rounds without a new best before "best" stops refining
+LARGE = 4096  # above this many vertices, "best" tries the three cheap orders and refines less
+PATIENCE_LARGE = 2
 
 
 def search(
@@ -56,7 +60,8 @@ def search(
         return greedy_fn(neighbors, vertex_order(graph, order, rng)), order
     if graph.num_vertices == 0:
         return np.zeros(0, dtype=np.int64), BEST_ORDERS[0]
-    names = [*BEST_ORDERS[:4], *(["random"] * NUM_RANDOM)]
+    large = graph.num_vertices > LARGE
+    names = [*BEST_ORDERS[:3]] if large else [*BEST_ORDERS[:4], *(["random"] * NUM_RANDOM)]
     if graph.num_vertices <= DSATUR_LIMIT:  # the slowest order, tried last on small graphs
         names.append(BEST_ORDERS[4])
     best, winner = None, ""
@@ -66,7 +71,8 @@ def search(
             best, winner = colors, name
         if num_colors(best) <= lower_bound:
             return best, winner
-    refined, improved = iterated_greedy(neighbors, best, rng, greedy_fn, patience=PATIENCE)
+    patience = PATIENCE_LARGE if large else PATIENCE
+    refined, improved = iterated_greedy(neighbors, best, rng, greedy_fn, patience=patience)
     return refined, winner + ("+iterated_greedy" if improved else "")
 
 

@@ -1,10 +1,10 @@
 """Sparsity through `while_loop`: run on dependency sets while the predicate is known.
 
-With a static trip count (a `fori_loop` with traced bounds, a counter compared to a constant)
-the predicate is known at every step, and the loop runs exactly as the program would, giving
-the sets of that many unrolled steps. Where the predicate depends on data, any number of
-steps may run: the carry's sets are then widened to the union over all step counts, a fixed
-point of `carry | body(carry)` (set union) (reached since sets only grow).
+With a static trip count (a counter compared to a constant; a `fori_loop` with Python-int
+bounds is staged as a `scan`) the predicate is known at every step, and the loop runs exactly
+as the program would, giving the sets of that many unrolled steps. Where the predicate depends
+on data, any number of steps may run: the carry's sets are then widened to the union over all
+step counts, a fixed point of `carry | body(carry)` (set union), reached since sets only grow.
 """
 
 from __future__ import annotations
