@@ -224,16 +224,20 @@ assert np.allclose(value, f(x), rtol=1e-14)  # f(x) comes along
 assert np.array_equal(B, seeds @ J_dense.T)
 
 # %% [markdown]
-# Decompression is one gather: entry (i, j) of the Jacobian sits in B[color of j, i], since
-# row i has no other entry of that color. `Prepared.__call__` does this and returns a sparse
-# matrix (a JAX `BCOO` by default); it is the dense Jacobian, to the last bit.
+# Decompression reads entry (i, j) of the Jacobian from B[color of j, i], since row i has no other
+# entry of that color: `Prepared.values` gathers the entries in the pattern's row-major order.
+# A `BCOO` (the default output of `Prepared.__call__`) does not even need that gather: each
+# element of B holds at most one entry, so B itself, raveled, is the sparse matrix's data, and a
+# precomputed index array says which entry each element holds (an out-of-range row for the few
+# elements that hold none). Either way it is the dense Jacobian, to the last bit.
 
 # %%
 rows, cols = pattern.rows, pattern.cols
 by_hand = np.asarray(B)[colors[cols], rows]  # the entries, in the pattern's row-major order
+assert np.array_equal(jax.jit(lambda p, x: p.values(x))(prepared, x), by_hand)
 J_sparse = evaluate(prepared, x)
 print(type(J_sparse).__name__, J_sparse.shape, J_sparse.nse, "stored entries")
-assert np.array_equal(J_sparse.data, by_hand)
+assert np.array_equal(J_sparse.data, np.asarray(B).ravel())  # B in place: no gather
 assert np.array_equal(J_sparse.todense(), J_dense)
 
 # %% [markdown]

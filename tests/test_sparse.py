@@ -246,3 +246,33 @@ def test_the_color_batch_spreads_over_eight_devices():
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "sharded sparse jacobian ok" in result.stdout
+
+
+def test_dynamic_slices_with_known_starts_are_exact_and_unknown_starts_conservative():
+    start = jnp.asarray(2)  # a known value: the slice is an index map
+
+    def f(x):
+        window = lax.dynamic_slice(x, (start,), (3,))
+        return lax.dynamic_update_slice(x, jnp.sin(window), (start + 3,))
+
+    x = jnp.arange(1.0, 9.0)
+    np.testing.assert_array_equal(sparse.jacobian_sparsity(f, x).todense(), _dense_nonzeros(f, x))
+    g = lambda x, i: lax.dynamic_slice(x, (i,), (2,))  # i unknown: any element may be read
+    pattern = sparse.jacobian_sparsity(g, x, jnp.asarray(1)).todense()
+    assert pattern.all() and pattern.shape == (2, 8)
+
+
+def test_the_bcoo_reads_the_compressed_products_in_place():
+    # column coloring: each element of the products holds at most one entry, so the BCOO's data
+    # is the products themselves (no gather), padded where an element holds no entry
+    f, x = problems.bratu(10)
+    prepared = sparse.prepare(f, x, mode="forward")
+    assert prepared.in_place and prepared.num_colors == 3
+    jac = prepared(x)
+    _, b, _ = prepared.products(x)
+    np.testing.assert_array_equal(jac.data, b.ravel())
+    assert jac.nse == 3 * 10 and prepared.nnz == 28  # two padding elements (the corners)
+    v = jnp.arange(10.0)
+    np.testing.assert_allclose(jac @ v, jax.jacfwd(f)(x) @ v, rtol=1e-14)
+    star = sparse.prepare(*problems.gradient_energy(4), mode="hessian")
+    assert not star.in_place  # H[i, j] and H[j, i] may read one element: a gather

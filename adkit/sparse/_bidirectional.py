@@ -101,7 +101,7 @@ def bidirectional(
         >>> arrow[0, :] = arrow[:, 0] = True
         >>> col_colors, row_colors, _ = bidirectional(Pattern.from_dense(arrow), "best")
         >>> col_colors.tolist(), row_colors.tolist()  # row 0 by reverse, the rest by forward
-        ([1, 0, 0, 0, 0, 0], [0, -1, -1, -1, -1, -1])
+        ([0, 1, 1, 1, 1, 1], [0, -1, -1, -1, -1, -1])
     """
     m, n = pattern.shape
     rows, cols = pattern.rows, pattern.cols

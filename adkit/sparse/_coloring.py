@@ -197,7 +197,7 @@ def color(
         >>> tridiagonal = Pattern.from_dense(np.eye(6) + np.eye(6, k=1) + np.eye(6, k=-1))
         >>> coloring = color(tridiagonal)
         >>> coloring.num_colors, coloring.colors.tolist()
-        (3, [0, 1, 2, 0, 1, 2])
+        (3, [1, 2, 0, 1, 2, 0])
         >>> color(tridiagonal, "star").num_colors
         3
     """

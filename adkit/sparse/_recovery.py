@@ -129,7 +129,7 @@ def recovery(pattern: Pattern, coloring: Coloring) -> Recovery:
         >>> coloring = color(pattern)  # columns 0 and 2 share a color
         >>> r = recovery(pattern, coloring)
         >>> r.direct, r.index.tolist()  # B has shape (2, 2); entry (i, j) is B[color[j], i]
-        (True, [0, 2, 3, 1])
+        (True, [2, 0, 1, 3])
     """
     if tuple(pattern.shape) != tuple(coloring.shape):
         raise ValueError(

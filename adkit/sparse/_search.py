@@ -52,7 +52,7 @@ def search(
         >>> path = Graph.from_edges(4, np.array([0, 1, 2]), np.array([1, 2, 3]))
         >>> colors, winner = search(path, "best")
         >>> colors.tolist(), winner
-        ([0, 1, 0, 1], 'largest_first')
+        ([1, 0, 1, 0], 'largest_first')
     """
     rng = np.random.default_rng(seed)
     neighbors = graph.neighbors
