@@ -276,3 +276,11 @@ def test_the_bcoo_reads_the_compressed_products_in_place():
     np.testing.assert_allclose(jac @ v, jax.jacfwd(f)(x) @ v, rtol=1e-14)
     star = sparse.prepare(*problems.gradient_energy(4), mode="hessian")
     assert not star.in_place  # H[i, j] and H[j, i] may read one element: a gather
+
+
+def test_a_scatter_that_drops_updates_out_of_bounds():
+    f = lambda x: jnp.zeros(3).at[jnp.array([0, 5, 2])].add(x**2, mode="drop")
+    x = jnp.arange(1.0, 4.0)
+    pattern = sparse.jacobian_sparsity(f, x).todense()
+    np.testing.assert_array_equal(pattern, _dense_nonzeros(f, x))
+    assert pattern.astype(int).tolist() == [[1, 0, 0], [0, 0, 0], [0, 0, 1]]

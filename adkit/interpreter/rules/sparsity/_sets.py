@@ -133,11 +133,11 @@ def combine(groups: np.ndarray, members: np.ndarray, rows: int, matrix: sp.csr_a
     """Row `g` of the result is the union of rows `members[t]` of `matrix` over `groups[t] == g`.
 
     Built as one sparse product `G @ matrix`, with `G[groups[t], members[t]] = True`; pairs with
-    a negative member are skipped.
+    a negative group or member (a dropped scatter update, a padded window) are skipped.
     """
     groups = np.asarray(groups, dtype=np.int64).reshape(-1)
     members = np.asarray(members, dtype=np.int64).reshape(-1)
-    keep = members >= 0
+    keep = (members >= 0) & (groups >= 0)
     g = sp.csr_array(
         (np.ones(int(keep.sum()), dtype=bool), (groups[keep], members[keep])),
         shape=(rows, matrix.shape[0]),

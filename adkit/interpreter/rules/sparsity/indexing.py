@@ -12,6 +12,7 @@ import numpy as np
 from jax import lax
 
 from ..._registry import SPARSITY_RULES
+from ..jvp.indexing import read_back
 from ._maps import index_map
 from ._sets import combine, dense, take_rows, union, with_matrix
 
@@ -57,24 +58,12 @@ def scatter_targets(shape, indices, updates_shape, *, dimension_numbers, mode):
     """For each update element, the output element it lands on (-1 if dropped).
 
     A scatter's transpose with respect to its updates is the gather with the matching dimension
-    numbers: gathering the output's element indices names each update element's target.
+    numbers (the JVP rules' `read_back`): gathering the output's element indices, numbered from 1
+    so that a dropped update's 0 reads as -1, names each update element's target.
     """
-    dn = dimension_numbers
-    gather_dn = lax.GatherDimensionNumbers(
-        offset_dims=dn.update_window_dims,
-        collapsed_slice_dims=dn.inserted_window_dims,
-        start_index_map=dn.scatter_dims_to_operand_dims,
-        operand_batching_dims=dn.operand_batching_dims,
-        start_indices_batching_dims=dn.scatter_indices_batching_dims,
-    )
-    window = iter(updates_shape[d] for d in dn.update_window_dims)
-    slice_sizes = tuple(
-        1 if d in dn.inserted_window_dims or d in dn.operand_batching_dims else next(window)
-        for d in range(len(shape))
-    )
-    ids = np.arange(int(np.prod(shape)), dtype=np.int32).reshape(shape)
-    out = lax.gather(ids, indices, gather_dn, slice_sizes, mode=mode, fill_value=-1)
-    return np.asarray(out).reshape(-1)
+    ids = np.arange(1, int(np.prod(shape)) + 1, dtype=np.int32).reshape(shape)
+    landed = read_back(ids, indices, updates_shape, dimension_numbers, mode)
+    return np.asarray(landed).reshape(-1).astype(np.int64) - 1
 
 
 def scatter(operands, out_avals, *, dimension_numbers, mode, update_jaxpr=None, **_):
