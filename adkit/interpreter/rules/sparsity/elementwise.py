@@ -11,26 +11,27 @@ refinements keep patterns tight without losing soundness:
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..._registry import SPARSITY_RULES
 from ._maps import from_ids
 from ._sets import IndexSets, take_rows, union, unknown, with_matrix
 
 
-def _rows_for(operand: IndexSets, size: int):
-    """The operand's matrix with one row per output element (a scalar's row repeated)."""
-    if operand.size == size:
+def _rows_for(operand: IndexSets, shape) -> sp.csr_array:
+    """The operand's matrix with one row per output element: a scalar's row repeated, a size-1
+    axis stretched (lax's element-wise operations broadcast size-1 axes of equal-rank operands)."""
+    if operand.shape == tuple(shape):
         return operand.matrix
-    assert operand.size == 1, "element-wise operands are equal in shape or scalars"
-    return take_rows(operand.matrix, np.zeros(size, dtype=np.int64))
+    ids = np.arange(operand.size).reshape(operand.shape)
+    return take_rows(operand.matrix, np.broadcast_to(ids, shape).reshape(-1))
 
 
 def elementwise(operands, out_avals, **_):
     # out[e] = f(x[e], y[e], ...): the union of the operands' sets at e
     shape = out_avals[0].shape
-    size = int(np.prod(shape, dtype=np.int64))
     live = [o for o in operands if not o.independent]
-    return [with_matrix(shape, union(*(_rows_for(o, size) for o in live)))]
+    return [with_matrix(shape, union(*(_rows_for(o, shape) for o in live)))]
 
 
 def no_dependence(operands, out_avals, **_):
@@ -60,7 +61,7 @@ def select_n(operands, out_avals, **_):
     size = int(np.prod(shape, dtype=np.int64))
     picked = np.broadcast_to(np.asarray(which.value).astype(np.int64), shape).reshape(-1)
     ids = picked * size + np.arange(size)
-    full = [IndexSets(shape, _rows_for(c, size)) for c in cases]
+    full = [IndexSets(shape, _rows_for(c, shape)) for c in cases]
     return [from_ids(full, ids.reshape(shape))]
 
 
