@@ -109,7 +109,7 @@ def ridge_workload(quick: bool) -> Workload:
         f"ridge n={n} d={d}/hypergradient",
         (lam, X, y, V, w),
         variants,
-        measures=("run", "compile", "temp_bytes", "error"),
+        measures=("run", "error") if quick else ("run", "compile", "temp_bytes", "error"),
         reference=reference,
     )
 
@@ -183,7 +183,9 @@ def deq_workload(quick: bool) -> Workload:
         f"deq {batch}x{width}/gradient",
         (params, xs, target),
         variants,
-        measures=("run", "compile", "temp_bytes", "backward_stored", "backward_temp", "error"),
+        measures=("run", "backward_stored")
+        if quick
+        else ("run", "compile", "temp_bytes", "backward_stored", "backward_temp", "error"),
         reference=reference,
     )
 

@@ -117,6 +117,7 @@ ZOO = {
     "gru_scan": gru_scan,
 }
 QUICK = ("textbook", "mlp", "rnn_scan")
+QUICK_MEASURES = ("run", "temp_bytes")  # each a compile per variant, not several
 
 
 # --- the workloads ---
@@ -138,13 +139,14 @@ def grad_workload(name, f, args, measures=None) -> Workload:
     return Workload(f"{name}/grad", args, variants, info=info, forward=_loss(f), **extra)
 
 
-def jvp_workload(name, f, args) -> Workload:
+def jvp_workload(name, f, args, measures=None) -> Workload:
     tangents = jax.tree.map(jnp.ones_like, tuple(args))
     variants = [
         Variant("jax.jvp", lambda: lambda *a: jax.jvp(_fresh(f), a, tangents)),
         Variant("adkit.jvp", lambda: lambda *a: adkit.jvp(_fresh(f), a, tangents)),
     ]
-    return Workload(f"{name}/jvp", args, variants, forward=f)
+    extra = {} if measures is None else {"measures": measures}
+    return Workload(f"{name}/jvp", args, variants, forward=f, **extra)
 
 
 def _fresh(f):
@@ -159,12 +161,13 @@ def _equations(f, args) -> int:
 
 def workloads(quick: bool) -> list[Workload]:
     names = QUICK if quick else tuple(ZOO)
+    smoke = QUICK_MEASURES if quick else None  # the quick pass: no compile-time measures
     out = []
     for name in names:
         f, args = ZOO[name]()
-        out.append(grad_workload(name, f, args))
+        out.append(grad_workload(name, f, args, smoke))
         if name in ("mlp", "transformer_block"):
-            out.append(jvp_workload(name, f, args))
+            out.append(jvp_workload(name, f, args, smoke))
     # the cost of interpreting a program against its length (trace time per equation); XLA's
     # compile time grows faster than the program (minutes at 2,000 equations on a 2-core CPU),
     # so the long chains are only traced and the 500-equation one is also compiled and run
