@@ -28,10 +28,10 @@ from adkit.bench.suites.implicit_problems import (
 )
 
 
-# --- ridge regression (n=2000, d=200): the hypergradient against its closed form ---
+# --- ridge regression (n=800, d=80): the hypergradient against its closed form ---
 @pytest.fixture(scope="module")
 def ridge64():
-    return ridge_data(dtype=np.float64)
+    return ridge_data(n=800, d=80, dtype=np.float64)
 
 
 def _hyper(solver, X, y, V, w):
