@@ -325,3 +325,29 @@ def test_detection_is_sound_on_a_catalogue_of_functions(name):
     assert not (nonzeros & ~pattern).any()  # nothing missed
     if exact:
         np.testing.assert_array_equal(pattern, nonzeros)
+
+
+def test_a_pattern_converts_to_every_format_and_back():
+    dense = np.array([[1, 0, 2], [0, 0, 3]], dtype=float)
+    pattern = sparse.Pattern.from_dense(dense)
+    assert (pattern.nnz, pattern.shape, pattern.density) == (3, (2, 3), 0.5)
+    assert pattern.row_counts().tolist() == [2, 1] and pattern.col_counts().tolist() == [1, 0, 2]
+    values = dense[pattern.rows, pattern.cols]
+    np.testing.assert_array_equal(pattern.to_scipy(values).toarray(), dense)
+    np.testing.assert_array_equal(pattern.to_bcoo(jnp.asarray(values)).todense(), dense)
+    assert sparse.Pattern.from_scipy(sp.csr_array(dense)) == pattern
+    np.testing.assert_array_equal(pattern.T.todense(), dense.T != 0)
+    # duplicates collapse, entries come out sorted row-major
+    again = sparse.Pattern((2, 3), [1, 0, 0, 0], [2, 2, 0, 2])
+    assert again == pattern and again.rows.tolist() == [0, 0, 1]
+    with pytest.raises(ValueError, match="inside its shape"):
+        sparse.Pattern((2, 3), [2], [0])
+
+
+def test_a_prepared_jacobian_exposes_its_pattern_and_coloring():
+    f, x = problems.bratu(12)
+    prepared = sparse.prepare(f, x, mode="forward")
+    assert prepared.pattern == sparse.jacobian_sparsity(f, x)
+    coloring = prepared.coloring
+    sparse.check_coloring(prepared.pattern, coloring)
+    assert coloring.num_colors == prepared.num_colors == 3

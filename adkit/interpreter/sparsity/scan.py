@@ -63,12 +63,9 @@ def _scan(operands, out_avals, *, jaxpr, length, reverse, num_consts, num_carry,
             last = ys[i]
         carry = new_carry
     if length == 0:
-        return [*carry, *(unknown(a.shape, carry_width(operands)) for a in out_avals[num_carry:])]
+        n = operands[0].num_inputs
+        return [*carry, *(unknown(a.shape, n) for a in out_avals[num_carry:])]
     stacked = [
         stack_steps([ys[i][k] for i in range(length)]) for k in range(len(out_avals) - num_carry)
     ]
     return [*carry, *stacked]
-
-
-def carry_width(operands: list[IndexSets]) -> int:
-    return operands[0].num_inputs
