@@ -239,3 +239,25 @@ def saved_residuals(fun: Callable[..., Any], *args: Any) -> list[tuple[Any, str]
     from jax._src import ad_checkpoint as _ad_checkpoint
 
     return list(_ad_checkpoint.saved_residuals(fun, *args))
+
+
+# --- the define-by-run engine (`interpreter/eager/`): JAX's trace machinery ---
+# A define-by-run engine is a `Trace` whose tracers carry concrete primal values: every
+# primitive applied to them reaches `process_primitive` (custom_jvp/custom_vjp functions reach
+# `process_custom_jvp_call` / `process_custom_vjp_call` with their Python callables).
+Trace = _core.Trace
+Tracer = _core.Tracer
+TraceTag = _core.TraceTag
+take_current_trace = _core.take_current_trace
+set_current_trace = _core.set_current_trace
+to_concrete_value = _core.to_concrete_value
+get_referent = _core.get_referent
+full_lower = _core.full_lower
+
+
+def bind_with_trace(primitive: Primitive, trace: Any, args: Sequence[Any], params: dict) -> Any:
+    """Applies `primitive` to `args` in `trace` (the parent of a define-by-run trace). For a
+    custom_jvp/custom_vjp call, `params` holds its callables under `subfuns`, as JAX binds it."""
+    avals = tuple(_core.typeof(x) for x in args)
+    return primitive.bind_with_trace(trace, tuple(args), avals, params)
+

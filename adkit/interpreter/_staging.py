@@ -68,10 +68,27 @@ def stage(fun: Callable[..., Any], args: tuple[Any, ...], has_aux: bool = False)
     """Traces `fun(*args)` into a closed jaxpr over the flattened leaves of `args`."""
     leaves, in_tree = jax.tree.flatten(args)
     known = {i: int(x) for i, x in enumerate(leaves) if _known_integer(x)}
+    flat_fun, trees = flatten_function(fun, in_tree, has_aux)
+
+    def with_known_integers(*flat_args):
+        return flat_fun(*[leaves[i] if i in known else a for i, a in enumerate(flat_args)])
+
+    closed = jax.make_jaxpr(with_known_integers)(*leaves)
+    return Staged(closed, in_tree, trees["out"], trees.get("aux"))
+
+
+def flatten_function(
+    fun: Callable[..., Any], in_tree: Any, has_aux: bool = False
+) -> tuple[Callable[..., list[Any]], dict[str, Any]]:
+    """`fun` as a function of flat leaves returning its output leaves, then its aux leaves.
+
+    Returns:
+        `(flat_fun, trees)`: after a call, `trees["out"]` (and with `has_aux`, `trees["aux"]`)
+        hold the output structures.
+    """
     trees: dict[str, Any] = {}
 
     def flat_fun(*flat_args):
-        flat_args = [leaves[i] if i in known else a for i, a in enumerate(flat_args)]
         out = fun(*jax.tree.unflatten(in_tree, flat_args))
         if has_aux:
             out, aux = _split_aux(out)
@@ -81,8 +98,7 @@ def stage(fun: Callable[..., Any], args: tuple[Any, ...], has_aux: bool = False)
         out_leaves, trees["out"] = jax.tree.flatten(out)
         return [*out_leaves, *aux_leaves]
 
-    closed = jax.make_jaxpr(flat_fun)(*leaves)
-    return Staged(closed, in_tree, trees["out"], trees.get("aux"))
+    return flat_fun, trees
 
 
 def _known_integer(x: Any) -> bool:

@@ -10,8 +10,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from ... import _jax_compat as jc
-from .._staging import gc_paused, stage
+from .._staging import flatten_function, gc_paused
 from .._zeros import Zero, instantiate
+from ..eager.dispatch import staged_or_none
+from ..eager.forward import jvp_eager
 from .engine import jvp_closed
 
 
@@ -45,14 +47,20 @@ def jvp(
         5.5
     """
     leaves_p, leaves_t = check_primals_and_tangents("adkit.jvp", primals, tangents)
-    staged = stage(fun, tuple(primals), has_aux)
     tangents_in = [as_tangent(p, t) for p, t in zip(leaves_p, leaves_t, strict=True)]
-    outs, touts = jvp_closed(staged.closed, leaves_p, tangents_in)
-    n = staged.num_main_outputs
-    out = jax.tree.unflatten(staged.out_tree, outs[:n])
-    tout = jax.tree.unflatten(staged.out_tree, [instantiate(t) for t in touts[:n]])
+    staged = staged_or_none(fun, tuple(primals), has_aux)
+    if staged is None:  # Python branches on values: define-by-run (see `interpreter/eager`)
+        flat_fun, trees = flatten_function(fun, jax.tree.structure(tuple(primals)), has_aux)
+        outs, touts = jvp_eager(flat_fun, leaves_p, tangents_in)
+        out_tree, aux_tree = trees["out"], trees.get("aux")
+    else:
+        outs, touts = jvp_closed(staged.closed, leaves_p, tangents_in)
+        out_tree, aux_tree = staged.out_tree, staged.aux_tree
+    n = out_tree.num_leaves
+    out = jax.tree.unflatten(out_tree, outs[:n])
+    tout = jax.tree.unflatten(out_tree, [instantiate(t) for t in touts[:n]])
     if has_aux:
-        return out, tout, jax.tree.unflatten(staged.aux_tree, outs[n:])
+        return out, tout, jax.tree.unflatten(aux_tree, outs[n:])
     return out, tout
 
 

@@ -9,6 +9,7 @@ Two independent ways compute a VJP, and each checks the other:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,8 +17,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._staging import gc_paused, stage
+from ... import _jax_compat as jc
+from .._staging import flatten_function, gc_paused
 from .._zeros import Zero, has_tangent_space, instantiate
+from ..eager.dispatch import staged_or_none
+from ..eager.reverse import vjp_eager
 from ..forward.api import jacfwd, split_argnums
 from ..forward.engine import jvp_jaxpr, linearizing
 from .tape.engine import backward_sweep, forward_sweep
@@ -54,67 +58,69 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: s
     """
     if method not in METHODS:
         raise ValueError(f"`adkit.vjp` method must be one of {METHODS}, but received {method!r}.")
-    staged = stage(fun, primals, has_aux)
-    leaves = jax.tree.leaves(primals)
-    differentiable = tuple(has_tangent_space(x) for x in leaves)
-    if method == "tape":
-        return _vjp_tape(staged, leaves, differentiable, has_aux)
-    with linearizing():
-        linearized, nonzero_out = jvp_jaxpr(staged.closed, differentiable)
-    n_lin = sum(differentiable)
-    values = [*leaves, *[None] * n_lin]
-    state = forward_pass(
-        linearized.jaxpr, linearized.consts, values, [False] * len(leaves) + [True] * n_lin
-    )
-    n_out = len(staged.closed.out_avals)
-    outs = state.env.read_all(linearized.jaxpr.outvars[:n_out])
-    n_main = staged.num_main_outputs
-    out = jax.tree.unflatten(staged.out_tree, outs[:n_main])
+    leaves, in_tree = jax.tree.flatten(primals)
+    differentiable = [has_tangent_space(x) for x in leaves]
+    pullback_of = functools.partial(flat_vjp, method=method)
+    staged = staged_or_none(fun, primals, has_aux)
+    if staged is None:  # Python branches on values: define-by-run (see `interpreter/eager`)
+        flat_fun, trees = flatten_function(fun, in_tree, has_aux)
+        outs, pull, _ = vjp_eager(flat_fun, leaves, differentiable, pullback_of)
+        out_tree, aux_tree = trees["out"], trees.get("aux")
+    else:
+        outs, pull = pullback_of(staged.closed, leaves, differentiable)
+        out_tree, aux_tree = staged.out_tree, staged.aux_tree
+    n_main = out_tree.num_leaves
+    out = jax.tree.unflatten(out_tree, outs[:n_main])
 
     @gc_paused
     def vjp_fn(cotangent):
-        ct_leaves = _check_cotangent(cotangent, staged.out_tree, outs[:n_main])
-        ct_leaves += [None] * (n_out - n_main)  # aux outputs are not differentiated
-        tangent_cts = [ct for ct, nz in zip(ct_leaves, nonzero_out, strict=True) if nz]
-        tangent_cts = [
-            Zero.like(o) if ct is None else ct
-            for o, ct in zip(
-                [o for o, nz in zip(outs, nonzero_out, strict=True) if nz], tangent_cts, strict=True
-            )
-        ]
-        cts = backward_pass(state, [None] * n_out + tangent_cts)[len(leaves) :]
-        cts = iter(cts)
-        grads = [
-            instantiate(next(cts)) if diff else np.zeros(np.shape(x), jax.dtypes.float0)
-            for x, diff in zip(leaves, differentiable, strict=True)
-        ]
-        return jax.tree.unflatten(staged.in_tree, grads)
-
-    if has_aux:
-        return out, vjp_fn, jax.tree.unflatten(staged.aux_tree, outs[n_main:])
-    return out, vjp_fn
-
-
-def _vjp_tape(staged, leaves, differentiable, has_aux):
-    closed = staged.closed
-    outs, sweep = forward_sweep(closed.jaxpr, closed.consts, leaves, differentiable)
-    n_main = staged.num_main_outputs
-    out = jax.tree.unflatten(staged.out_tree, outs[:n_main])
-
-    @gc_paused
-    def vjp_fn(cotangent):
-        cts = _check_cotangent(cotangent, staged.out_tree, outs[:n_main])
+        cts = _check_cotangent(cotangent, out_tree, outs[:n_main])
         cts += [None] * (len(outs) - n_main)  # aux outputs are not differentiated
-        grads = backward_sweep(sweep, cts)
         grads = [
             _cast(instantiate(g), x) if diff else np.zeros(np.shape(x), jax.dtypes.float0)
-            for g, x, diff in zip(grads, leaves, differentiable, strict=True)
+            for g, x, diff in zip(pull(cts), leaves, differentiable, strict=True)
         ]
-        return jax.tree.unflatten(staged.in_tree, grads)
+        return jax.tree.unflatten(in_tree, grads)
 
     if has_aux:
-        return out, vjp_fn, jax.tree.unflatten(staged.aux_tree, outs[n_main:])
+        return out, vjp_fn, jax.tree.unflatten(aux_tree, outs[n_main:])
     return out, vjp_fn
+
+
+def flat_vjp(
+    closed: jc.ClosedJaxpr, leaves: Sequence[Any], differentiable: Sequence[bool], method: str
+) -> tuple[list[Any], Callable[[list[Any]], list[Any]]]:
+    """Evaluates a closed jaxpr and returns its outputs and its pullback, by `method`.
+
+    `pull(cotangents)` takes one cotangent per output (None or `Zero` for none) and returns one
+    per input (`Zero` where nothing flowed back, and for inputs not differentiated).
+    """
+    if method == "tape":
+        outs, sweep = forward_sweep(closed.jaxpr, closed.consts, list(leaves), differentiable)
+        return outs, gc_paused(lambda cts: backward_sweep(sweep, cts))
+    with linearizing():
+        linearized, nonzero_out = jvp_jaxpr(closed, tuple(differentiable))
+    n_lin = sum(differentiable)
+    state = forward_pass(
+        linearized.jaxpr,
+        linearized.consts,
+        [*leaves, *[None] * n_lin],
+        [False] * len(leaves) + [True] * n_lin,
+    )
+    n_out = len(closed.out_avals)
+    outs = state.env.read_all(linearized.jaxpr.outvars[:n_out])
+
+    @gc_paused
+    def pull(cts):
+        tangent_cts = [
+            Zero.like(o) if ct is None else ct
+            for o, ct, nz in zip(outs, cts, nonzero_out, strict=True)
+            if nz
+        ]
+        tangent_in = iter(backward_pass(state, [None] * n_out + tangent_cts)[len(leaves) :])
+        return [next(tangent_in) if d else Zero.like(x) for x, d in zip(leaves, differentiable, strict=True)]
+
+    return outs, pull
 
 
 def _cast(g, x):

@@ -1,0 +1,77 @@
+"""Which engine runs: staged (a jaxpr, walked) or define-by-run (tracers with values).
+
+adkit stages when it can: a jaxpr composes with `jit`, is walked once and can be printed. When
+staging stops because Python asked for a value (a `bool`, `int` or `float` of a traced array)
+and every input holds a concrete value, the function is run again in define-by-run mode, which
+gives Python the values. Inside `jax.jit` the inputs hold no values; the error then keeps
+JAX's words and adds what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import jax
+
+from ... import _jax_compat as jc
+from .._staging import Staged, stage
+
+STAGING_ERRORS = (jax.errors.ConcretizationTypeError, jax.errors.TracerIntegerConversionError)
+
+_FORCED: contextvars.ContextVar[bool] = contextvars.ContextVar("define_by_run", default=False)
+
+ADVICE = (
+    "adkit stages a function to a jaxpr before differentiating it, and here Python needed the "
+    "value of a traced array (a branch or a loop on a value). Outside `jax.jit`, on concrete "
+    "inputs, adkit runs such a function define-by-run instead, so this input held no value: it "
+    "comes from `jax.jit`, `jax.vmap` or another transformation. Express the branch with "
+    "`jax.lax.cond`, `jax.lax.while_loop` or `jnp.where`, or call the adkit function outside "
+    "that transformation."
+)
+
+
+@contextlib.contextmanager
+def define_by_run() -> Iterator[None]:
+    """Within this block, adkit differentiates functions of concrete inputs define-by-run.
+
+    By default adkit stages a function to a jaxpr and runs define-by-run only when staging
+    needs a value; this makes every call on concrete inputs run define-by-run (to compare the
+    two engines, or to see the branch taken).
+
+    Example:
+        >>> import jax.numpy as jnp, adkit
+        >>> def f(x):
+        ...     return jnp.sin(x) if x < 3 else jnp.cos(x)
+        >>> with adkit.define_by_run():
+        ...     print(round(float(adkit.grad(f)(1.0)), 4))
+        0.5403
+    """
+    token = _FORCED.set(True)
+    try:
+        yield
+    finally:
+        _FORCED.reset(token)
+
+
+def holds_values(leaves: Sequence[Any]) -> bool:
+    """Whether every input holds a concrete value (an array, or a tracer carrying one)."""
+    return all(jc.is_concrete(x) or jc.to_concrete_value(x) is not None for x in leaves)
+
+
+def staged_or_none(
+    fun: Callable[..., Any], args: tuple[Any, ...], has_aux: bool = False
+) -> Staged | None:
+    """`stage(fun, args)`, or None when the function is to run define-by-run instead."""
+    leaves = jax.tree.leaves(args)
+    if _FORCED.get() and holds_values(leaves):
+        return None
+    try:
+        return stage(fun, args, has_aux)
+    except STAGING_ERRORS as error:
+        if holds_values(leaves):
+            return None
+        error.add_note(ADVICE)
+        raise

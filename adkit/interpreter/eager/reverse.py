@@ -1,0 +1,164 @@
+"""Reverse mode, define-by-run: a recording tracer, and a tape swept backwards.
+
+Each value that depends on the differentiated inputs is a `RecordingTracer`: a concrete primal
+and a node number. A primitive applied to such values is applied at once (so Python sees the
+result and takes the real branch) and pushed on the tape with its pullback: adkit's VJP of that
+one equation, by the tape path or the transpose path (`pullback_of`, given by the API). The
+backward sweep walks the tape from the end, exactly as the staged tape path walks a jaxpr:
+
+    adjoint[output nodes] = cotangents
+    for (input nodes, output nodes, pullback) in reversed(tape):
+        adjoint[input nodes] += pullback(adjoint[output nodes])
+
+The tape holds the path the function actually took: a branch not taken leaves no entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+
+from ... import _jax_compat as jc
+from .._zeros import Zero, is_zero
+from .forward import one_equation
+
+# pullback_of(closed_jaxpr, inputs, active) -> (outputs, pull); pull(cotangents) -> cotangents
+PullbackOf = Callable[[jc.ClosedJaxpr, list[Any], list[bool]], tuple[list[Any], Callable]]
+
+
+class RecordingTracer(jc.Tracer):
+    """A value in define-by-run reverse mode: a concrete primal and its node on the tape."""
+
+    __slots__ = ("primal", "node")
+
+    def __init__(self, trace: RecordingTrace, primal: Any, node: int):
+        super().__init__(trace, jax.typeof(primal))
+        self.primal = primal
+        self.node = node
+
+    def to_concrete_value(self):
+        return jc.to_concrete_value(self.primal)
+
+    def get_referent(self):
+        return jc.get_referent(self.primal)
+
+    def full_lower(self):
+        return self
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One applied primitive: its inputs' nodes (None: not differentiated), its outputs' nodes
+    (None: not differentiable), its pullback, and its jaxpr (one equation, or none where the
+    primitive was the identity on these types)."""
+
+    inputs: tuple[int | None, ...]
+    outputs: tuple[int | None, ...]
+    pull: Callable[[list[Any]], list[Any]]
+    closed: jc.ClosedJaxpr
+
+
+class RecordingTrace(jc.Trace):
+    """Applies each primitive and records it, with its pullback, on the tape."""
+
+    def __init__(self, parent: Any, pullback_of: PullbackOf):
+        super().__init__()
+        self.parent = parent
+        self.pullback_of = pullback_of
+        self.requires_low = False
+        self.tape: list[Entry] = []
+        self._nodes = itertools.count()
+
+    def unpack(self, value: Any) -> tuple[Any, int | None]:
+        if isinstance(value, RecordingTracer) and value._trace is self:
+            return value.primal, value.node
+        return value, None
+
+    def new(self, primal: Any) -> tuple[Any, int | None]:
+        """A recording tracer for a real or complex value; other values have no adjoint."""
+        if not jax.dtypes.issubdtype(jax.typeof(primal).dtype, jax.numpy.inexact):
+            return primal, None
+        node = next(self._nodes)
+        return RecordingTracer(self, primal, node), node
+
+    def process_primitive(self, primitive, tracers, params, /):
+        outs = self._record(primitive, params, tracers)
+        return outs if primitive.multiple_results else outs[0]
+
+    def process_custom_jvp_call(self, primitive, fun, jvp, tracers, /, *, symbolic_zeros):
+        params = dict(subfuns=(fun, jvp), symbolic_zeros=symbolic_zeros)
+        return self._record(primitive, params, tracers)
+
+    def process_custom_vjp_call(self, primitive, fun, fwd, bwd, tracers, /, *, out_trees,
+                                symbolic_zeros):  # fmt: skip
+        params = dict(subfuns=(fun, fwd, bwd), out_trees=out_trees, symbolic_zeros=symbolic_zeros)
+        return self._record(primitive, params, tracers)
+
+    def _record(self, primitive, params, tracers) -> list[Any]:
+        values, nodes = zip(*map(self.unpack, tracers), strict=True) if tracers else ((), ())
+        if all(n is None for n in nodes):
+            out = jc.bind_with_trace(primitive, self.parent, values, params)
+            return list(out) if primitive.multiple_results else [out]
+        with jc.set_current_trace(self.parent):
+            closed = one_equation(primitive, params, values)
+            outs, pull = self.pullback_of(closed, list(values), [n is not None for n in nodes])
+        wrapped = [self.new(o) for o in outs]
+        self.tape.append(Entry(nodes, tuple(n for _, n in wrapped), pull, closed))
+        return [w for w, _ in wrapped]
+
+
+def vjp_eager(
+    flat_fun: Callable[..., list[Any]],
+    leaves: Sequence[Any],
+    differentiable: Sequence[bool],
+    pullback_of: PullbackOf,
+) -> tuple[list[Any], Callable[[list[Any]], list[Any]], list[Entry]]:
+    """Runs `flat_fun` on recording tracers and returns its outputs and the backward sweep.
+
+    Args:
+        flat_fun: the function, on flat lists of leaves.
+        leaves: the input leaves (concrete, or tracers holding values).
+        differentiable: which leaves are differentiated.
+        pullback_of: adkit's VJP of a closed jaxpr (the tape or the transpose path).
+
+    Returns:
+        `(outputs, pull, tape)`: `pull(cotangents)` takes one cotangent per output (None for
+        none) and returns one per input leaf (`Zero` where nothing flowed back); `tape` lists
+        the equations applied to differentiated values, in order.
+    """
+    with jc.take_current_trace() as parent:
+        trace = RecordingTrace(parent, pullback_of)
+        wrapped = [trace.new(x) if d else (x, None) for x, d in zip(leaves, differentiable, strict=True)]
+        with jc.set_current_trace(trace):
+            outs = flat_fun(*[w for w, _ in wrapped])
+        unpacked = [trace.unpack(o) for o in outs]
+    trace.invalidate()
+    tape, in_nodes = trace.tape, [n for _, n in wrapped]
+    out_nodes = [n for _, n in unpacked]
+
+    def pull(cotangents: list[Any]) -> list[Any]:
+        adjoint: dict[int, Any] = {}
+
+        def accumulate(node, ct):
+            if node is None or ct is None or is_zero(ct):
+                return
+            adjoint[node] = ct if node not in adjoint else jc.add_any_p.bind(adjoint[node], ct)
+
+        for node, ct in zip(out_nodes, cotangents, strict=True):
+            accumulate(node, ct)
+        for entry in reversed(tape):
+            received = [adjoint.pop(n, None) if n is not None else None for n in entry.outputs]
+            if all(r is None for r in received):
+                continue
+            for node, ct in zip(entry.inputs, entry.pull(received), strict=True):
+                accumulate(node, ct)
+        return [
+            adjoint.get(n, Zero.like(x)) if n is not None else Zero.like(x)
+            for n, x in zip(in_nodes, leaves, strict=True)
+        ]
+
+    return [p for p, _ in unpacked], pull, tape
