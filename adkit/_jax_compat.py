@@ -261,3 +261,17 @@ def bind_with_trace(primitive: Primitive, trace: Any, args: Sequence[Any], param
     avals = tuple(_core.typeof(x) for x in args)
     return primitive.bind_with_trace(trace, tuple(args), avals, params)
 
+
+
+def symbolic_zero(aval: Any) -> Any:
+    """The zero a `symbolic_zeros=True` custom rule receives for an input without a tangent."""
+    from jax._src import ad_util
+
+    return ad_util.SymbolicZero(aval)
+
+
+def is_symbolic_zero(value: Any) -> bool:
+    """Whether a custom rule returned a symbolic zero (JAX's `SymbolicZero` or internal `Zero`)."""
+    from jax._src import ad_util
+
+    return isinstance(value, ad_util.SymbolicZero | _ad.Zero)

@@ -5,9 +5,8 @@ primitive up in `JVP_RULES` and applies the rule to the primals and tangents, ex
 staged forward engine does for an equation. The primals are concrete arrays, so the function
 can branch on them in Python. An output whose tangent is zero is returned as a plain value.
 
-custom_jvp and custom_vjp functions arrive with their Python callables instead of jaxprs; the
-call is staged to its one equation (`one_equation`) and differentiated by the staged engine's
-rule for it, so every custom rule goes through the same code as in a staged program.
+custom_jvp functions arrive with their Python callables instead of jaxprs: the user's JVP rule
+is called on the primals and tangents (`custom.py`), as JAX does.
 """
 
 from __future__ import annotations
@@ -20,7 +19,8 @@ import jax
 from ... import _jax_compat as jc
 from .._registry import JVP_RULES
 from .._zeros import Zero, is_zero
-from ..forward.engine import aval_struct, jvp_closed
+from ..forward.engine import aval_struct
+from .custom import custom_jvp_forward
 
 
 class JvpTracer(jc.Tracer):
@@ -74,22 +74,25 @@ class JvpTrace(jc.Trace):
         return self.wrap(out, tangent_out)
 
     def process_custom_jvp_call(self, primitive, fun, jvp, tracers, /, *, symbolic_zeros):
-        params = dict(subfuns=(fun, jvp), symbolic_zeros=symbolic_zeros)
-        return self._custom_call(primitive, params, tracers)
+        primals, tangents = zip(*map(self.pair, tracers), strict=True)
+        if all(is_zero(t) for t in tangents):
+            params = dict(subfuns=(fun, jvp), symbolic_zeros=symbolic_zeros)
+            return jc.bind_with_trace(primitive, self.parent, primals, params)
+        with jc.set_current_trace(self.parent):
+            outs, touts = custom_jvp_forward(jvp, symbolic_zeros, primals, tangents)
+        return [self.wrap(p, t) for p, t in zip(outs, touts, strict=True)]
 
     def process_custom_vjp_call(self, primitive, fun, fwd, bwd, tracers, /, *, out_trees,
                                 symbolic_zeros):  # fmt: skip
-        params = dict(subfuns=(fun, fwd, bwd), out_trees=out_trees, symbolic_zeros=symbolic_zeros)
-        return self._custom_call(primitive, params, tracers)
-
-    def _custom_call(self, primitive, params, tracers):
         primals, tangents = zip(*map(self.pair, tracers), strict=True)
         if all(is_zero(t) for t in tangents):
+            params = dict(subfuns=(fun, fwd, bwd), out_trees=out_trees, symbolic_zeros=symbolic_zeros)
             return jc.bind_with_trace(primitive, self.parent, primals, params)
-        with jc.set_current_trace(self.parent):
-            closed = one_equation(primitive, params, primals)
-            outs, touts = jvp_closed(closed, list(primals), list(tangents))
-        return [self.wrap(p, t) for p, t in zip(outs, touts, strict=True)]
+        raise TypeError(
+            "adkit cannot apply forward mode (jvp) to a `jax.custom_vjp` function: its "
+            "user-defined rule is a VJP only. Use reverse mode (`adkit.vjp`/`adkit.grad`), or "
+            "define the function with `jax.custom_jvp` to make it forward-differentiable."
+        )
 
 
 def one_equation(primitive, params: dict, args: Sequence[Any]) -> jc.ClosedJaxpr:

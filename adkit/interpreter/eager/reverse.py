@@ -24,6 +24,7 @@ import jax
 
 from ... import _jax_compat as jc
 from .._zeros import Zero, is_zero
+from .custom import custom_jvp_pullback, custom_vjp_pullback
 from .forward import one_equation
 
 # pullback_of(closed_jaxpr, inputs, active) -> (outputs, pull); pull(cotangents) -> cotangents
@@ -52,14 +53,14 @@ class RecordingTracer(jc.Tracer):
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
-    """One applied primitive: its inputs' nodes (None: not differentiated), its outputs' nodes
-    (None: not differentiable), its pullback, and its jaxpr (one equation, or none where the
-    primitive was the identity on these types)."""
+    """One applied operation: its inputs' nodes (None: not differentiated), its outputs' nodes
+    (None: not differentiable), its pullback, and how to replay it."""
 
     inputs: tuple[int | None, ...]
     outputs: tuple[int | None, ...]
-    pull: Callable[[list[Any]], list[Any]]
-    closed: jc.ClosedJaxpr
+    pull: Callable[[list[Any]], list[Any]] | None
+    replay: Callable[..., list[Any]]  # the outputs from the inputs (to stage the path taken)
+    values: tuple[Any, ...]  # the input values (the constants among them are needed to replay)
 
 
 class RecordingTrace(jc.Trace):
@@ -86,29 +87,81 @@ class RecordingTrace(jc.Trace):
         return RecordingTracer(self, primal, node), node
 
     def process_primitive(self, primitive, tracers, params, /):
-        outs = self._record(primitive, params, tracers)
+        def bind(values):
+            out = jc.bind_with_trace(primitive, self.parent, values, params)
+            return list(out) if primitive.multiple_results else [out]
+
+        def pullback(values, active):
+            closed = one_equation(primitive, params, values)
+            outs, pull = self.pullback_of(closed, values, active)
+            return outs, pull, jc.jaxpr_as_fun(closed)
+
+        outs = self._record(tracers, bind, pullback)
         return outs if primitive.multiple_results else outs[0]
 
     def process_custom_jvp_call(self, primitive, fun, jvp, tracers, /, *, symbolic_zeros):
         params = dict(subfuns=(fun, jvp), symbolic_zeros=symbolic_zeros)
-        return self._record(primitive, params, tracers)
+        return self._record(
+            tracers,
+            lambda values: jc.bind_with_trace(primitive, self.parent, values, params),
+            lambda values, active: custom_jvp_pullback(
+                jvp, symbolic_zeros, values, active, self.pullback_of
+            ),
+        )
 
     def process_custom_vjp_call(self, primitive, fun, fwd, bwd, tracers, /, *, out_trees,
                                 symbolic_zeros):  # fmt: skip
         params = dict(subfuns=(fun, fwd, bwd), out_trees=out_trees, symbolic_zeros=symbolic_zeros)
-        return self._record(primitive, params, tracers)
+        return self._record(
+            tracers,
+            lambda values: jc.bind_with_trace(primitive, self.parent, values, params),
+            lambda values, active: custom_vjp_pullback(
+                fwd, bwd, out_trees, symbolic_zeros, values, active
+            ),
+        )
 
-    def _record(self, primitive, params, tracers) -> list[Any]:
+    def _record(self, tracers, evaluate, pullback) -> list[Any]:
+        """Applies an operation: `evaluate(values)` when no input is differentiated, otherwise
+        `pullback(values, active) -> (outputs, pull, replay)`, recorded on the tape."""
         values, nodes = zip(*map(self.unpack, tracers), strict=True) if tracers else ((), ())
         if all(n is None for n in nodes):
-            out = jc.bind_with_trace(primitive, self.parent, values, params)
-            return list(out) if primitive.multiple_results else [out]
+            return evaluate(list(values))
+        active = [n is not None for n in nodes]
         with jc.set_current_trace(self.parent):
-            closed = one_equation(primitive, params, values)
-            outs, pull = self.pullback_of(closed, list(values), [n is not None for n in nodes])
+            outs, pull, replay = pullback(list(values), active)
         wrapped = [self.new(o) for o in outs]
-        self.tape.append(Entry(nodes, tuple(n for _, n in wrapped), pull, closed))
+        self.tape.append(Entry(nodes, tuple(n for _, n in wrapped), pull, replay, tuple(values)))
         return [w for w, _ in wrapped]
+
+
+@dataclasses.dataclass(frozen=True)
+class Recording:
+    """A function run on recording tracers: its outputs, the nodes of its inputs and outputs
+    (None where not differentiated) and the tape."""
+
+    outputs: list[Any]
+    in_nodes: list[int | None]
+    out_nodes: list[int | None]
+    tape: list[Entry]
+
+
+def record(
+    flat_fun: Callable[..., list[Any]],
+    leaves: Sequence[Any],
+    differentiable: Sequence[bool],
+    pullback_of: PullbackOf,
+) -> Recording:
+    """Runs `flat_fun` (flat leaves to a list of leaves) on recording tracers."""
+    with jc.take_current_trace() as parent:
+        trace = RecordingTrace(parent, pullback_of)
+        wrapped = [trace.new(x) if d else (x, None) for x, d in zip(leaves, differentiable, strict=True)]
+        with jc.set_current_trace(trace):
+            outs = flat_fun(*[w for w, _ in wrapped])
+        unpacked = [trace.unpack(o) for o in outs]
+    trace.invalidate()
+    return Recording(
+        [p for p, _ in unpacked], [n for _, n in wrapped], [n for _, n in unpacked], trace.tape
+    )
 
 
 def vjp_eager(
@@ -116,7 +169,7 @@ def vjp_eager(
     leaves: Sequence[Any],
     differentiable: Sequence[bool],
     pullback_of: PullbackOf,
-) -> tuple[list[Any], Callable[[list[Any]], list[Any]], list[Entry]]:
+) -> tuple[list[Any], Callable[[list[Any]], list[Any]]]:
     """Runs `flat_fun` on recording tracers and returns its outputs and the backward sweep.
 
     Args:
@@ -126,19 +179,10 @@ def vjp_eager(
         pullback_of: adkit's VJP of a closed jaxpr (the tape or the transpose path).
 
     Returns:
-        `(outputs, pull, tape)`: `pull(cotangents)` takes one cotangent per output (None for
-        none) and returns one per input leaf (`Zero` where nothing flowed back); `tape` lists
-        the equations applied to differentiated values, in order.
+        `(outputs, pull)`: `pull(cotangents)` takes one cotangent per output (None for none)
+        and returns one per input leaf (`Zero` where nothing flowed back).
     """
-    with jc.take_current_trace() as parent:
-        trace = RecordingTrace(parent, pullback_of)
-        wrapped = [trace.new(x) if d else (x, None) for x, d in zip(leaves, differentiable, strict=True)]
-        with jc.set_current_trace(trace):
-            outs = flat_fun(*[w for w, _ in wrapped])
-        unpacked = [trace.unpack(o) for o in outs]
-    trace.invalidate()
-    tape, in_nodes = trace.tape, [n for _, n in wrapped]
-    out_nodes = [n for _, n in unpacked]
+    run = record(flat_fun, leaves, differentiable, pullback_of)
 
     def pull(cotangents: list[Any]) -> list[Any]:
         adjoint: dict[int, Any] = {}
@@ -148,9 +192,9 @@ def vjp_eager(
                 return
             adjoint[node] = ct if node not in adjoint else jc.add_any_p.bind(adjoint[node], ct)
 
-        for node, ct in zip(out_nodes, cotangents, strict=True):
+        for node, ct in zip(run.out_nodes, cotangents, strict=True):
             accumulate(node, ct)
-        for entry in reversed(tape):
+        for entry in reversed(run.tape):
             received = [adjoint.pop(n, None) if n is not None else None for n in entry.outputs]
             if all(r is None for r in received):
                 continue
@@ -158,7 +202,7 @@ def vjp_eager(
                 accumulate(node, ct)
         return [
             adjoint.get(n, Zero.like(x)) if n is not None else Zero.like(x)
-            for n, x in zip(in_nodes, leaves, strict=True)
+            for n, x in zip(run.in_nodes, leaves, strict=True)
         ]
 
-    return [p for p, _ in unpacked], pull, tape
+    return run.outputs, pull

@@ -64,7 +64,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: s
     staged = staged_or_none(fun, primals, has_aux)
     if staged is None:  # Python branches on values: define-by-run (see `interpreter/eager`)
         flat_fun, trees = flatten_function(fun, in_tree, has_aux)
-        outs, pull, _ = vjp_eager(flat_fun, leaves, differentiable, pullback_of)
+        outs, pull = vjp_eager(flat_fun, leaves, differentiable, pullback_of)
         out_tree, aux_tree = trees["out"], trees.get("aux")
     else:
         outs, pull = pullback_of(staged.closed, leaves, differentiable)

@@ -26,6 +26,8 @@ import jax
 
 from ... import _jax_compat as jc
 from .._zeros import instantiate
+from ..eager.dispatch import STAGING_ERRORS
+from ..eager.path import path_jaxpr
 from ..forward.api import as_tangent, check_primals_and_tangents
 from .adjoint import backward
 from .engine import Recorder
@@ -127,7 +129,11 @@ def trace(fun: Callable[..., Any], *args: Any, tangents: tuple | None = None) ->
                 "`adkit.trace` records concrete values, but it received an abstract tracer "
                 f"({leaf}). Call `adkit.trace` outside `jax.jit`/`jax.vmap`, on real arrays."
             )
-    closed, out_shape = jax.make_jaxpr(fun, return_shape=True)(*args)
+    try:
+        closed, out_shape = jax.make_jaxpr(fun, return_shape=True)(*args)
+        out_tree = jax.tree.structure(out_shape)
+    except STAGING_ERRORS:  # Python branches on values: the path taken, recorded define-by-run
+        closed, out_tree = path_jaxpr(fun, args)
     recorder = Recorder(with_tangents=tangents is not None)
     tangent_leaves = None
     if tangents is not None:
@@ -136,7 +142,6 @@ def trace(fun: Callable[..., Any], *args: Any, tangents: tuple | None = None) ->
     inputs = recorder.add_inputs(leaves, _input_labels(fun, args), tangent_leaves)
     consts = [recorder.constant(c) for c in closed.consts]
     outs = recorder.walk(closed.jaxpr, consts, inputs, scope="")
-    out_tree = jax.tree.structure(out_shape)
     output = jax.tree.unflatten(out_tree, [n.value for n in outs])
     output_tangent = None
     if tangents is not None:

@@ -1,0 +1,121 @@
+"""custom_jvp and custom_vjp functions, define-by-run: the user's rules, called once.
+
+Applied to tracers, a custom function reaches the trace with its Python callables: the
+function, and its JVP rule (custom_jvp) or its fwd and bwd (custom_vjp). As in JAX, only the
+rule runs when there is something to differentiate (the function's own body does not):
+
+- forward mode: `custom_jvp_forward` calls the JVP rule on the primals and tangents;
+- reverse mode: `custom_jvp_pullback` stages the JVP rule (primals fixed, tangents in) and
+  transposes it with adkit's reverse mode; `custom_vjp_pullback` runs fwd and keeps its
+  residuals, and the pullback calls bwd on them.
+
+Each returns `(outputs, pull, replay)`: `pull` maps output cotangents (None for none) to one
+cotangent per input (`Zero` for none), `replay` recomputes the outputs from the inputs (for
+`path_jaxpr`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from ... import _jax_compat as jc
+from .._zeros import Zero, instantiate, is_zero
+from ..forward.engine import aval_struct
+
+
+def _tangent_aval(value):
+    return jax.typeof(value).to_tangent_aval()
+
+
+def _is_inexact(value) -> bool:
+    return jnp.issubdtype(jax.typeof(value).dtype, jnp.inexact)
+
+
+def _rule_tangents(primals, tangents, symbolic_zeros):
+    """Tangents as a custom JVP rule takes them: `SymbolicZero`s or zeros for none."""
+    return [
+        (jc.symbolic_zero(_tangent_aval(p)) if symbolic_zeros else instantiate(Zero.like(p)))
+        if is_zero(t)
+        else t
+        for p, t in zip(primals, tangents, strict=True)
+    ]
+
+
+def custom_jvp_forward(jvp, symbolic_zeros: bool, primals, tangents) -> tuple[list, list]:
+    """The user's JVP rule applied to primals and tangents: `(outputs, output tangents)`."""
+    outs = jvp.call_wrapped(*primals, *_rule_tangents(primals, tangents, symbolic_zeros))
+    n = len(outs) // 2
+    touts = [
+        Zero.like(p) if jc.is_symbolic_zero(t) or not _is_inexact(p) else t
+        for p, t in zip(outs[:n], outs[n:], strict=True)
+    ]
+    return list(outs[:n]), touts
+
+
+def custom_jvp_pullback(jvp, symbolic_zeros: bool, values, active, pullback_of):
+    """The user's JVP rule, staged with the primals as inputs and transposed by adkit."""
+    n_in = len(values)
+    inexact_out: list[bool] = []
+
+    def rule(*args):  # the primals, then the tangents of the active inputs
+        nonzero = iter(args[n_in:])
+        tangents = [next(nonzero) if a else Zero.like(v) for v, a in zip(values, active, strict=True)]
+        primals, touts = custom_jvp_forward(jvp, symbolic_zeros, args[:n_in], tangents)
+        inexact_out[:] = [_is_inexact(p) for p in primals]
+        return [*primals, *(instantiate(t) for t, i in zip(touts, inexact_out, strict=True) if i)]
+
+    structs = [aval_struct(jax.typeof(v)) for v in values]
+    structs += [aval_struct(_tangent_aval(v)) for v, a in zip(values, active, strict=True) if a]
+    closed = jax.make_jaxpr(rule)(*structs)
+    zero_tangents = [jnp.zeros(s.shape, s.dtype) for s in structs[n_in:]]
+    n_active = len(zero_tangents)
+    outs, pull_rule = pullback_of(
+        closed, [*values, *zero_tangents], [False] * n_in + [True] * n_active
+    )
+    n_out = len(inexact_out)
+
+    def pull(cts: Sequence[Any]) -> list[Any]:
+        tangent_cts = [ct for ct, i in zip(cts, inexact_out, strict=True) if i]
+        cts_in = iter(pull_rule([None] * n_out + tangent_cts)[n_in:])
+        return [next(cts_in) if a else Zero.like(v) for v, a in zip(values, active, strict=True)]
+
+    def replay(*inputs):
+        return jc.jaxpr_as_fun(closed)(*inputs, *zero_tangents)[:n_out]
+
+    return list(outs[:n_out]), pull, replay
+
+
+def custom_vjp_pullback(fwd, bwd, out_trees, symbolic_zeros: bool, values, active):
+    """The user's fwd (staged once, then evaluated) and a pullback calling the user's bwd."""
+
+    def forward(*args):
+        return fwd.call_wrapped(*[x for pair in zip(args, active, strict=True) for x in pair])
+
+    closed = jax.make_jaxpr(forward)(*[aval_struct(jax.typeof(v)) for v in values])
+    res_and_outs = jc.jaxpr_as_fun(closed)(*values)
+    _, res_tree, input_forwards = out_trees()
+    n_res = res_tree.num_leaves - sum(f is not None for f in input_forwards)
+    new_res, outs = iter(res_and_outs[:n_res]), list(res_and_outs[n_res:])
+    residuals = [next(new_res) if f is None else values[f] for f in input_forwards]
+
+    def pull(cts: Sequence[Any]) -> list[Any]:
+        cts = [
+            (jc.symbolic_zero(_tangent_aval(o)) if symbolic_zeros else instantiate(Zero.like(o)))
+            if ct is None or is_zero(ct)
+            else ct
+            for o, ct in zip(outs, cts, strict=True)
+        ]
+        sends = jc.custom_vjp_backward({"bwd": bwd}, residuals, cts)
+        return [
+            s if a and s is not None and jax.typeof(s).dtype != jax.dtypes.float0 else Zero.like(v)
+            for v, a, s in zip(values, active, sends, strict=True)
+        ]
+
+    def replay(*inputs):
+        return jc.jaxpr_as_fun(closed)(*inputs)[n_res:]
+
+    return outs, pull, replay
