@@ -262,7 +262,6 @@ def bind_with_trace(primitive: Primitive, trace: Any, args: Sequence[Any], param
     return primitive.bind_with_trace(trace, tuple(args), avals, params)
 
 
-
 def symbolic_zero(aval: Any) -> Any:
     """The zero a `symbolic_zeros=True` custom rule receives for an input without a tangent."""
     from jax._src import ad_util

@@ -63,7 +63,9 @@ def custom_jvp_pullback(jvp, symbolic_zeros: bool, values, active, pullback_of):
 
     def rule(*args):  # the primals, then the tangents of the active inputs
         nonzero = iter(args[n_in:])
-        tangents = [next(nonzero) if a else Zero.like(v) for v, a in zip(values, active, strict=True)]
+        tangents = [
+            next(nonzero) if a else Zero.like(v) for v, a in zip(values, active, strict=True)
+        ]
         primals, touts = custom_jvp_forward(jvp, symbolic_zeros, args[:n_in], tangents)
         inexact_out[:] = [_is_inexact(p) for p in primals]
         return [*primals, *(instantiate(t) for t, i in zip(touts, inexact_out, strict=True) if i)]

@@ -86,7 +86,8 @@ class JvpTrace(jc.Trace):
                                 symbolic_zeros):  # fmt: skip
         primals, tangents = zip(*map(self.pair, tracers), strict=True)
         if all(is_zero(t) for t in tangents):
-            params = dict(subfuns=(fun, fwd, bwd), out_trees=out_trees, symbolic_zeros=symbolic_zeros)
+            params = dict(subfuns=(fun, fwd, bwd), out_trees=out_trees)
+            params["symbolic_zeros"] = symbolic_zeros
             return jc.bind_with_trace(primitive, self.parent, primals, params)
         raise TypeError(
             "adkit cannot apply forward mode (jvp) to a `jax.custom_vjp` function: its "
@@ -123,4 +124,3 @@ def jvp_eager(
         pairs = [trace.pair(o) for o in outs]
     trace.invalidate()
     return [p for p, _ in pairs], [t for _, t in pairs]
-

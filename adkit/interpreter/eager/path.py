@@ -44,9 +44,14 @@ def path_jaxpr(fun: Callable[..., Any], args: tuple[Any, ...]) -> tuple[jc.Close
     def replay(*inputs):
         env = {n: x for n, x in zip(run.in_nodes, inputs, strict=True) if n is not None}
         for entry in run.tape:
-            values = [env[n] if n is not None else v for n, v in zip(entry.inputs, entry.values, strict=True)]
+            values = [
+                env[n] if n is not None else v
+                for n, v in zip(entry.inputs, entry.values, strict=True)
+            ]
             outs = entry.replay(*values)
             env.update((n, o) for n, o in zip(entry.outputs, outs, strict=True) if n is not None)
-        return [env[n] if n is not None else o for n, o in zip(run.out_nodes, run.outputs, strict=True)]
+        return [
+            env[n] if n is not None else o for n, o in zip(run.out_nodes, run.outputs, strict=True)
+        ]
 
     return jax.make_jaxpr(replay)(*leaves), trees["out"]

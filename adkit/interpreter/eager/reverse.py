@@ -34,7 +34,7 @@ PullbackOf = Callable[[jc.ClosedJaxpr, list[Any], list[bool]], tuple[list[Any], 
 class RecordingTracer(jc.Tracer):
     """A value in define-by-run reverse mode: a concrete primal and its node on the tape."""
 
-    __slots__ = ("primal", "node")
+    __slots__ = ("node", "primal")
 
     def __init__(self, trace: RecordingTrace, primal: Any, node: int):
         super().__init__(trace, jax.typeof(primal))
@@ -154,7 +154,9 @@ def record(
     """Runs `flat_fun` (flat leaves to a list of leaves) on recording tracers."""
     with jc.take_current_trace() as parent:
         trace = RecordingTrace(parent, pullback_of)
-        wrapped = [trace.new(x) if d else (x, None) for x, d in zip(leaves, differentiable, strict=True)]
+        wrapped = [
+            trace.new(x) if d else (x, None) for x, d in zip(leaves, differentiable, strict=True)
+        ]
         with jc.set_current_trace(trace):
             outs = flat_fun(*[w for w, _ in wrapped])
         unpacked = [trace.unpack(o) for o in outs]

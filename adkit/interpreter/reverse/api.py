@@ -118,7 +118,10 @@ def flat_vjp(
             if nz
         ]
         tangent_in = iter(backward_pass(state, [None] * n_out + tangent_cts)[len(leaves) :])
-        return [next(tangent_in) if d else Zero.like(x) for x, d in zip(leaves, differentiable, strict=True)]
+        return [
+            next(tangent_in) if d else Zero.like(x)
+            for x, d in zip(leaves, differentiable, strict=True)
+        ]
 
     return outs, pull
 

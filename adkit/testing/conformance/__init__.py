@@ -53,8 +53,10 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             records = _runner.run_file(tests, name, mode, args.workers, keyword, [])
             results.setdefault(name, {})[mode] = records
-            print(f"{name} [{mode}]: {len(records)} tests in {time.perf_counter() - start:.0f} s",
-                  flush=True)
+            print(
+                f"{name} [{mode}]: {len(records)} tests in {time.perf_counter() - start:.0f} s",
+                flush=True,
+            )
     summary = _report.summarize(results)
     text = _report.markdown(summary)
     print(text)

@@ -92,6 +92,4 @@ def install(mode: str, modules: list[types.ModuleType]) -> None:
 def test_modules(paths: list[str]) -> list[types.ModuleType]:
     """The imported modules whose files are among `paths`."""
     wanted = {str(p) for p in paths}
-    return [
-        m for m in list(sys.modules.values()) if getattr(m, "__file__", None) in wanted
-    ]
+    return [m for m in list(sys.modules.values()) if getattr(m, "__file__", None) in wanted]

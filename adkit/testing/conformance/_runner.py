@@ -11,7 +11,9 @@ import tempfile
 from pathlib import Path
 
 # The files, and the keyword expression choosing their differentiation tests (None: all tests).
-GRADIENT_TESTS = "grad or jvp or vjp or jac or hessian or lineariz or deriv or autodiff or transpose"
+GRADIENT_TESTS = (
+    "grad or jvp or vjp or jac or hessian or lineariz or deriv or autodiff or transpose"
+)
 FILES = {
     "lax_autodiff_test.py": None,
     "lax_control_flow_test.py": GRADIENT_TESTS,
@@ -41,8 +43,8 @@ def run_file(
     with tempfile.TemporaryDirectory() as tmp:
         prefix = os.path.join(tmp, "records")
         env = dict(os.environ, ADKIT_CONFORMANCE_MODE=mode, ADKIT_CONFORMANCE_REPORT=prefix)
-        command = [sys.executable, "-m", "pytest", str(tests / name), "-q", "-p", "no:cacheprovider"]
-        command += ["-p", "adkit.testing.conformance._plugin", "--tb=no", "-rN"]
+        command = [sys.executable, "-m", "pytest", str(tests / name), "-q", "--tb=no", "-rN"]
+        command += ["-p", "no:cacheprovider", "-p", "adkit.testing.conformance._plugin"]
         if workers > 1:
             command += ["-n", str(workers)]
         if keyword:
