@@ -25,6 +25,7 @@ from jax import lax
 from .. import _jax_compat as jc
 from ._env import Env, literal_value
 from ._registry import EVAL_RULES
+from ._while_predicate import batched_predicate, scalar_predicate
 
 
 def eval_jaxpr(closed_jaxpr: jc.ClosedJaxpr, *args: Any) -> list[Any]:
@@ -150,6 +151,8 @@ def _eval_scan(eqn, invals):
 def _eval_while(eqn, invals):
     # operands are [cond consts, body consts, initial carry].
     params = eqn.params
+    if batched_predicate(params["cond_jaxpr"]):  # from vmap: one flag per batch element
+        params, invals = scalar_predicate(params, invals)
     cond_consts, body_consts, init = _split(invals, params["cond_nconsts"], params["body_nconsts"])
 
     def keep_going(carry):

@@ -11,6 +11,7 @@ from jax import lax
 from ... import _jax_compat as jc
 from .._eval import eval_closed
 from .._registry import JVP_RULES
+from .._while_predicate import batched_predicate, scalar_predicate
 from .._zeros import instantiate
 from .engine import (
     carry_fixed_point,
@@ -23,6 +24,12 @@ from .engine import (
 
 @JVP_RULES.register(jc.while_p)
 def _while_jvp(primals, tangents, *, cond_nconsts, cond_jaxpr, body_nconsts, body_jaxpr):
+    if batched_predicate(cond_jaxpr):  # from vmap: one flag per batch element
+        params = dict(cond_nconsts=cond_nconsts, cond_jaxpr=cond_jaxpr)
+        params |= dict(body_nconsts=body_nconsts, body_jaxpr=body_jaxpr)
+        params, primals = scalar_predicate(params, primals)
+        nc = cond_nconsts  # the condition's constants are now also the body's first ones
+        return _while_jvp(primals, [*tangents[:nc], *tangents[:nc], *tangents[nc:]], **params)
     # jvp(while(cond, body)) = while(cond on primals, jvp(body)); the condition has no tangent
     nc, nb = cond_nconsts, body_nconsts
     cond_consts, body_consts, init = primals[:nc], primals[nc : nc + nb], primals[nc + nb :]

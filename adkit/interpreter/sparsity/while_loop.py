@@ -13,6 +13,7 @@ import numpy as np
 
 from ... import _jax_compat as jc
 from .._registry import SPARSITY_RULES
+from .._while_predicate import batched_predicate, scalar_predicate
 from ..rules.sparsity._sets import IndexSets, union
 from .engine import sparsity_closed
 from .scan import same_sets
@@ -22,6 +23,10 @@ MAX_EXACT_STEPS = 100_000  # beyond this many known steps, widen to the fixed po
 
 @SPARSITY_RULES.register(jc.while_p)
 def _while(operands, out_avals, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nconsts):
+    if batched_predicate(cond_jaxpr):  # from vmap: one flag per batch element
+        params = dict(cond_jaxpr=cond_jaxpr, body_jaxpr=body_jaxpr, cond_nconsts=cond_nconsts)
+        params, operands = scalar_predicate(params | {"body_nconsts": body_nconsts}, operands)
+        return _while(operands, out_avals, **params)
     cond_consts = operands[:cond_nconsts]
     body_consts = operands[cond_nconsts : cond_nconsts + body_nconsts]
     carry = operands[cond_nconsts + body_nconsts :]

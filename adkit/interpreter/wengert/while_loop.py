@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from ... import _jax_compat as jc
 from .._registry import WENGERT_RULES
+from .._while_predicate import batched_predicate, scalar_predicate
 from .engine import nest
 
 
 @WENGERT_RULES.register(jc.while_p)
 def _inline_while(rec, eqn, nodes, scope):
     p = eqn.params
+    if batched_predicate(p["cond_jaxpr"]):  # from vmap: one flag per batch element
+        p, nodes = scalar_predicate(p, nodes)
     n_cond, n_body = p["cond_nconsts"], p["body_nconsts"]
     cond_consts, body_consts, carry = (
         nodes[:n_cond],

@@ -1,0 +1,91 @@
+"""Cases from running JAX's own autodiff tests through adkit (`adkit.testing.conformance`).
+
+Each fix found by the conformance run has its case here, so CI guards it without JAX's test
+files; and the runner itself is checked on a small stand-in test file.
+"""
+
+import subprocess
+import sys
+import textwrap
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.scipy.special import exp1, expi
+
+import adkit
+
+
+# --- while_loop under vmap: a batched predicate (one flag per batch element) ---
+def newton_sqrt(a):
+    def body(carry):
+        x, steps = carry
+        return 0.5 * (x + a / x), steps + 1
+
+    return jax.lax.while_loop(lambda c: jnp.abs(c[0] ** 2 - a) > 1e-12, body, (a, 0))
+
+
+def test_batched_while_predicate_evaluates_and_differentiates():
+    a = jnp.array([2.0, 9.0, 0.25, 1.0])
+    batched = jax.vmap(newton_sqrt)
+    closed = jax.make_jaxpr(batched)(a)
+    cond = next(e for e in closed.eqns if e.primitive.name == "while").params["cond_jaxpr"]
+    assert cond.out_avals[0].shape == (4,)  # the case: a per-element predicate
+    out = adkit.eval_jaxpr(closed, a)
+    expected = batched(a)
+    np.testing.assert_array_equal(out[1], expected[1])  # each element stopped at its own step
+    np.testing.assert_allclose(out[0], expected[0], rtol=1e-14)
+    t = jnp.array([1.0, -1.0, 0.5, 2.0])
+    np.testing.assert_allclose(
+        adkit.jvp(batched, (a,), (t,))[1][0], jax.jvp(batched, (a,), (t,))[1][0], rtol=1e-12
+    )
+    rows = adkit.trace(lambda a: batched(a)[0], a).ops()
+    assert rows.count("reduce_or") == int(expected[1].max()) + 1  # one test per iteration
+
+
+@pytest.mark.parametrize("fun", [exp1, expi], ids=["exp1", "expi"])
+@pytest.mark.parametrize("method", ["tape", "transpose"])
+def test_vmapped_special_functions_with_while_loops(fun, method):
+    x = jnp.array([0.5, 1.5, 3.0])
+    f = lambda x: jnp.sum(jax.vmap(fun)(x))
+    np.testing.assert_allclose(adkit.grad(f, method=method)(x), jax.grad(f)(x), rtol=1e-12)
+
+
+# --- the runner, on a stand-in for one of JAX's test files ---
+STAND_IN = textwrap.dedent(
+    """
+    import jax
+    import jax.numpy as jnp
+    from jax import grad
+    from jax._src import test_util as jtu
+
+    def test_routed_and_passing():
+        assert float(jax.grad(jnp.sin)(0.0)) == 1.0
+        jtu.check_grads(jnp.tanh, (0.3,), order=2, modes=["fwd", "rev"])
+
+    def test_imported_name_is_routed():
+        assert float(grad(lambda x: x**3)(2.0)) == 12.0
+
+    def test_not_differentiating():
+        assert jnp.sin(0.0) == 0.0
+
+    def test_sees_which_implementation():
+        assert "adkit" not in jax.grad(jnp.sin).__code__.co_filename
+    """
+)
+
+
+def test_conformance_runner_routes_counts_and_lists(tmp_path):
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "lax_autodiff_test.py").write_text(STAND_IN)
+    out = tmp_path / "report"
+    command = [sys.executable, "-m", "adkit.testing.conformance", str(tmp_path), "-n", "1"]
+    command += ["--files", "lax_autodiff_test.py", "--modes", "tape", "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr  # one test passes on JAX only
+    report = (out / "report.md").read_text()
+    # 4 tests run, 3 differentiate, 3 pass on JAX, 2 on adkit
+    assert "| `lax_autodiff_test.py` | 4 | 3 | 3 | 2 | 0 |" in report, report
+    assert "test_sees_which_implementation" in report
