@@ -89,3 +89,34 @@ def test_conformance_runner_routes_counts_and_lists(tmp_path):
     # 4 tests run, 3 differentiate, 3 pass on JAX, 2 on adkit
     assert "| `lax_autodiff_test.py` | 4 | 3 | 3 | 2 | 0 |" in report, report
     assert "test_sees_which_implementation" in report
+
+
+# --- API parity: `allow_int`, `holomorphic`, JAX's words for while loops ---
+@pytest.mark.parametrize("method", ["tape", "transpose"])
+def test_allow_int_gives_float0_and_holomorphic_matches_jax(method):
+    f = lambda x, n: jnp.sum(jnp.sin(x) * n)
+    x, n = jnp.array([1.0, 2.0]), jnp.array([3, 4])
+    g_x, g_n = adkit.grad(f, argnums=(0, 1), allow_int=True, method=method)(x, n)
+    np.testing.assert_allclose(g_x, jax.grad(f)(x, n), rtol=1e-13)
+    assert g_n.dtype == jax.dtypes.float0 and g_n.shape == (2,)
+    with pytest.raises(TypeError, match="allow_int=True"):
+        adkit.grad(f, argnums=1, method=method)(x, n)
+    z = jnp.array([1.0 + 2.0j, 0.5 - 1.0j])
+    h = lambda z: jnp.sum(jnp.sin(z) * z)
+    np.testing.assert_allclose(
+        adkit.grad(h, holomorphic=True, method=method)(z), jax.grad(h, holomorphic=True)(z)
+    )
+    np.testing.assert_allclose(
+        adkit.hessian(h, holomorphic=True, method=method)(z), jax.hessian(h, holomorphic=True)(z)
+    )
+    np.testing.assert_allclose(
+        adkit.jacfwd(jnp.sin, holomorphic=True)(z), jax.jacfwd(jnp.sin, holomorphic=True)(z)
+    )
+    with pytest.raises(TypeError, match="holomorphic=True"):
+        adkit.jacfwd(jnp.sin)(z)
+
+
+def test_while_loop_error_starts_with_jax_words():
+    f = lambda x: jax.lax.while_loop(lambda c: c < 10.0, lambda c: c * 2.0, x)
+    with pytest.raises(ValueError, match="Reverse-mode differentiation does not work for lax"):
+        adkit.grad(f)(1.0)

@@ -90,7 +90,12 @@ def linearize(fun: Callable[..., Any], *primals: Any):
     return out, jax.jit(f_jvp)
 
 
-def jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False):
+def jacfwd(
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
+):
     """The Jacobian of `fun` by forward mode: one JVP per input element, batched with vmap.
 
     Same arguments and output structure as `jax.jacfwd`: for each output leaf of shape `S_out`
@@ -105,7 +110,7 @@ def jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: b
 
     def jacobian(*args):
         dyn, partial_fun = split_argnums(fun, args, argnums)
-        _check_real_inputs("adkit.jacfwd", dyn)
+        _check_real_inputs("adkit.jacfwd", dyn, holomorphic)
 
         # jax's convention: an int argnums gives the input's own structure, a tuple a tuple.
         single = isinstance(argnums, int)
@@ -186,14 +191,21 @@ def _argnums_tuple(argnums, count):
     return tuple(i % count for i in positions)
 
 
-def _check_real_inputs(name, dyn):
+def _check_real_inputs(name, dyn, holomorphic=False):
+    kind = jnp.complexfloating if holomorphic else jnp.floating
     for leaf in jax.tree.leaves(dyn):
         dtype = jax.typeof(leaf).dtype
-        if not jnp.issubdtype(dtype, jnp.floating):
+        if not jnp.issubdtype(dtype, kind):
+            wanted = "complex (holomorphic=True)" if holomorphic else "real floating-point"
             raise TypeError(
-                f"`{name}` differentiates with respect to real floating-point inputs, but an "
-                f"input has dtype {dtype}. Cast it (e.g. `x.astype(jnp.float32)`) or leave it out "
-                "of `argnums`."
+                f"`{name}` differentiates with respect to {wanted} inputs, but an input has "
+                f"dtype {dtype}. Cast it (e.g. `x.astype(jnp.float32)`) or leave it out of "
+                "`argnums`"
+                + (
+                    "."
+                    if holomorphic
+                    else "; for complex inputs of a holomorphic function pass `holomorphic=True`."
+                )
             )
 
 

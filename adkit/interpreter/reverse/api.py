@@ -136,12 +136,16 @@ def value_and_grad(
     fun: Callable[..., Any],
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
+    holomorphic: bool = False,
+    allow_int: bool = False,
     *,
     method: str = "tape",
 ):
     """Returns a function computing `fun`'s value and its gradient, like `jax.value_and_grad`.
 
     `method` chooses the reverse-mode path, as in `adkit.vjp` (`"tape"` or `"transpose"`).
+    As in JAX, `holomorphic=True` takes complex inputs and a complex output, and
+    `allow_int=True` gives integer inputs `float0` gradients instead of an error.
 
     Example:
         >>> import jax.numpy as jnp, adkit
@@ -151,8 +155,8 @@ def value_and_grad(
     """
 
     def value_and_gradient(*args):
-        out, vjp_fn, aux = _vjp_of_selected(fun, args, argnums, has_aux, method)
-        _check_scalar(out)
+        out, vjp_fn, aux = _vjp_of_selected(fun, args, argnums, has_aux, method, allow_int)
+        _check_scalar(out, holomorphic)
         grads = vjp_fn(jnp.ones_like(out))
         grads = grads[0] if isinstance(argnums, int) else grads
         return ((out, aux) if has_aux else out), grads
@@ -164,6 +168,8 @@ def grad(
     fun: Callable[..., Any],
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
+    holomorphic: bool = False,
+    allow_int: bool = False,
     *,
     method: str = "tape",
 ):
@@ -174,7 +180,9 @@ def grad(
         >>> float(adkit.grad(jnp.sin)(0.0))
         1.0
     """
-    value_and_gradient = value_and_grad(fun, argnums, has_aux, method=method)
+    value_and_gradient = value_and_grad(
+        fun, argnums, has_aux, holomorphic, allow_int, method=method
+    )
 
     def gradient(*args):
         value, g = value_and_gradient(*args)
@@ -187,6 +195,8 @@ def jacrev(
     fun: Callable[..., Any],
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
+    holomorphic: bool = False,
+    allow_int: bool = False,
     *,
     method: str = "tape",
 ):
@@ -202,7 +212,7 @@ def jacrev(
     """
 
     def jacobian(*args):
-        out, vjp_fn, aux = _vjp_of_selected(fun, args, argnums, has_aux, method)
+        out, vjp_fn, aux = _vjp_of_selected(fun, args, argnums, has_aux, method, allow_int)
         out_leaves, out_tree = jax.tree.flatten(out)
         sizes = [int(np.prod(np.shape(o))) for o in out_leaves]
         basis = _output_basis(out_leaves, sizes)
@@ -217,6 +227,7 @@ def hessian(
     fun: Callable[..., Any],
     argnums: int | Sequence[int] = 0,
     has_aux: bool = False,
+    holomorphic: bool = False,
     *,
     method: str = "tape",
 ):
@@ -228,14 +239,16 @@ def hessian(
         Array([[ 6.,  0.],
                [ 0., 12.]], dtype=float32)
     """
-    return jacfwd(jacrev(fun, argnums, has_aux, method=method), argnums, has_aux)
+    inner = jacrev(fun, argnums, has_aux, holomorphic, method=method)
+    return jacfwd(inner, argnums, has_aux, holomorphic)
 
 
 # --- helpers ---
-def _vjp_of_selected(fun, args, argnums, has_aux, method):
+def _vjp_of_selected(fun, args, argnums, has_aux, method, allow_int=False):
     """`(out, vjp_fn, aux)` of `fun` as a function of the arguments `argnums` selects."""
     dyn, partial_fun = split_argnums(fun, args, argnums)
-    _check_differentiable_inputs(dyn)
+    if not allow_int:
+        _check_differentiable_inputs(dyn)
     result = vjp(partial_fun, *dyn, has_aux=has_aux, method=method)
     return result[0], result[1], (result[2] if has_aux else None)
 
@@ -262,14 +275,20 @@ def _check_differentiable_inputs(dyn):
         if not jnp.issubdtype(dtype, jnp.inexact):
             raise TypeError(
                 "adkit's reverse mode differentiates with respect to real or complex inputs, but "
-                f"an input has dtype {dtype}. Cast it (`x.astype(jnp.float32)`), or leave it out "
-                "of `argnums`."
+                f"an input has dtype {dtype}. Cast it (`x.astype(jnp.float32)`), leave it out "
+                "of `argnums`, or pass `allow_int=True` to get a `float0` zero for it."
             )
 
 
-def _check_scalar(out):
+def _check_scalar(out, holomorphic=False):
     shape = np.shape(out)
-    if shape != () or not jnp.issubdtype(jax.typeof(out).dtype, jnp.floating):
+    if holomorphic and not jnp.issubdtype(jax.typeof(out).dtype, jnp.complexfloating):
+        raise TypeError(
+            "`adkit.grad` with `holomorphic=True` needs a function returning a complex scalar, "
+            f"but it returned {jax.typeof(out).str_short()}."
+        )
+    kind = jnp.complexfloating if holomorphic else jnp.floating
+    if shape != () or not jnp.issubdtype(jax.typeof(out).dtype, kind):
         raise TypeError(
             "`adkit.grad` needs a function returning a real scalar, but it returned "
             f"{jax.typeof(out).str_short()}. Reduce the output (e.g. `jnp.sum`), or use "

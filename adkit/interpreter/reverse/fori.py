@@ -12,11 +12,12 @@ from jax import lax
 from ... import _jax_compat as jc
 
 WHILE_ERROR = (
-    "Reverse-mode differentiation does not work through `lax.while_loop` (or a `fori_loop` "
-    "with bounds known only at run time): the number of iterations, and so what to store for "
-    "the backward pass, is not known ahead. Use `lax.scan` or a `fori_loop` with static "
-    "bounds, or forward mode (`adkit.jvp`); `adkit.checkpoint.while_loop` will offer bounded "
-    "reverse mode."
+    "Reverse-mode differentiation does not work for lax.while_loop or lax.fori_loop with "
+    "dynamic start/stop values (JAX's words; adkit's reason is the same): the number of "
+    "iterations, and so what to store for the backward pass, is not known ahead. Use "
+    "`lax.scan` or a `fori_loop` with static bounds, forward mode (`adkit.jvp`), or "
+    "`adkit.checkpoint.while_loop(cond, body, init, max_steps=...)` for reverse mode with a "
+    "bound on the number of steps."
 )
 
 
