@@ -91,12 +91,16 @@ def unary(primitive: Primitive, derivative: Callable[..., Any]):
 
 def binary(primitive: Primitive, d_first: Callable[..., Any], d_second: Callable[..., Any]):
     """The rule of an elementwise z = f(x, y): dz = ∂f/∂x dx + ∂f/∂y dy, with the partials
-    given as `d_first(x, y, z)` and `d_second(x, y, z)`."""
+    given as `d_first(x, y, z)` and `d_second(x, y, z)`. A partial is formed only where its
+    tangent is nonzero (∂P/∂a of igamma is a primitive without a derivative: differentiating
+    in x twice must not meet it)."""
 
     def rule(primals, tangents, **params):
         (x, y), (tx, ty) = primals, tangents
         z = primitive.bind(x, y, **params)
-        return z, add_tangents(scale(tx, d_first(x, y, z)), scale(ty, d_second(x, y, z)))
+        first = tx if is_zero(tx) else scale(tx, d_first(x, y, z))
+        second = ty if is_zero(ty) else scale(ty, d_second(x, y, z))
+        return z, add_tangents(first, second)
 
     return rule
 

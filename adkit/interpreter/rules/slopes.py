@@ -126,8 +126,21 @@ def _pow_dy(x, y, z):
     return lax.log(safe_x) * z
 
 
+def _igamma_dx(a, x, z):
+    # ∂P(a, x)/∂x = xᵃ⁻¹ e⁻ˣ / Γ(a), computed in logs
+    return lax.exp(-x + (a - const_like(a, 1)) * lax.log(x) - lax.lgamma(a))
+
+
 PARTIALS = {
     lax.pow_p: (_pow_dx, _pow_dy),
+    # the regularized incomplete gamma functions P(a, x) and Q(a, x) = 1 - P(a, x):
+    # ∂P/∂a is its own primitive (igamma_grad_a, which has no derivative: as in JAX, adkit
+    # differentiates P in a once)
+    lax.igamma_p: (lambda a, x, z: lax.igamma_grad_a(a, x), _igamma_dx),
+    lax.igammac_p: (
+        lambda a, x, z: lax.neg(lax.igamma_grad_a(a, x)),
+        lambda a, x, z: lax.neg(_igamma_dx(a, x, z)),
+    ),
     # atan2(x, y):  ∂x = y / (x² + y²),  ∂y = -x / (x² + y²)
     lax.atan2_p: (
         lambda x, y, z: y / (x * x + y * y),

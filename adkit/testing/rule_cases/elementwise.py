@@ -169,6 +169,22 @@ CASES = [
         lambda x, y: lax.real(lax.conj(lax.complex(x, y)) * lax.complex(y, x)),
         normal((3,), (3,)),
     ),
+    # the incomplete gamma functions: differentiable once in a (igamma_grad_a has no rule, as in
+    # JAX), twice in x
+    RuleCase("igamma", lax.igamma, uniform(0.5, 3.0, (4,), (4,)), second_order=False),
+    RuleCase("igammac", lax.igammac, uniform(0.5, 3.0, (4,), (4,)), second_order=False),
+    RuleCase(
+        "igamma",
+        lambda x: lax.igamma(jnp.full_like(x, 1.5), x),
+        uniform(0.2, 3.0, (4,)),
+        name="in-x",
+    ),
+    RuleCase(
+        "igammac",
+        lambda x: lax.igammac(jnp.full_like(x, 2.5), x),
+        uniform(0.2, 3.0, (4,)),
+        name="in-x",
+    ),
     RuleCase("polygamma", lambda x: lax.polygamma(jnp.ones_like(x), x), uniform(0.5, 3.0, (4,))),
     RuleCase("eq", lambda x, y: jnp.where(x == y, x, y), normal((4,), (4,))),
     RuleCase("ne", lambda x, y: jnp.where(x != y, x * y, y), normal((4,), (4,))),

@@ -45,6 +45,42 @@ def with_spectrum(values, batch=()):
     return make
 
 
+def nonsymmetric(values):
+    """Q diag(values) Q⁻¹ with a random well-conditioned Q: known distinct real eigenvalues."""
+    n = len(values)
+
+    def make(dtype, rng):
+        q = rng.standard_normal((n, n)) + 2 * n * np.eye(n)
+        return (((q * np.asarray(values)) @ np.linalg.inv(q)).astype(dtype),)
+
+    return make
+
+
+def tridiagonal(m, n):
+    """The diagonals (dl, d, du) of a diagonally dominant tridiagonal matrix and b [m, n]."""
+
+    def make(dtype, rng):
+        dl, d, du = rng.standard_normal((3, m))
+        dl[0] = du[-1] = 0.0  # the unused ends
+        d += 4.0 * np.sign(d)
+        return tuple(x.astype(dtype) for x in (dl, d, du, rng.standard_normal((m, n))))
+
+    return make
+
+
+def _eig_vectors(left, right):
+    def squared(a):  # eigenvectors have a free sign; their squares do not
+        w, *vectors = lax.linalg.eig(
+            a,
+            compute_left_eigenvectors=left,
+            compute_right_eigenvectors=right,
+            enable_eigvec_derivs=True,
+        )
+        return [w, *(v * v for v in vectors)]
+
+    return squared
+
+
 def with_singular_values(m, n, values):
     """U diag(values) Vᵀ with random orthonormal U (m x k) and V (n x k), k = min(m, n)."""
 
@@ -221,6 +257,37 @@ CASES = [
         name="repeated",
         second_order=False,
     ),
+    # eig (non-symmetric): distinct eigenvalues; eigenvectors only with enable_eigvec_derivs
+    # (the eigenvalues' tangent needs the eigenvectors: without enable_eigvec_derivs, no second
+    # order, as in JAX)
+    RuleCase(
+        "eig",
+        jnp.linalg.eigvals,
+        nonsymmetric([1.0, 2.5, -4.0]),
+        name="eigvals",
+        second_order=False,
+    ),
+    RuleCase(
+        "eig",
+        _eig_vectors(False, True),
+        nonsymmetric([1.0, 2.5, -4.0]),
+        name="right",
+        float32=False,
+    ),
+    RuleCase(
+        "eig", _eig_vectors(True, True), nonsymmetric([0.5, 3.0, -2.0]), name="both", float32=False
+    ),
+    RuleCase(
+        "eig",
+        lambda x, y: lax.linalg.eig(
+            lax.complex(x, y), compute_left_eigenvectors=False, enable_eigvec_derivs=True
+        ),
+        normal((3, 3), (3, 3)),
+        name="complex",
+        float32=False,
+    ),
+    # tridiagonal_solve: linear in b, differentiable in the three diagonals
+    RuleCase("tridiagonal_solve", lax.linalg.tridiagonal_solve, tridiagonal(5, 2)),
     # svd: distinct singular values, sign-free singular vectors
     RuleCase("svd", _svd_sign_free, with_singular_values(4, 3, [3.0, 2.0, 0.7]), name="tall"),
     RuleCase("svd", _svd_sign_free, with_singular_values(3, 4, [2.5, 1.5, 0.5]), name="wide"),

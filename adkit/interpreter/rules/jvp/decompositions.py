@@ -1,4 +1,4 @@
-"""JVP rules for matrix decompositions with several outputs: LU, QR, eigh and SVD.
+"""JVP rules for matrix decompositions with several outputs: LU, QR, eigh, SVD and eig.
 
 Each differentiates the defining identity (P A = L U, A = Q R, A V = V diag(w),
 A = U diag(s) Vᴴ) and solves for the factors' tangents with the factors already computed,
@@ -230,3 +230,66 @@ def _svd_jvp(primals, tangents, *, full_matrices, compute_uv, subset_by_index, a
         dahu = matmul(mH(ta), u)
         dv = dv + (dahu - matmul(v, matmul(vt, dahu))) / s_row
     return list(outs), [ds, du, mH(dv)]
+
+
+# --- eig (non-symmetric) ---
+def _eigenvector_tangent(w, v, da):
+    """The tangent of right eigenvectors `v` (columns, eigenvalues `w`) along `da`.
+
+    With P = V⁻¹ dA V and F[i, j] = 1 / (w[j] - w[i]) off the diagonal:
+        dw = diag(P),   dV = V (F ∘ P) + V diag(c),
+    where c fixes the scale each eigenvector is free to take, as LAPACK fixes it: unit norm
+    (Re(vⱼᴴ dvⱼ) = 0) and a real largest-magnitude entry k (Im(dv[k, j]) = 0):
+        c[j] = -Re(vⱼᴴ uⱼ) - i Im(u[k, j]) / v[k, j],   u = V (F ∘ P).
+    """
+    p = matmul(_left_solve(v, da), v)
+    w_row = _along_rows(w)
+    u = matmul(v, _reciprocal_off_diagonal(w_row - mT(w_row)) * p)
+    rows = v.ndim - 2
+    largest = lax.argmax(lax.abs(v), axis=rows, index_dtype=np.int32)
+    at_largest = lax.convert_element_type(
+        lax.eq(lax.broadcasted_iota(np.int32, v.shape, rows), lax.expand_dims(largest, (rows,))),
+        jax.typeof(v).dtype,
+    )
+    norm_part = -lax.real(lax.reduce_sum(lax.conj(v) * u, (rows,)))
+    phase_part = -lax.imag(lax.reduce_sum(at_largest * u, (rows,))) / lax.real(
+        lax.reduce_sum(at_largest * v, (rows,))
+    )
+    c = lax.complex(norm_part, phase_part)
+    return diagonal_of_product(eye_like(p), p), u + v * lax.expand_dims(c, (rows,))
+
+
+def _left_solve(a, b):
+    """a⁻¹ b through an LU factorization (a = Pᵀ L U)."""
+    lu, _, perm = lax_linalg.lu_p.bind(a)
+    pb = matmul(_permutation_matrix(perm, a.shape[-1], jax.typeof(a).dtype), b)
+    y = triangular_solve(lu, pb, left_side=True, lower=True, unit_diagonal=True)
+    return triangular_solve(lu, y, left_side=True, lower=False)
+
+
+@JVP_RULES.register(lax_linalg.eig_p)
+def _eig_jvp(primals, tangents, **params):
+    # A V = V diag(w): dw = diag(V⁻¹ dA V); eigenvectors by `_eigenvector_tangent`, the left
+    # ones as the right eigenvectors of Aᴴ (eigenvalues w̄). Eigenvector derivatives assume
+    # distinct eigenvalues; like JAX, adkit gives them only with `enable_eigvec_derivs=True`.
+    (a,), (ta,) = primals, tangents
+    left, right = params["compute_left_eigenvectors"], params["compute_right_eigenvectors"]
+    if (left or right) and not params["enable_eigvec_derivs"]:
+        raise NotImplementedError(
+            "adkit, like JAX, differentiates the eigenvectors of a non-symmetric matrix only "
+            "where its eigenvalues are distinct, which it cannot check: pass "
+            "`enable_eigvec_derivs=True` to `jax.lax.linalg.eig` to accept that, or "
+            "differentiate the eigenvalues only (`jnp.linalg.eigvals`)."
+        )
+    outs = lax_linalg.eig_p.bind(a, **{**params, "compute_right_eigenvectors": True})
+    w, vr = outs[0], outs[-1]
+    ta = lax.convert_element_type(ta, jax.typeof(vr).dtype)
+    dw, dvr = _eigenvector_tangent(w, vr, ta)
+    primal, tangent = [w], [dw]
+    if left:
+        primal.append(outs[1])
+        tangent.append(_eigenvector_tangent(lax.conj(w), outs[1], mH(ta))[1])
+    if right:
+        primal.append(vr)
+        tangent.append(dvr)
+    return primal, tangent

@@ -17,7 +17,7 @@ from jax import lax
 from jax.lax import linalg as lax_linalg
 
 from ..._registry import JVP_RULES
-from ..._zeros import Zero, is_zero
+from ..._zeros import Zero, instantiate, is_zero
 from ..builders import add_tangents
 
 HIGHEST = lax.Precision.HIGHEST
@@ -140,3 +140,33 @@ def _phi(x):
     """Lower triangle of x with its diagonal halved."""
     halves = np.where(np.eye(x.shape[-1], dtype=bool), 0.5, 1.0).astype(jax.typeof(x).dtype)
     return tril(x) * halves
+
+
+# --- tridiagonal_solve ---
+def tridiagonal_product(dl, d, du, x):
+    """A x for the tridiagonal A with sub-, main and super-diagonals dl, d, du (each [..., m];
+    dl[0] and du[m-1] unused) and x [..., m, n]:
+    (A x)[i] = dl[i] x[i-1] + d[i] x[i] + du[i] x[i+1]."""
+    column = lambda v: lax.expand_dims(v, (v.ndim,))
+    m = x.shape[-2]
+    below = lax.slice_in_dim(x, 0, m - 1, axis=x.ndim - 2)  # x[i-1] for rows 1..m-1
+    above = lax.slice_in_dim(x, 1, m, axis=x.ndim - 2)  # x[i+1] for rows 0..m-2
+    pad = [(0, 0, 0)] * (x.ndim - 2)
+    zero = lax.full_like(x, 0, shape=())
+    from_below = lax.pad(column(dl)[..., 1:, :] * below, zero, [*pad, (1, 0, 0), (0, 0, 0)])
+    from_above = lax.pad(column(du)[..., :-1, :] * above, zero, [*pad, (0, 1, 0), (0, 0, 0)])
+    return column(d) * x + from_below + from_above
+
+
+@JVP_RULES.register(lax_linalg.tridiagonal_solve_p)
+def _tridiagonal_solve_jvp(primals, tangents, *, perturb_singular):
+    # A x = b:  dx = A⁻¹ (db - dA x), dA tridiagonal with the diagonals' tangents
+    dl, d, du, b = primals
+    x = lax_linalg.tridiagonal_solve_p.bind(dl, d, du, b, perturb_singular=perturb_singular)
+    rhs = tangents[3]
+    if not all(is_zero(t) for t in tangents[:3]):
+        t_dl, t_d, t_du = (instantiate(t) for t in tangents[:3])
+        rhs = add_tangents(rhs, lax.neg(tridiagonal_product(t_dl, t_d, t_du, x)))
+    if is_zero(rhs):
+        return x, Zero.like(x)
+    return x, lax_linalg.tridiagonal_solve_p.bind(dl, d, du, rhs, perturb_singular=perturb_singular)

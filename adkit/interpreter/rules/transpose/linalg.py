@@ -100,3 +100,27 @@ def _dot_back(ct, other, self_aval, other_aval, contracting, batch, first, preci
     result = lax.transpose(result, tuple(np.argsort(as_self)))
     dtype = self_aval.dtype
     return lax.convert_element_type(result, dtype) if result.dtype != dtype else result
+
+
+# --- tridiagonal_solve ---
+def transposed_diagonals(dl, du):
+    """The sub- and super-diagonals of Aᵀ: Aᵀ[i, i-1] = A[i-1, i] = du[i-1] and
+    Aᵀ[i, i+1] = A[i+1, i] = dl[i+1] (the unused ends set to zero)."""
+    zero = lambda v: lax.full_like(v, 0, shape=(*v.shape[:-1], 1))
+    axis = dl.ndim - 1
+    sub = lax.concatenate([zero(du), lax.slice_in_dim(du, 0, du.shape[-1] - 1, axis=axis)], axis)
+    sup = lax.concatenate([lax.slice_in_dim(dl, 1, dl.shape[-1], axis=axis), zero(dl)], axis)
+    return sub, sup
+
+
+@TRANSPOSE_RULES.register(lax_linalg.tridiagonal_solve_p)
+def _tridiagonal_solve_transpose(ct, dl, d, du, b, *, perturb_singular):
+    # x = A⁻¹ b is linear in b; it transposes to c -> A⁻ᵀ c, Aᵀ tridiagonal again
+    assert not any(is_undefined(v) for v in (dl, d, du)), "adkit bug: a solve linear in A."
+    if is_zero(ct):
+        return [None] * 4
+    sub, sup = transposed_diagonals(dl, du)
+    t_b = lax_linalg.tridiagonal_solve_p.bind(
+        sub, d, sup, materialize(ct), perturb_singular=perturb_singular
+    )
+    return [None, None, None, t_b]

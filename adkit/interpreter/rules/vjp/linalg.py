@@ -14,6 +14,7 @@ from jax.lax import linalg as lax_linalg
 from ..._registry import VJP_RULES
 from ..builders import from_transpose
 from ..jvp.linalg import _phi, is_complex, matmul, mT, triangular_solve, tril, triu
+from ..transpose.linalg import transposed_diagonals
 
 # dot_general is bilinear: each operand's cotangent is its transpose rule with the other held,
 # Ā = C̄ contracted with B over B's free axes, B̄ = A contracted with C̄ over A's free axes
@@ -62,3 +63,27 @@ def _cholesky_vjp(ct, res):
     inner = _phi(matmul(mT(low), ct))  # Φ(Lᵀ L̄)
     left = triangular_solve(low, inner, left_side=True, lower=True, transpose_a=True)  # L⁻ᵀ ·
     return [triangular_solve(low, left, left_side=False, lower=True, conjugate_a=True)]  # · L*⁻¹
+
+
+# --- tridiagonal_solve ---
+@VJP_RULES.register(lax_linalg.tridiagonal_solve_p)
+def _tridiagonal_solve_vjp(ct, res, *, perturb_singular):
+    # x = A⁻¹ b:  b̄ = A⁻ᵀ x̄;  with g = -b̄ (the cotangent of A is -b̄ xᵀ, kept on the three
+    # diagonals):  d̄l[i] = Σₙ g[i] x[i-1],  d̄[i] = Σₙ g[i] x[i],  d̄u[i] = Σₙ g[i] x[i+1]
+    dl, d, du, _ = res.inputs
+    (x,) = res.outputs
+    sub, sup = transposed_diagonals(dl, du)
+    b_bar = lax_linalg.tridiagonal_solve_p.bind(sub, d, sup, ct, perturb_singular=perturb_singular)
+    sends = [None, None, None, b_bar if res.active[3] else None]
+    if any(res.active[:3]):
+        g, m, rows = lax.neg(b_bar), x.shape[-2], x.ndim - 2
+        pad = [(0, 0, 0)] * rows
+        zero = lax.full_like(x, 0, shape=())
+        below = lax.pad(
+            lax.slice_in_dim(x, 0, m - 1, axis=rows), zero, [*pad, (1, 0, 0), (0, 0, 0)]
+        )
+        above = lax.pad(lax.slice_in_dim(x, 1, m, axis=rows), zero, [*pad, (0, 1, 0), (0, 0, 0)])
+        for i, shifted in enumerate((below, x, above)):
+            if res.active[i]:
+                sends[i] = lax.reduce_sum(g * shifted, (x.ndim - 1,))
+    return sends
