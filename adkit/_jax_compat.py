@@ -17,6 +17,7 @@ import jax
 import jax.extend.core as _jex
 import jax.extend.core.primitives as _jex_primitives
 from jax._src import core as _core
+from jax._src import custom_derivatives as _custom_derivatives
 from jax._src import debugging as _debugging
 from jax._src import linear_util as _lu
 from jax._src import shard_map as _shard_map
@@ -50,6 +51,9 @@ custom_vjp_call_p = _jex_primitives.custom_vjp_call_p
 custom_linear_solve_p = _jex_primitives.linear_solve_p
 add_any_p = _jex_primitives.add_jaxvals_p  # named "add_any": how JAX's own gradients accumulate
 shard_map_p = _shard_map.shard_map_p
+# `custom_vjp(optimize_remat=True)`: the fwd rule as a primitive that partial evaluation may
+# replace by the primal function; it evaluates `fwd_jaxpr` (residuals, then outputs)
+remat_opt_p = _custom_derivatives.remat_opt_p
 
 
 def bind_equation(eqn: JaxprEqn, invals: Sequence[Any]) -> list[Any]:
@@ -146,6 +150,7 @@ _UNEXPORTED = (
     _parallel.all_gather_invariant_p,
     _parallel.reduce_scatter_p,
     _parallel.axis_index_p,
+    _custom_derivatives.remat_opt_p,
 )
 
 

@@ -120,3 +120,48 @@ def test_while_loop_error_starts_with_jax_words():
     f = lambda x: jax.lax.while_loop(lambda c: c < 10.0, lambda c: c * 2.0, x)
     with pytest.raises(ValueError, match="Reverse-mode differentiation does not work for lax"):
         adkit.grad(f)(1.0)
+
+
+# --- custom rules: a custom_jvp applied to tangents, optimize_remat, vmap of a constant ---
+@pytest.mark.parametrize("method", ["tape", "transpose"])
+def test_custom_jvp_applied_to_tangents_is_transposed_through_its_body(method):
+    @jax.custom_jvp
+    def div(x, y):
+        return x / y
+
+    div.defjvp(lambda p, t: (div(*p), div(t[0], p[1])))  # the rule calls div on a tangent
+    f = lambda x: div(jnp.sin(x), 2.0)
+    np.testing.assert_allclose(
+        adkit.vjp(f, 0.3, method=method)[1](1.0), jax.vjp(f, 0.3)[1](1.0), rtol=1e-14
+    )
+
+
+@pytest.mark.parametrize("method", ["tape", "transpose"])
+def test_optimize_remat_custom_vjp_second_order(method):
+    @jax.custom_vjp
+    def f(x):
+        return jnp.sin(x) * x
+
+    f.defvjp(
+        lambda x: (jnp.sin(x) * x, (x,)),
+        lambda res, g: (g * (jnp.cos(res[0]) * res[0] + jnp.sin(res[0])),),
+        optimize_remat=True,  # the fwd rule is bound as `remat_opt`: forward over reverse
+    )
+    g = lambda x: jnp.sum(f(x) ** 2)
+    x = jnp.array([0.3, 1.2])
+    np.testing.assert_allclose(adkit.hessian(g, method=method)(x), jax.hessian(g)(x), rtol=1e-13)
+
+
+def test_vmapped_custom_jvp_with_a_constant_output():
+    @jax.custom_jvp
+    def zero(x):
+        return np.zeros(x.shape, x.dtype)  # under vmap: one unbatched value
+
+    zero.defjvp(lambda p, t: (zero(p[0]), t[0]))
+    f = lambda x: jax.vmap(zero)(x).sum()
+    x = jnp.arange(3.0)
+    with pytest.raises(TypeError, match="define_by_run"):  # staged: the tangents have no place
+        adkit.grad(f)(x)
+    with adkit.define_by_run():  # JAX's order: differentiate, then batch
+        for method in ("tape", "transpose"):
+            np.testing.assert_array_equal(adkit.grad(f, method=method)(x), jax.grad(f)(x))

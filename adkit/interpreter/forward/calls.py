@@ -26,6 +26,7 @@ from .._zeros import Zero, instantiate, is_zero
 from ..rules.builders import add_tangents, zeros_like_out
 from .engine import (
     LINEARIZING,
+    jvp_closed,
     jvp_jaxpr,
     merge_tangents,
     nonzero_pattern,
@@ -60,6 +61,13 @@ def _remat_jvp(primals, tangents, *, jaxpr, prevent_cse, differentiated, policy)
     return primal_outs, merge_tangents(primal_outs, nonzero_out, outs[n:])
 
 
+@JVP_RULES.register(jc.remat_opt_p)
+def _remat_opt_jvp(primals, tangents, *, fwd_jaxpr, **params):
+    # `custom_vjp(optimize_remat=True)`'s fwd rule as a primitive: it is `fwd_jaxpr` (consts and
+    # arguments to residuals and outputs), so its JVP is the JVP of that jaxpr
+    return jvp_closed(fwd_jaxpr, primals, tangents)
+
+
 @JVP_RULES.register(jc.custom_jvp_call_p)
 def _custom_jvp_call_jvp(
     primals, tangents, *, call_jaxpr, jvp_jaxpr_fun, num_consts, symbolic_zeros
@@ -72,13 +80,35 @@ def _custom_jvp_call_jvp(
         arg_tangents = [instantiate(t) for t in arg_tangents]
     zero_flags = [is_zero(t) for t in arg_tangents]
     rule, consts, out_zero = jc.custom_jvp_rule(params, zero_flags)
-    outs = eval_open(rule, consts, [*args, *nonzero_values(arg_tangents)])
     n = len(out_zero)
+    _check_rule_shapes(call_jaxpr, rule.outvars[:n])
+    outs = eval_open(rule, consts, [*args, *nonzero_values(arg_tangents)])
     tangents = merge_tangents(outs[:n], [not z for z in out_zero], outs[n:])
     # a rule returns float0 zeros as the tangents of integer outputs: those are symbolic zeros
     return outs[:n], [
         Zero.like(p) if _is_float0(t) else t for p, t in zip(outs[:n], tangents, strict=True)
     ]
+
+
+def _check_rule_shapes(call_jaxpr, rule_outvars):
+    """Refuses a custom JVP rule whose primal outputs are shaped unlike the function's.
+
+    Under `jax.vmap`, a custom_jvp function whose output does not depend on its batched input
+    returns one unbatched value while its batched JVP rule returns one per batch element. JAX
+    differentiates before it batches and never sees the mismatch; adkit differentiates the
+    batched program, where the per-element tangents have nowhere to go.
+    """
+    for declared, got in zip(call_jaxpr.out_avals, rule_outvars, strict=True):
+        if declared.shape != got.aval.shape:
+            raise TypeError(
+                f"A custom_jvp function returns {declared.str_short()}, but its JVP rule returns "
+                f"a primal output of type {got.aval.str_short()}. This happens under `jax.vmap` "
+                "when the function's output does not depend on its batched input: adkit "
+                "differentiates the batched program, where that output is one value for the "
+                "whole batch. Make the output depend on the input (e.g. `jnp.zeros_like(x)`), "
+                "apply the adkit transformation inside the vmap, or differentiate define-by-"
+                "run (`with adkit.define_by_run(): ...`), which follows JAX's order."
+            )
 
 
 def _is_float0(tangent) -> bool:
