@@ -160,3 +160,25 @@ def test_trace_prints_the_branch_taken():
     while abs(x * x - 2.0) > 2e-10:
         x, steps = 0.5 * (x + 2.0 / x), steps + 1
     assert divisions == steps
+
+
+def test_custom_rules_that_branch_on_values():
+    @jax.custom_jvp
+    def f(x):
+        return jnp.sin(x) if x > 0 else jnp.cos(x)
+
+    f.defjvp(lambda p, t: (f(p[0]), (2.0 if p[0] > 0 else 3.0) * t[0]))
+
+    @jax.custom_vjp
+    def g(x):
+        return jnp.sin(x) if x > 0 else jnp.cos(x)
+
+    g.defvjp(
+        lambda x: (g(x), x),
+        lambda x, ct: ((2.0 if x > 0 else 3.0) * ct,),
+    )
+    for x in (np.float64(2.0), np.float64(-2.0)):
+        for method in METHODS:
+            for fun in (f, g):
+                np.testing.assert_allclose(adkit.grad(fun, method=method)(x), jax.grad(fun)(x))
+        np.testing.assert_allclose(adkit.jvp(f, (x,), (1.0,)), jax.jvp(f, (x,), (1.0,)))

@@ -5,13 +5,13 @@ function, and its JVP rule (custom_jvp) or its fwd and bwd (custom_vjp). As in J
 rule runs when there is something to differentiate (the function's own body does not):
 
 - forward mode: `custom_jvp_forward` calls the JVP rule on the primals and tangents;
-- reverse mode: `custom_jvp_pullback` stages the JVP rule (primals fixed, tangents in) and
-  transposes it with adkit's reverse mode; `custom_vjp_pullback` runs fwd and keeps its
+- reverse mode: `custom_jvp_pullback` runs the JVP rule with recorded tangents and sweeps
+  that record backwards (the transpose); `custom_vjp_pullback` runs fwd and keeps its
   residuals, and the pullback calls bwd on them.
 
-Each returns `(outputs, pull, replay)`: `pull` maps output cotangents (None for none) to one
-cotangent per input (`Zero` for none), `replay` recomputes the outputs from the inputs (for
-`path_jaxpr`).
+The pullbacks return `(outputs, pull)`: `pull` maps output cotangents (None for none) to one
+cotangent per input (`Zero` for none). The rules run on concrete primals, so they may branch on
+them in Python.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import jax.numpy as jnp
 
 from ... import _jax_compat as jc
 from .._zeros import Zero, instantiate, is_zero
-from ..forward.engine import aval_struct
 
 
 def _tangent_aval(value):
@@ -56,49 +55,40 @@ def custom_jvp_forward(jvp, symbolic_zeros: bool, primals, tangents) -> tuple[li
     return list(outs[:n]), touts
 
 
-def custom_jvp_pullback(jvp, symbolic_zeros: bool, values, active, pullback_of):
-    """The user's JVP rule, staged with the primals as inputs and transposed by adkit."""
-    n_in = len(values)
+def custom_jvp_pullback(jvp, symbolic_zeros: bool, values, active, vjp_of):
+    """The user's JVP rule, run on the primals and on recorded tangents, and transposed.
+
+    The primals are concrete, so the rule may branch on them; the tangents of the active inputs
+    are recording tracers (zeros), so the rule's work on them is taped and the tape's backward
+    sweep is the transpose. `vjp_of(flat_fun, leaves, differentiable) -> (outputs, pull)` is
+    define-by-run reverse mode (`reverse.vjp_eager`).
+    """
+    zero_tangents = [instantiate(Zero.like(v)) for v, a in zip(values, active, strict=True) if a]
     inexact_out: list[bool] = []
 
-    def rule(*args):  # the primals, then the tangents of the active inputs
-        nonzero = iter(args[n_in:])
+    def rule(*nonzero_tangents):
+        nonzero = iter(nonzero_tangents)
         tangents = [
             next(nonzero) if a else Zero.like(v) for v, a in zip(values, active, strict=True)
         ]
-        primals, touts = custom_jvp_forward(jvp, symbolic_zeros, args[:n_in], tangents)
+        primals, touts = custom_jvp_forward(jvp, symbolic_zeros, values, tangents)
         inexact_out[:] = [_is_inexact(p) for p in primals]
         return [*primals, *(instantiate(t) for t, i in zip(touts, inexact_out, strict=True) if i)]
 
-    structs = [aval_struct(jax.typeof(v)) for v in values]
-    structs += [aval_struct(_tangent_aval(v)) for v, a in zip(values, active, strict=True) if a]
-    closed = jax.make_jaxpr(rule)(*structs)
-    zero_tangents = [jnp.zeros(s.shape, s.dtype) for s in structs[n_in:]]
-    n_active = len(zero_tangents)
-    outs, pull_rule = pullback_of(
-        closed, [*values, *zero_tangents], [False] * n_in + [True] * n_active
-    )
+    outs, pull_rule = vjp_of(rule, zero_tangents, [True] * len(zero_tangents))
     n_out = len(inexact_out)
 
     def pull(cts: Sequence[Any]) -> list[Any]:
         tangent_cts = [ct for ct, i in zip(cts, inexact_out, strict=True) if i]
-        cts_in = iter(pull_rule([None] * n_out + tangent_cts)[n_in:])
+        cts_in = iter(pull_rule([None] * n_out + tangent_cts))
         return [next(cts_in) if a else Zero.like(v) for v, a in zip(values, active, strict=True)]
 
-    def replay(*inputs):
-        return jc.jaxpr_as_fun(closed)(*inputs, *zero_tangents)[:n_out]
-
-    return list(outs[:n_out]), pull, replay
+    return list(outs[:n_out]), pull
 
 
 def custom_vjp_pullback(fwd, bwd, out_trees, symbolic_zeros: bool, values, active):
-    """The user's fwd (staged once, then evaluated) and a pullback calling the user's bwd."""
-
-    def forward(*args):
-        return fwd.call_wrapped(*[x for pair in zip(args, active, strict=True) for x in pair])
-
-    closed = jax.make_jaxpr(forward)(*[aval_struct(jax.typeof(v)) for v in values])
-    res_and_outs = jc.jaxpr_as_fun(closed)(*values)
+    """The user's fwd, run on the values, and a pullback calling the user's bwd."""
+    res_and_outs = fwd.call_wrapped(*[x for pair in zip(values, active, strict=True) for x in pair])
     _, res_tree, input_forwards = out_trees()
     n_res = res_tree.num_leaves - sum(f is not None for f in input_forwards)
     new_res, outs = iter(res_and_outs[:n_res]), list(res_and_outs[n_res:])
@@ -117,7 +107,4 @@ def custom_vjp_pullback(fwd, bwd, out_trees, symbolic_zeros: bool, values, activ
             for v, a, s in zip(values, active, sends, strict=True)
         ]
 
-    def replay(*inputs):
-        return jc.jaxpr_as_fun(closed)(*inputs)[n_res:]
-
-    return outs, pull, replay
+    return outs, pull

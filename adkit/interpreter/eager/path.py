@@ -18,11 +18,6 @@ from .._staging import flatten_function
 from .reverse import record
 
 
-def _evaluate(closed, values, active):
-    """A `pullback_of` that only evaluates: the path needs no pullbacks."""
-    return jc.jaxpr_as_fun(closed)(*values), None
-
-
 def path_jaxpr(fun: Callable[..., Any], args: tuple[Any, ...]) -> tuple[jc.ClosedJaxpr, Any]:
     """The closed jaxpr of the path `fun(*args)` takes, over the leaves of `args`.
 
@@ -39,7 +34,7 @@ def path_jaxpr(fun: Callable[..., Any], args: tuple[Any, ...]) -> tuple[jc.Close
     leaves, in_tree = jax.tree.flatten(args)
     flat_fun, trees = flatten_function(fun, in_tree)
     inexact = [jax.dtypes.issubdtype(jax.typeof(x).dtype, jax.numpy.inexact) for x in leaves]
-    run = record(flat_fun, leaves, inexact, _evaluate)
+    run = record(flat_fun, leaves, inexact, None)  # no pullbacks: the path only
 
     def replay(*inputs):
         env = {n: x for n, x in zip(run.in_nodes, inputs, strict=True) if n is not None}

@@ -27,7 +27,8 @@ from .._zeros import Zero, is_zero
 from .custom import custom_jvp_pullback, custom_vjp_pullback
 from .forward import one_equation
 
-# pullback_of(closed_jaxpr, inputs, active) -> (outputs, pull); pull(cotangents) -> cotangents
+# pullback_of(closed_jaxpr, inputs, active) -> (outputs, pull); pull(cotangents) -> cotangents.
+# None records the path only (`path.py`).
 PullbackOf = Callable[[jc.ClosedJaxpr, list[Any], list[bool]], tuple[list[Any], Callable]]
 
 
@@ -58,15 +59,15 @@ class Entry:
 
     inputs: tuple[int | None, ...]
     outputs: tuple[int | None, ...]
-    pull: Callable[[list[Any]], list[Any]] | None
-    replay: Callable[..., list[Any]]  # the outputs from the inputs (to stage the path taken)
+    pull: Callable[[list[Any]], list[Any]] | None  # None when recording the path only
+    replay: Callable[..., list[Any]] | None  # the outputs from the inputs (the path only)
     values: tuple[Any, ...]  # the input values (the constants among them are needed to replay)
 
 
 class RecordingTrace(jc.Trace):
     """Applies each primitive and records it, with its pullback, on the tape."""
 
-    def __init__(self, parent: Any, pullback_of: PullbackOf):
+    def __init__(self, parent: Any, pullback_of: PullbackOf | None):
         super().__init__()
         self.parent = parent
         self.pullback_of = pullback_of
@@ -87,48 +88,46 @@ class RecordingTrace(jc.Trace):
         return RecordingTracer(self, primal, node), node
 
     def process_primitive(self, primitive, tracers, params, /):
-        def bind(values):
-            out = jc.bind_with_trace(primitive, self.parent, values, params)
-            return list(out) if primitive.multiple_results else [out]
+        def pullback(values, active):  # adkit's VJP of this one equation
+            return self.pullback_of(one_equation(primitive, params, values), values, active)
 
-        def pullback(values, active):
-            closed = one_equation(primitive, params, values)
-            outs, pull = self.pullback_of(closed, values, active)
-            return outs, pull, jc.jaxpr_as_fun(closed)
-
-        outs = self._record(tracers, bind, pullback)
+        outs = self._record(tracers, primitive, params, pullback)
         return outs if primitive.multiple_results else outs[0]
 
     def process_custom_jvp_call(self, primitive, fun, jvp, tracers, /, *, symbolic_zeros):
+        def pullback(values, active):
+            return custom_jvp_pullback(jvp, symbolic_zeros, values, active, self._vjp_of)
+
         params = dict(subfuns=(fun, jvp), symbolic_zeros=symbolic_zeros)
-        return self._record(
-            tracers,
-            lambda values: jc.bind_with_trace(primitive, self.parent, values, params),
-            lambda values, active: custom_jvp_pullback(
-                jvp, symbolic_zeros, values, active, self.pullback_of
-            ),
-        )
+        return self._record(tracers, primitive, params, pullback)
 
     def process_custom_vjp_call(self, primitive, fun, fwd, bwd, tracers, /, *, out_trees,
                                 symbolic_zeros):  # fmt: skip
-        params = dict(subfuns=(fun, fwd, bwd), out_trees=out_trees, symbolic_zeros=symbolic_zeros)
-        return self._record(
-            tracers,
-            lambda values: jc.bind_with_trace(primitive, self.parent, values, params),
-            lambda values, active: custom_vjp_pullback(
-                fwd, bwd, out_trees, symbolic_zeros, values, active
-            ),
-        )
+        def pullback(values, active):
+            return custom_vjp_pullback(fwd, bwd, out_trees, symbolic_zeros, values, active)
 
-    def _record(self, tracers, evaluate, pullback) -> list[Any]:
-        """Applies an operation: `evaluate(values)` when no input is differentiated, otherwise
-        `pullback(values, active) -> (outputs, pull, replay)`, recorded on the tape."""
+        params = dict(subfuns=(fun, fwd, bwd), out_trees=out_trees, symbolic_zeros=symbolic_zeros)
+        return self._record(tracers, primitive, params, pullback)
+
+    def _vjp_of(self, flat_fun, leaves, differentiable):
+        return vjp_eager(flat_fun, leaves, differentiable, self.pullback_of)
+
+    def _record(self, tracers, primitive, params, pullback) -> list[Any]:
+        """Applies an operation; where an input is differentiated, records it on the tape with
+        `pullback(values, active) -> (outputs, pull)`. Without a `pullback_of` (recording the
+        path only), the operation is staged to one equation and that is what is recorded."""
         values, nodes = zip(*map(self.unpack, tracers), strict=True) if tracers else ((), ())
+        values = list(values)
         if all(n is None for n in nodes):
-            return evaluate(list(values))
+            out = jc.bind_with_trace(primitive, self.parent, values, params)
+            return list(out) if primitive.multiple_results else [out]
         active = [n is not None for n in nodes]
         with jc.set_current_trace(self.parent):
-            outs, pull, replay = pullback(list(values), active)
+            if self.pullback_of is None:  # the path only: replayable, no pullback
+                replay = jc.jaxpr_as_fun(one_equation(primitive, params, values))
+                outs, pull = replay(*values), None
+            else:
+                (outs, pull), replay = pullback(values, active), None
         wrapped = [self.new(o) for o in outs]
         self.tape.append(Entry(nodes, tuple(n for _, n in wrapped), pull, replay, tuple(values)))
         return [w for w, _ in wrapped]
@@ -149,7 +148,7 @@ def record(
     flat_fun: Callable[..., list[Any]],
     leaves: Sequence[Any],
     differentiable: Sequence[bool],
-    pullback_of: PullbackOf,
+    pullback_of: PullbackOf | None,
 ) -> Recording:
     """Runs `flat_fun` (flat leaves to a list of leaves) on recording tracers."""
     with jc.take_current_trace() as parent:
