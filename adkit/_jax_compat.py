@@ -279,3 +279,55 @@ def is_symbolic_zero(value: Any) -> bool:
     from jax._src import ad_util
 
     return isinstance(value, ad_util.SymbolicZero | _ad.Zero)
+
+
+# --- `jax_custom_vjp3`: custom_vjp as a "hi" primitive (`call_hi_primitive`, jax._src.hijax) ---
+# The equation's `_prim` param is an object with the user's rules: `vjp_fwd(nonzeros, *args)`
+# gives `(outputs, residuals[, output nonzeros])`, `vjp_bwd_retval(residuals, cotangents)` the
+# arguments' cotangents, each as pytrees shaped by `_prim.in_tree` / `_prim.out_tree`.
+def _hi_primitive():
+    from jax._src import hijax
+
+    return hijax.call_hi_primitive_p
+
+
+call_hi_primitive_p = _hi_primitive()
+
+
+def hi_vjp_forward(prim: Any, active: Sequence[bool], args: Sequence[Any]):
+    """The user's fwd of a `call_hi_primitive`: `(flat outputs, flat residuals, residual tree)`."""
+    from jax._src.tree_util import tracing_registry
+
+    in_tree, out_tree = prim.in_tree, prim.out_tree
+    out, residuals, *_ = prim.vjp_fwd(
+        in_tree.unflatten(list(active)), *in_tree.unflatten(list(args))
+    )
+    res_flat, res_tree = tracing_registry.flatten(residuals)
+    return out_tree.flatten_up_to(out), res_flat, res_tree
+
+
+def hi_vjp_backward(prim: Any, res_flat: Sequence[Any], res_tree: Any, cts: Sequence[Any]):
+    """The user's bwd of a `call_hi_primitive`: one cotangent per flat input (None for none).
+
+    A missing output cotangent (None) is handed over as JAX's symbolic zero, which the rule
+    instantiates, or passes to a `symbolic_zeros` bwd as a `SymbolicZero`.
+    """
+    out_cts = [
+        _ad.Zero(aval.to_tangent_aval()) if c is None else c
+        for aval, c in zip(prim.out_avals_flat, cts, strict=True)
+    ]
+    residuals = res_tree.unflatten(list(res_flat))
+    in_cts = prim.vjp_bwd_retval(residuals, prim.out_tree.unflatten(out_cts))
+    return [None if isinstance(c, _ad.Zero) else c for c in prim.in_tree.flatten_up_to(in_cts)]
+
+
+class HiBackward:
+    """A `call_hi_primitive`'s bwd in the form adkit's custom_vjp linearization calls:
+    `call_wrapped(*residuals, *cotangents)`."""
+
+    def __init__(self, prim: Any, res_tree: Any):
+        self.prim, self.res_tree = prim, res_tree
+
+    def call_wrapped(self, *flat: Any) -> list[Any]:
+        n = self.res_tree.num_leaves
+        return hi_vjp_backward(self.prim, flat[:n], self.res_tree, flat[n:])

@@ -165,3 +165,32 @@ def test_vmapped_custom_jvp_with_a_constant_output():
     with adkit.define_by_run():  # JAX's order: differentiate, then batch
         for method in ("tape", "transpose"):
             np.testing.assert_array_equal(adkit.grad(f, method=method)(x), jax.grad(f)(x))
+
+
+@pytest.fixture
+def custom_vjp3():
+    """JAX's experimental custom_vjp (`jax_custom_vjp3`): the rules ride on `call_hi_primitive`."""
+    jax.config.update("jax_custom_vjp3", True)
+    yield
+    jax.config.update("jax_custom_vjp3", False)
+
+
+@pytest.mark.parametrize("method", ["tape", "transpose"])
+def test_custom_vjp3_call_hi_primitive(custom_vjp3, method):
+    @jax.custom_vjp
+    def f(x, y):
+        return jnp.sin(x) * y
+
+    f.defvjp(
+        lambda x, y: (f(x, y), (jnp.cos(x), jnp.sin(x), y)),
+        lambda res, g: (3.0 * res[0] * g * res[2], res[1] * g),  # not the true derivative
+    )
+    assert "call_hi_primitive" in str(jax.make_jaxpr(f)(1.0, 2.0))
+    xs, y = jnp.array([0.1, 0.7, 2.0]), np.float64(1.5)
+    g = lambda xs, y: jnp.sum(jax.vmap(f, (0, None))(xs, y) ** 2)
+    got = adkit.grad(g, argnums=(0, 1), method=method)(xs, y)
+    want = jax.grad(g, argnums=(0, 1))(xs, y)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-14)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-14)
+    with pytest.raises(TypeError, match="can't apply forward-mode autodiff"):
+        adkit.jvp(f, (1.0, 2.0), (1.0, 0.0))

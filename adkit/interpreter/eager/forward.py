@@ -19,6 +19,7 @@ import jax
 from ... import _jax_compat as jc
 from .._registry import JVP_RULES
 from .._zeros import Zero, is_zero
+from ..forward.calls import NO_FORWARD_MODE
 from ..forward.engine import aval_struct
 from .custom import custom_jvp_forward
 
@@ -89,11 +90,7 @@ class JvpTrace(jc.Trace):
             params = dict(subfuns=(fun, fwd, bwd), out_trees=out_trees)
             params["symbolic_zeros"] = symbolic_zeros
             return jc.bind_with_trace(primitive, self.parent, primals, params)
-        raise TypeError(
-            "adkit cannot apply forward mode (jvp) to a `jax.custom_vjp` function: its "
-            "user-defined rule is a VJP only. Use reverse mode (`adkit.vjp`/`adkit.grad`), or "
-            "define the function with `jax.custom_jvp` to make it forward-differentiable."
-        )
+        raise TypeError(NO_FORWARD_MODE)
 
 
 def one_equation(primitive, params: dict, args: Sequence[Any]) -> jc.ClosedJaxpr:

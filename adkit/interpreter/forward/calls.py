@@ -139,16 +139,20 @@ def _lin_abstract_eval(*args, out_avals, **params):
     return out_avals
 
 
+NO_FORWARD_MODE = (
+    "can't apply forward-mode autodiff (jvp) to a custom_vjp function. (JAX's words; adkit's "
+    "reason is the same: its user-defined rule is a VJP only.) Use reverse mode "
+    "(`adkit.vjp`/`adkit.grad`), or define the function with `jax.custom_jvp` to make it "
+    "forward-differentiable."
+)
+
+
 @JVP_RULES.register(jc.custom_vjp_call_p)
 def _custom_vjp_call_jvp(
     primals, tangents, *, call_jaxpr, fwd_jaxpr_thunk, num_consts, bwd, out_trees, symbolic_zeros
 ):
     if not LINEARIZING.get():
-        raise TypeError(
-            "adkit cannot apply forward mode (jvp) to a `jax.custom_vjp` function: its "
-            "user-defined rule is a VJP only. Use reverse mode (`adkit.vjp`/`adkit.grad`), or "
-            "define the function with `jax.custom_jvp` to make it forward-differentiable."
-        )
+        raise TypeError(NO_FORWARD_MODE)
     if any(not is_zero(t) for t in tangents[:num_consts]):
         raise TypeError(
             "A `jax.custom_vjp` function closes over a value being differentiated; its bwd rule "
@@ -173,6 +177,24 @@ def _custom_vjp_call_jvp(
         out_avals=tuple(out_avals),
     )
     return list(primal_outs), list(tangent_outs)
+
+
+# --- custom_vjp under `jax_custom_vjp3`: the `call_hi_primitive` holding the user's rules ---
+@JVP_RULES.register(jc.call_hi_primitive_p)
+def _call_hi_jvp(primals, tangents, *, _prim):
+    # as for custom_vjp: linearized only, to one opaque linear equation that bwd transposes
+    if not LINEARIZING.get():
+        raise TypeError(NO_FORWARD_MODE)
+    active = [not is_zero(t) for t in tangents]
+    outs, residuals, res_tree = jc.hi_vjp_forward(_prim, active, primals)
+    tangent_outs = custom_vjp_lin_p.bind(
+        *residuals,
+        *(instantiate(t) for t in tangents),
+        num_residuals=len(residuals),
+        bwd=_ByIdentity(jc.HiBackward(_prim, res_tree)),
+        out_avals=tuple(jax.typeof(o).to_tangent_aval() for o in outs),
+    )
+    return list(outs), list(tangent_outs)
 
 
 # --- custom_linear_solve (jnp.linalg.solve) ---

@@ -99,6 +99,32 @@ def _custom_vjp_vjp(cts, res, *, bwd, **params):  # the user's bwd(residuals, co
     ]
 
 
+# --- custom_vjp under `jax_custom_vjp3` (`call_hi_primitive`): the user's fwd and bwd ---
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class HiResiduals:
+    """The residuals the user's fwd returned (flat), their structure, and the active inputs."""
+
+    values: tuple[Any, ...]
+    tree: Any = dataclasses.field(metadata={"static": True})
+    active: tuple[bool, ...] = dataclasses.field(metadata={"static": True})
+
+
+def _call_hi_forward(primals, active, *, _prim):
+    outs, residuals, res_tree = jc.hi_vjp_forward(_prim, active, primals)
+    return list(outs), HiResiduals(tuple(residuals), res_tree, tuple(active))
+
+
+@VJP_RULES.register(jc.call_hi_primitive_p, forward=_call_hi_forward, symbolic_zeros=True)
+def _call_hi_vjp(cts, res, *, _prim):  # the user's bwd(residuals, cotangents)
+    cts = [None if is_zero(c) else c for c in cts]
+    sends = jc.hi_vjp_backward(_prim, res.values, res.tree, cts)
+    return [
+        s if a and s is not None and jax.typeof(s).dtype != jax.dtypes.float0 else None
+        for s, a in zip(sends, res.active, strict=True)
+    ]
+
+
 # --- custom_jvp and custom_linear_solve: transpose the linearized rule ---
 transposed(jc.custom_jvp_call_p)
 transposed(jc.custom_linear_solve_p)
