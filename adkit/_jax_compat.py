@@ -106,13 +106,33 @@ def custom_vjp_forward(params: dict[str, Any], input_is_nonzero: Sequence[bool])
 
 
 def custom_vjp_backward(
-    params: dict[str, Any], residuals: Sequence[Any], cotangents: Sequence[Any]
+    params: dict[str, Any],
+    residuals: Sequence[Any],
+    cotangents: Sequence[Any],
+    out_avals: Sequence[Any] | None = None,
+    symbolic_zeros: bool = False,
 ):
     """The user's bwd rule of a `custom_vjp_call` equation applied to residuals and cotangents.
 
-    Where bwd gives no cotangent (None for an integer argument), JAX's wrapper hands back its own
-    symbolic zero; that is returned as None, which adkit's rules read as "no cotangent".
+    Given the outputs' `out_avals`, a cotangent may be None (the output received none): it
+    reaches bwd as zeros, or, for a function defined with `symbolic_zeros=True`, as a
+    `SymbolicZero`. Where bwd gives no cotangent (None for an integer argument), JAX's wrapper
+    hands back its own symbolic zero; that is returned as None, which adkit's rules read as
+    "no cotangent".
     """
+    from jax._src import ad_util
+
+    if out_avals is not None:
+        cotangents = [
+            (
+                ad_util.SymbolicZero(aval.to_tangent_aval())
+                if symbolic_zeros
+                else _ad.instantiate_zeros(_ad.Zero(aval.to_tangent_aval()))
+            )
+            if ct is None
+            else ct
+            for ct, aval in zip(cotangents, out_avals, strict=True)
+        ]
     cts = params["bwd"].call_wrapped(*residuals, *cotangents)
     return [None if isinstance(ct, _ad.Zero) else ct for ct in cts]
 
@@ -331,3 +351,10 @@ class HiBackward:
     def call_wrapped(self, *flat: Any) -> list[Any]:
         n = self.res_tree.num_leaves
         return hi_vjp_backward(self.prim, flat[:n], self.res_tree, flat[n:])
+
+
+def custom_vjp3(enabled: bool = True):
+    """A context in which `jax.custom_vjp` defines functions the `jax_custom_vjp3` way."""
+    from jax._src import config
+
+    return config.custom_vjp3(enabled)

@@ -95,13 +95,9 @@ def custom_vjp_pullback(fwd, bwd, out_trees, symbolic_zeros: bool, values, activ
     residuals = [next(new_res) if f is None else values[f] for f in input_forwards]
 
     def pull(cts: Sequence[Any]) -> list[Any]:
-        cts = [
-            (jc.symbolic_zero(_tangent_aval(o)) if symbolic_zeros else instantiate(Zero.like(o)))
-            if ct is None or is_zero(ct)
-            else ct
-            for o, ct in zip(outs, cts, strict=True)
-        ]
-        sends = jc.custom_vjp_backward({"bwd": bwd}, residuals, cts)
+        cts = [None if ct is None or is_zero(ct) else ct for ct in cts]
+        out_avals = [jax.typeof(o) for o in outs]
+        sends = jc.custom_vjp_backward({"bwd": bwd}, residuals, cts, out_avals, symbolic_zeros)
         return [
             s if a and s is not None and jax.typeof(s).dtype != jax.dtypes.float0 else Zero.like(v)
             for v, a, s in zip(values, active, sends, strict=True)

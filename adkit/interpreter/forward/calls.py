@@ -175,6 +175,7 @@ def _custom_vjp_call_jvp(
         num_residuals=len(residuals),
         bwd=_ByIdentity(bwd),
         out_avals=tuple(out_avals),
+        symbolic_zeros=symbolic_zeros,
     )
     return list(primal_outs), list(tangent_outs)
 
@@ -193,6 +194,7 @@ def _call_hi_jvp(primals, tangents, *, _prim):
         num_residuals=len(residuals),
         bwd=_ByIdentity(jc.HiBackward(_prim, res_tree)),
         out_avals=tuple(jax.typeof(o).to_tangent_aval() for o in outs),
+        symbolic_zeros=False,  # the hi primitive's bwd handles JAX's zeros itself
     )
     return list(outs), list(tangent_outs)
 

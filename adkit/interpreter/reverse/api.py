@@ -24,6 +24,7 @@ from ..eager.dispatch import staged_or_none
 from ..eager.reverse import vjp_eager
 from ..forward.api import jacfwd, split_argnums
 from ..forward.engine import jvp_jaxpr, linearizing
+from .pullback import Pullback
 from .tape.engine import backward_sweep, forward_sweep
 from .transpose.engine import backward_pass, forward_pass
 
@@ -77,14 +78,18 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: s
         cts = _check_cotangent(cotangent, out_tree, outs[:n_main])
         cts += [None] * (len(outs) - n_main)  # aux outputs are not differentiated
         grads = [
-            _cast(instantiate(g), x) if diff else np.zeros(np.shape(x), jax.dtypes.float0)
+            _cast(jnp.asarray(instantiate(g)), x)
+            if diff
+            else np.zeros(np.shape(x), jax.dtypes.float0)
             for g, x, diff in zip(pull(cts), leaves, differentiable, strict=True)
         ]
         return jax.tree.unflatten(in_tree, grads)
 
+    example = jax.tree.map(lambda o: jnp.zeros(jnp.shape(o), jax.typeof(o).dtype), out)
+    pullback = Pullback(vjp_fn, example)
     if has_aux:
-        return out, vjp_fn, jax.tree.unflatten(aux_tree, outs[n_main:])
-    return out, vjp_fn
+        return out, pullback, jax.tree.unflatten(aux_tree, outs[n_main:])
+    return out, pullback
 
 
 def flat_vjp(
@@ -216,8 +221,11 @@ def jacrev(
         out_leaves, out_tree = jax.tree.flatten(out)
         sizes = [int(np.prod(np.shape(o))) for o in out_leaves]
         basis = _output_basis(out_leaves, sizes)
-        rows = jax.vmap(lambda ct: vjp_fn(jax.tree.unflatten(out_tree, ct)))(basis)
+        # float0 rows (integer inputs, with allow_int) travel through vmap as booleans
+        pull = lambda ct: jax.tree.map(_float0_as_bool, vjp_fn(jax.tree.unflatten(out_tree, ct)))
+        rows = jax.vmap(pull)(basis)
         jac = _assemble(rows, out_leaves, sizes, out_tree, single=isinstance(argnums, int))
+        jac = jax.tree.map(_bool_as_float0, jac)
         return (jac, aux) if has_aux else jac
 
     return jacobian
@@ -304,6 +312,14 @@ def _output_basis(out_leaves, sizes):
         parts.append(eye.reshape(total, *np.shape(o)))
         start += size
     return parts
+
+
+def _float0_as_bool(g):
+    return jnp.zeros(np.shape(g), bool) if g.dtype == jax.dtypes.float0 else g
+
+
+def _bool_as_float0(g):
+    return np.zeros(np.shape(g), jax.dtypes.float0) if g.dtype == np.bool_ else g
 
 
 def _assemble(rows, out_leaves, sizes, out_tree, single):

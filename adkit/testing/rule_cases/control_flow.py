@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from ... import _jax_compat as jc
 from . import RuleCase, ints, mixed, normal, uniform
 
 
@@ -88,6 +89,31 @@ _remat_optimized.defvjp(
 )
 
 
+@jax.custom_vjp
+def _sin_times(x):
+    return jnp.sin(x) * x
+
+
+_sin_times.defvjp(
+    lambda x: (jnp.sin(x) * x, (x,)),
+    lambda res, g: (g * (jnp.cos(res[0]) * res[0] + jnp.sin(res[0])),),
+    optimize_remat=True,
+)
+
+
+def _remat_opt(x):  # the primal output of a VJP of an optimize_remat function is `remat_opt`'s
+    return jax.vjp(_sin_times, x)[0] ** 2
+
+
+with jc.custom_vjp3():  # JAX's experimental custom_vjp: the rules ride on `call_hi_primitive`
+
+    @jax.custom_vjp
+    def _vjp3(x):
+        return jnp.sin(x) * x
+
+    _vjp3.defvjp(lambda x: (jnp.sin(x) * x, (x,)), lambda r, g: (g * (jnp.cos(r[0]) * r[0]),))
+
+
 _TABLE = np.arange(1.0, 4.0)  # closed over by the functions below: a const of their call
 
 
@@ -143,6 +169,14 @@ CASES = [
         name="library",
     ),
     RuleCase("custom_vjp_call", _vjp_only, normal((3,)), raises=TypeError, second_order=False),
+    RuleCase("remat_opt", _remat_opt, normal((3,))),
+    RuleCase(
+        "call_hi_primitive",
+        lambda x: _vjp3(x) ** 2,
+        normal((3,)),
+        raises=TypeError,
+        second_order=False,
+    ),
     RuleCase(
         "remat2",
         lambda x: jax.checkpoint(_remat_optimized)(x) ** 2,

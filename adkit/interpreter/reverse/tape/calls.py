@@ -90,9 +90,14 @@ def _custom_vjp_forward(primals, active, *, num_consts, fwd_jaxpr_thunk, out_tre
     return list(primal_outs), UserResiduals(tuple(residuals), num_consts, len(args))
 
 
-@VJP_RULES.register(jc.custom_vjp_call_p, forward=_custom_vjp_forward)
-def _custom_vjp_vjp(cts, res, *, bwd, **params):  # the user's bwd(residuals, cotangents)
-    sends = jc.custom_vjp_backward({"bwd": bwd}, res.values, list(cts))
+@VJP_RULES.register(jc.custom_vjp_call_p, forward=_custom_vjp_forward, symbolic_zeros=True)
+def _custom_vjp_vjp(cts, res, *, bwd, call_jaxpr, symbolic_zeros, **params):
+    # the user's bwd(residuals, cotangents); an output without a cotangent reaches it as zeros,
+    # or as a SymbolicZero if the function was defined with `symbolic_zeros=True`
+    cts = [None if is_zero(c) else c for c in cts]
+    sends = jc.custom_vjp_backward(
+        {"bwd": bwd}, res.values, cts, call_jaxpr.out_avals, symbolic_zeros
+    )
     return [None] * res.num_consts + [
         None if s is None or is_zero(s) or jax.typeof(s).dtype == jax.dtypes.float0 else s
         for s in sends
@@ -127,4 +132,5 @@ def _call_hi_vjp(cts, res, *, _prim):  # the user's bwd(residuals, cotangents)
 
 # --- custom_jvp and custom_linear_solve: transpose the linearized rule ---
 transposed(jc.custom_jvp_call_p)
+transposed(jc.remat_opt_p)  # custom_vjp(optimize_remat=True)'s fwd rule, differentiated again
 transposed(jc.custom_linear_solve_p)

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from .... import _jax_compat as jc
 from ..._registry import TRANSPOSE_RULES
-from ..._zeros import instantiate
+from ..._zeros import is_zero
 from ...forward.calls import custom_vjp_lin_p
 
 
 @TRANSPOSE_RULES.register(custom_vjp_lin_p)
-def _custom_vjp_lin_transpose(cts, *operands, num_residuals, bwd, out_avals):
+def _custom_vjp_lin_transpose(cts, *operands, num_residuals, bwd, out_avals, symbolic_zeros):
     # the user's bwd: (residuals, output cotangents) -> input cotangents
     residuals = operands[:num_residuals]
-    input_cts = jc.custom_vjp_backward({"bwd": bwd.value}, residuals, [instantiate(c) for c in cts])
+    cts = [None if is_zero(c) else c for c in cts]
+    input_cts = jc.custom_vjp_backward(
+        {"bwd": bwd.value}, residuals, cts, out_avals, symbolic_zeros
+    )
     return [None] * num_residuals + [None if ct is None else ct for ct in input_cts]
