@@ -194,3 +194,17 @@ def test_custom_vjp3_call_hi_primitive(custom_vjp3, method):
     np.testing.assert_allclose(got[1], want[1], rtol=1e-14)
     with pytest.raises(TypeError, match="can't apply forward-mode autodiff"):
         adkit.jvp(f, (1.0, 2.0), (1.0, 0.0))
+
+
+def test_fori_loop_with_bounds_known_when_it_runs():
+    # JAX refuses reverse mode here (the bounds depend on x). The tape path runs the loop
+    # eagerly, its bounds known, and differentiates it: fori_loop(x, x + 2, c -> 2c, x) = 4x.
+    # The transpose path needs the counter to be non-linear, and refuses as JAX does.
+    np.testing.assert_allclose(adkit.grad(lax_cond_fori)(1.0), 4.0)
+    with pytest.raises(ValueError, match="Reverse-mode differentiation does not work for lax"):
+        adkit.grad(lax_cond_fori, method="transpose")(1.0)
+
+
+def lax_cond_fori(x):
+    body = lambda x, _: jax.lax.fori_loop(x, x + 2.0, lambda i, c: c * 2.0, x)
+    return jax.lax.cond(True, body, lambda _, x: x, x, 1.0)

@@ -182,3 +182,13 @@ def test_custom_rules_that_branch_on_values():
             for fun in (f, g):
                 np.testing.assert_allclose(adkit.grad(fun, method=method)(x), jax.grad(fun)(x))
         np.testing.assert_allclose(adkit.jvp(f, (x,), (1.0,)), jax.jvp(f, (x,), (1.0,)))
+
+
+def test_linearize_follows_the_path_taken():
+    f = lambda x: (jnp.array([1.0, 2.0]) * x if x[0] < 2 else jnp.cos(jnp.sin(x))).sum()
+    t = jnp.array([0.3, -1.0])
+    for x in (2.14 * jnp.ones(2), -2.14 * jnp.ones(2)):
+        y, f_jvp = adkit.linearize(f, x)
+        y_jax, f_jvp_jax = jax.linearize(f, x)
+        np.testing.assert_allclose(y, y_jax, rtol=1e-14)
+        np.testing.assert_allclose(f_jvp(t), f_jvp_jax(t), rtol=1e-14)

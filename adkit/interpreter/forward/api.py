@@ -14,6 +14,7 @@ from .._staging import flatten_function, gc_paused
 from .._zeros import Zero, instantiate
 from ..eager.dispatch import staged_or_none
 from ..eager.forward import jvp_eager
+from ..eager.path import path_jaxpr
 from .engine import jvp_closed
 
 
@@ -68,7 +69,8 @@ def linearize(fun: Callable[..., Any], *primals: Any):
     """Returns `(fun(*primals), f_jvp)` where `f_jvp(*tangents)` applies the Jacobian at primals.
 
     Like `jax.linearize`. `f_jvp` is compiled once with `jax.jit`, with the primals held fixed;
-    XLA folds what depends on the primals only.
+    XLA folds what depends on the primals only. A function that branches in Python on values is
+    linearized along the path it takes at `primals` (recorded define-by-run).
 
     Example:
         >>> import jax.numpy as jnp, adkit
@@ -76,8 +78,14 @@ def linearize(fun: Callable[..., Any], *primals: Any):
         >>> float(f_jvp(2.0))
         2.0
     """
-    out = jax.tree.map(lambda x: x, jvp(fun, primals, _zero_tangents(primals))[0])
     in_tree = jax.tree.structure(primals)
+    if staged_or_none(fun, primals) is None:  # branches on values: the path taken, as a jaxpr
+        path, out_tree = path_jaxpr(fun, primals)
+        on_path = lambda *args: jax.tree.unflatten(
+            out_tree, jc.jaxpr_as_fun(path)(*jax.tree.leaves(args))
+        )
+        return linearize(on_path, *primals)
+    out = jax.tree.map(lambda x: x, jvp(fun, primals, _zero_tangents(primals))[0])
 
     def f_jvp(*tangents):
         if jax.tree.structure(tangents) != in_tree:
