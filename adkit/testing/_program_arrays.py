@@ -194,6 +194,18 @@ def _complex(a, b):  # z = a + i tanh(b): |z| + Re z² + Im z Re z
     return jnp.abs(z) + jnp.real(z * z) + jnp.imag(z) * jnp.real(z)
 
 
+def _size_one_axes(draw, shape, _=None):  # for lax's implicit broadcasting of size-1 axes
+    if not shape:
+        return None
+    return {"ones": tuple(a for a in range(len(shape)) if draw.integer(0, 1))}
+
+
+def _complex_broadcast(a, b, ones):  # z = a + i tanh(b), b of a's rank with size-1 axes
+    shape = tuple(1 if k in ones else n for k, n in enumerate(a.shape))
+    z = lax.complex(a, jnp.tanh(fit(b, shape)))  # lax broadcasts b's size-1 axes itself
+    return jnp.abs(z) + jnp.real(z * z) + jnp.imag(z) * jnp.real(z)
+
+
 def _fft(x):  # Re + Im of the FFT of x's elements
     # On one axis: XLA's CPU FFT refuses an operand of rank ≥ 2 laid out other than row-major,
     # which the reverse pass of JAX's own `jax.vjp` produces (RET_CHECK in fft_thunk.cc).
@@ -203,5 +215,6 @@ def _fft(x):  # Re + Im of the FFT of x's elements
 
 COMPLEX = {
     "complex": Operation("complex", 2, _complex),
+    "complex-broadcast": Operation("complex", 2, _complex_broadcast, _size_one_axes),
     "fft": Operation("fft", 1, _fft),
 }

@@ -100,6 +100,29 @@ def _softplus_jvp(primals, tangents):  # d softplus(x) = logistic(x) dx
     return _softplus(x), jax.nn.sigmoid(x) * t
 
 
+@jax.custom_jvp
+def _hypot1(x):  # √(1 + x²) by Newton's method: a while loop that stops on the value
+    a = 1.0 + x * x
+
+    def step(carry):
+        c, k = carry
+        return 0.5 * (c + a / c), k + 1
+
+    going = lambda carry: (jnp.abs(carry[0] ** 2 - a) > 1e-5 * a) & (carry[1] < 50)
+    return lax.while_loop(going, step, (a, 0))[0]
+
+
+@_hypot1.defjvp
+def _hypot1_jvp(primals, tangents):  # d √(1 + x²) = x / √(1 + x²) dx
+    (x,), (t,) = primals, tangents
+    y = _hypot1(x)
+    return y, x / y * t
+
+
+def _batched_while(x):  # vmapped: the loop stops when every element's own test says so
+    return jax.vmap(_hypot1)(jnp.ravel(x)).reshape(jnp.shape(x))
+
+
 CONTROL = {
     "cond": Operation("cond", 2, _cond, _two_bodies),
     "switch": Operation("cond", 1, _switch, _three_bodies),
@@ -108,4 +131,5 @@ CONTROL = {
     "jit": Operation("jit", 1, _wrap(jax.jit), _wrapped),
     "checkpoint": Operation("remat2", 1, _wrap(jax.checkpoint), _wrapped),
     "custom_jvp": Operation("custom_jvp_call", 1, _softplus),
+    "batched_while": Operation("while", 1, _batched_while),
 }
