@@ -208,3 +208,17 @@ def test_fori_loop_with_bounds_known_when_it_runs():
 def lax_cond_fori(x):
     body = lambda x, _: jax.lax.fori_loop(x, x + 2.0, lambda i, c: c * 2.0, x)
     return jax.lax.cond(True, body, lambda _, x: x, x, 1.0)
+
+
+@pytest.mark.parametrize("method", ["tape", "transpose"])
+def test_platform_dependent_gradient_compiles_only_this_platforms_branch(method):
+    x = np.arange(8, dtype=np.float32)
+    dot = lambda x: jnp.dot(x, x)
+    scan = lambda x: jax.lax.scan(lambda c, xi: (c + xi * xi, None), np.float32(0.0), x)[0]
+    f = lambda x: jnp.sin(jax.lax.platform_dependent(x, cpu=dot, default=scan))
+    np.testing.assert_allclose(
+        adkit.grad(f, method=method)(x), jax.grad(lambda x: jnp.sin(dot(x)))(x), rtol=1e-6
+    )
+    hlo = jax.jit(adkit.grad(f, method=method)).lower(x).as_text("hlo")
+    on_cpu = jax.default_backend() == "cpu"
+    assert (" dot(" in hlo) == on_cpu and (" while(" in hlo) == (not on_cpu)

@@ -117,12 +117,30 @@ def call_closed(closed_jaxpr, *args):
     return eval_closed(closed_jaxpr, args)
 
 
+def switch(index, fns, *operands, platforms=None):
+    """`lax.switch(index, fns, *operands)`, re-emitting a cond the way it was written.
+
+    A cond from `lax.platform_dependent` carries `branches_platforms` (which platforms each
+    branch is for; its index comes from the platform being compiled for): it is emitted again
+    through `lax.platform_dependent`, so compiling for one platform keeps the other platforms'
+    branches out of the program, gradients included.
+    """
+    if platforms is None:
+        return lax.switch(index, fns, *operands)
+    per_platform = {}
+    for fn, names in zip(fns, platforms, strict=True):
+        for name in names if names is not None else ("default",):
+            per_platform[name] = fn
+    return lax.platform_dependent(*operands, **per_platform)
+
+
 @EVAL_RULES.register(jc.cond_p)
 def _eval_cond(eqn, invals):
     # operand 0 is the branch index; the rest are passed to the chosen branch.
     index, *operands = invals
     branches = [functools.partial(call_closed, branch) for branch in eqn.params["branches"]]
-    return list(lax.switch(index, branches, *operands))
+    platforms = eqn.params.get("branches_platforms")
+    return list(switch(index, branches, *operands, platforms=platforms))
 
 
 @EVAL_RULES.register(jc.scan_p)

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import functools
 
-from jax import lax
-
 from ... import _jax_compat as jc
-from .._eval import call_closed
+from .._eval import call_closed, switch
 from .._registry import JVP_RULES
 from .engine import (
     jvp_jaxpr,
@@ -22,7 +20,7 @@ from .engine import (
 
 
 @JVP_RULES.register(jc.cond_p)
-def _cond_jvp(primals, tangents, *, branches, **_):
+def _cond_jvp(primals, tangents, *, branches, branches_platforms=None):
     # jvp(cond(i, f0, f1, ...)) = cond(i, jvp(f0), jvp(f1), ...); every branch returns the
     # tangents that any branch makes nonzero
     index, *operands = primals
@@ -31,6 +29,8 @@ def _cond_jvp(primals, tangents, *, branches, **_):
     nonzero_out = tuple(any(column) for column in zip(*patterns, strict=True))
     rules = [jvp_jaxpr(branch, nonzero_in, nonzero_out)[0] for branch in branches]
     fns = [functools.partial(call_closed, rule) for rule in rules]
-    outs = lax.switch(index, fns, *operands, *nonzero_values(tangents[1:]))
+    outs = switch(
+        index, fns, *operands, *nonzero_values(tangents[1:]), platforms=branches_platforms
+    )
     n = len(branches[0].out_avals)
     return outs[:n], merge_tangents(outs[:n], nonzero_out, outs[n:])

@@ -15,9 +15,9 @@ from typing import Any
 
 import jax
 import numpy as np
-from jax import lax
 
 from .... import _jax_compat as jc
+from ..._eval import switch
 from ..._registry import VJP_RULES
 from ..._zeros import Zero, instantiate, is_zero
 from .engine import backward_sweep, forward_sweep
@@ -61,7 +61,8 @@ def _cond_forward(primals, active, *, branches, **params):
 
         return run
 
-    outs, slots = lax.switch(index, [branch(k) for k in range(len(branches))], operands)
+    fns = [branch(k) for k in range(len(branches))]
+    outs, slots = switch(index, fns, operands, platforms=params.get("branches_platforms"))
     return outs, CondTape(index, slots, None, active)
 
 
@@ -86,7 +87,8 @@ def _cond_vjp(cts, res, *, branches, **params):  # operand cotangents from the b
 
         return run
 
-    got = iter(lax.switch(res.index, [branch(k) for k in range(len(branches))], res.slots, cts))
+    fns = [branch(k) for k in range(len(branches))]
+    got = iter(switch(res.index, fns, res.slots, cts, platforms=params.get("branches_platforms")))
     return [None, *(next(got) if act else None for act in res.active)]
 
 

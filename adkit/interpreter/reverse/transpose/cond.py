@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 
 import jax
-from jax import lax
 
 from .... import _jax_compat as jc
+from ..._eval import switch
 from ..._registry import SPLIT_RULES
 from ..._zeros import Zero, instantiate
 from .engine import backward_pass, forward_pass
@@ -58,7 +58,11 @@ def _forward_cond(eqn, state, reads_linear):
         return f
 
     index_value = state.env.read(index)
-    outs, slots = lax.switch(index_value, [branch_fn(k) for k in range(len(branches))], *known)
+    fns, platforms = (
+        [branch_fn(k) for k in range(len(branches))],
+        eqn.params.get("branches_platforms"),
+    )
+    outs, slots = switch(index_value, fns, *known, platforms=platforms)
     state.write_outputs(eqn.outvars, out_linear, outs)
     return CondRecord(index_value, slots, tuple(lin), tuple(out_linear))
 
@@ -96,7 +100,11 @@ def _backward_cond(eqn, record, ct_outs):
 
         return f
 
-    result = lax.switch(index_value, [branch_fn(k) for k in range(len(branches))], slots, cts)
+    fns, platforms = (
+        [branch_fn(k) for k in range(len(branches))],
+        eqn.params.get("branches_platforms"),
+    )
+    result = switch(index_value, fns, slots, cts, platforms=platforms)
     result = iter(result)
     return [None] + [next(result) if is_lin else None for is_lin in lin]
 
