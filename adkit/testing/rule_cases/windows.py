@@ -50,18 +50,46 @@ _CONVS = {
             dimension_numbers=_NHWC,
         ),
     ),
+    # negative padding crops: the transposes must crop (not pad) where the forward pass did
+    "negative-padding": (
+        (1, 2, 6, 7),
+        (2, 2, 1, 2),
+        dict(window_strides=(1, 2), padding=((0, -1), (0, 0)), lhs_dilation=(2, 1)),
+    ),
+    "empty-spatial": ((2, 2, 0, 4), (2, 2, 1, 2), dict(window_strides=(1, 1), padding="VALID")),
 }
+
+
+def _bf16_conv(x, w):  # bf16 operands, a float32 result: the cotangent is float32
+    bf16 = jnp.bfloat16
+    return lax.conv_general_dilated(
+        x.astype(bf16),
+        w.astype(bf16),
+        (1,),
+        "VALID",
+        dimension_numbers=("NLC", "LIO", "NLC"),
+        preferred_element_type=jnp.float32,
+    )
 
 
 def _conv_cases():
     return [
+        *(
+            RuleCase(
+                "conv_general_dilated",
+                functools.partial(lax.conv_general_dilated, **kwargs),
+                normal(lhs, rhs),
+                name=name,
+            )
+            for name, (lhs, rhs, kwargs) in _CONVS.items()
+        ),
         RuleCase(
             "conv_general_dilated",
-            functools.partial(lax.conv_general_dilated, **kwargs),
-            normal(lhs, rhs),
-            name=name,
-        )
-        for name, (lhs, rhs, kwargs) in _CONVS.items()
+            _bf16_conv,
+            normal((1, 8, 4), (3, 4, 8)),
+            name="bf16-preferred-f32",
+            dot_product=False,  # bf16 rounding: <J t, c> = <t, Jᵀ c> only to bf16 precision
+        ),
     ]
 
 

@@ -79,8 +79,10 @@ def _conv_lhs_transpose(ct, lhs_aval, rhs, *, window_strides, padding, lhs_dilat
     # dilation. Batch groups are feature groups of this convolution whose per-group outputs
     # are then moved back into the batch.
     lhs_spec, rhs_spec, out_spec = dimension_numbers
+    if 0 in ct.shape or 0 in lhs_aval.shape:  # an empty output or input: nothing flows back
+        return lax.full(lhs_aval.shape, 0, lhs_aval.dtype)
     groups = max(feature_group_count, batch_group_count)
-    kernel = _canonical(rhs, rhs_spec)  # (O, I, K...)
+    kernel = _canonical(_cast(rhs, ct.dtype), rhs_spec)  # (O, I, K...), in the cotangent's dtype
     n_out, n_in, *k_sizes = kernel.shape
     kernel = lax.rev(kernel, tuple(range(2, kernel.ndim)))
     per_group = n_out // groups  # (O, I) -> (G, O/G, I) -> (G, I, O/G) -> (G·I, O/G)
@@ -96,12 +98,14 @@ def _conv_lhs_transpose(ct, lhs_aval, rhs, *, window_strides, padding, lhs_dilat
         ((k - 1) * r - lo, (n - 1) * d + lo - (y - 1) * s) for k, n, y, lo, s, d, r in sizes
     ]
     spatial = tuple(range(2, 2 + len(k_sizes)))
+    # dilate and pad (or crop, where negative) c first: XLA's convolution takes no negative
+    # padding beyond the input's size
+    ct = _dilate_and_pad(ct, out_spec, back_padding, window_strides)
     result = lax.conv_general_dilated(
         ct,
         kernel,
         window_strides=tuple(lhs_dilation),
-        padding=back_padding,
-        lhs_dilation=tuple(window_strides),
+        padding=[(0, 0)] * len(k_sizes),
         rhs_dilation=tuple(rhs_dilation),
         dimension_numbers=lax.ConvDimensionNumbers(out_spec, (0, 1, *spatial), (0, 1, *spatial)),
         feature_group_count=groups,
@@ -122,6 +126,9 @@ def _conv_rhs_transpose(ct, lhs, rhs_aval, *, window_strides, padding, lhs_dilat
     # convolution of the padded input (batch and features swapped) with c as the kernel
     # (dilated by s, striding by r). Feature groups become batch groups and vice versa.
     lhs_spec, rhs_spec, out_spec = dimension_numbers
+    if 0 in ct.shape or 0 in aval_of(lhs).shape:  # an empty output or input: nothing flows back
+        return lax.full(rhs_aval.shape, 0, rhs_aval.dtype)
+    lhs = _cast(lhs, ct.dtype)  # a bf16 input with a float32 output: work in float32
     k_sizes = [rhs_aval.shape[d] for d in rhs_spec[2:]]
     in_sizes = [aval_of(lhs).shape[d] for d in lhs_spec[2:]]
     out_sizes = [ct.shape[d] for d in out_spec[2:]]
@@ -131,12 +138,12 @@ def _conv_rhs_transpose(ct, lhs, rhs_aval, *, window_strides, padding, lhs_dilat
         (lo, (k - 1) * r + (y - 1) * s - (n - 1) * d - lo) for k, n, y, lo, s, d, r in sizes
     ]
     spatial = tuple(range(2, 2 + len(k_sizes)))
+    lhs = _dilate_and_pad(lhs, lhs_spec, back_padding, lhs_dilation)
     result = lax.conv_general_dilated(
         lhs,
         ct,
         window_strides=tuple(rhs_dilation),
-        padding=back_padding,
-        lhs_dilation=tuple(lhs_dilation),
+        padding=[(0, 0)] * len(k_sizes),
         rhs_dilation=tuple(window_strides),
         dimension_numbers=lax.ConvDimensionNumbers(
             _swap(lhs_spec), _swap(out_spec), (1, 0, *spatial)
@@ -154,6 +161,15 @@ def _axes(k_sizes, in_sizes, out_sizes, padding, strides, lhs_dilation, rhs_dila
     lows = [lo for lo, _ in padding]
     columns = (k_sizes, in_sizes, out_sizes, lows, strides, lhs_dilation, rhs_dilation)
     return list(zip(*columns, strict=True))
+
+
+def _dilate_and_pad(x, spec, padding, dilation):
+    """x with its spatial axes (spec[2:]) dilated and padded as a convolution would: interior
+    zeros between elements, then `padding` (negative: cropped)."""
+    config = [(0, 0, 0)] * x.ndim
+    for axis, (lo, hi), d in zip(spec[2:], padding, dilation, strict=True):
+        config[axis] = (lo, hi, d - 1)
+    return lax.pad(x, lax.full((), 0, x.dtype), config)
 
 
 def _swap(spec):
