@@ -160,11 +160,31 @@ def test_vmapped_custom_jvp_with_a_constant_output():
     zero.defjvp(lambda p, t: (zero(p[0]), t[0]))
     f = lambda x: jax.vmap(zero)(x).sum()
     x = jnp.arange(3.0)
-    with pytest.raises(TypeError, match="define_by_run"):  # staged: the tangents have no place
-        adkit.grad(f)(x)
-    with adkit.define_by_run():  # JAX's order: differentiate, then batch
-        for method in ("tape", "transpose"):
-            np.testing.assert_array_equal(adkit.grad(f, method=method)(x), jax.grad(f)(x))
+    # eagerly, adkit differentiates define-by-run, in JAX's order: differentiate, then batch
+    for method in ("tape", "transpose"):
+        np.testing.assert_array_equal(adkit.grad(f, method=method)(x), jax.grad(f)(x))
+    with pytest.raises(TypeError, match="define_by_run"):  # under jit the staged program only
+        jax.jit(adkit.grad(f))(x)
+
+
+def test_custom_rule_closing_over_a_vmap_tracer():
+    # jax#8783: the rule closes over x, a vmap tracer gone by the time a staged program's rule
+    # runs; define-by-run runs the rule while vmap is active
+    def h(z):
+        def f(x):
+            @jax.custom_jvp
+            def g(y):
+                return x * y
+
+            g.defjvp(lambda p, t: (x * p[0], x * t[0]))
+            return g(z)
+
+        return jax.vmap(f)(jnp.arange(3.0))
+
+    z = np.float64(1.0)
+    np.testing.assert_allclose(adkit.jvp(h, (z,), (2.0,)), jax.jvp(h, (z,), (2.0,)))
+    for method in ("tape", "transpose"):
+        np.testing.assert_allclose(adkit.jacrev(h, method=method)(z), jax.jacrev(h)(z))
 
 
 @pytest.fixture

@@ -1,10 +1,16 @@
 """Which engine runs: staged (a jaxpr, walked) or define-by-run (tracers with values).
 
 adkit stages when it can: a jaxpr composes with `jit`, is walked once and can be printed. When
-staging stops because Python asked for a value (a `bool`, `int` or `float` of a traced array)
-and every input holds a concrete value, the function is run again in define-by-run mode, which
-gives Python the values. Inside `jax.jit` the inputs hold no values; the error then keeps
-JAX's words and adds what to do.
+every input holds a concrete value, the function is run again in define-by-run mode where
+staging cannot serve:
+
+- staging stops because Python asked for a value (a `bool`, `int` or `float` of a traced
+  array): define-by-run gives Python the values;
+- the staged program cannot be differentiated because `jax.vmap` ran inside it before adkit
+  could differentiate (`STAGED_ORDER_ERRORS`): define-by-run differentiates in JAX's order.
+
+Inside `jax.jit` the inputs hold no values; the error then keeps JAX's words and adds what to
+do.
 """
 
 from __future__ import annotations
@@ -17,9 +23,16 @@ from typing import Any
 import jax
 
 from ... import _jax_compat as jc
+from .._errors import BatchedBeforeDifferentiated
 from .._staging import Staged, stage
 
 STAGING_ERRORS = (jax.errors.ConcretizationTypeError, jax.errors.TracerIntegerConversionError)
+
+
+# Errors of a staged program that define-by-run avoids, because it differentiates while the
+# function runs, in JAX's order: a custom rule that closes over a `jax.vmap` tracer (the rule
+# runs after staging, when that tracer is gone), and `BatchedBeforeDifferentiated`.
+STAGED_ORDER_ERRORS = (jax.errors.UnexpectedTracerError, BatchedBeforeDifferentiated)
 
 _FORCED: contextvars.ContextVar[bool] = contextvars.ContextVar("define_by_run", default=False)
 

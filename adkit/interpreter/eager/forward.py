@@ -17,9 +17,9 @@ from typing import Any
 import jax
 
 from ... import _jax_compat as jc
+from .._errors import NO_FORWARD_MODE
 from .._registry import JVP_RULES
 from .._zeros import Zero, is_zero
-from ..forward.calls import NO_FORWARD_MODE
 from ..forward.engine import aval_struct
 from .custom import custom_jvp_forward
 

@@ -12,7 +12,7 @@ import numpy as np
 from ... import _jax_compat as jc
 from .._staging import flatten_function, gc_paused
 from .._zeros import Zero, instantiate
-from ..eager.dispatch import staged_or_none
+from ..eager.dispatch import STAGED_ORDER_ERRORS, holds_values, staged_or_none
 from ..eager.forward import jvp_eager
 from ..eager.path import path_jaxpr
 from .engine import jvp_closed
@@ -50,13 +50,18 @@ def jvp(
     leaves_p, leaves_t = check_primals_and_tangents("adkit.jvp", primals, tangents)
     tangents_in = [as_tangent(p, t) for p, t in zip(leaves_p, leaves_t, strict=True)]
     staged = staged_or_none(fun, tuple(primals), has_aux)
-    if staged is None:  # Python branches on values: define-by-run (see `interpreter/eager`)
+    if staged is not None:
+        try:
+            outs, touts = jvp_closed(staged.closed, leaves_p, tangents_in)
+            out_tree, aux_tree = staged.out_tree, staged.aux_tree
+        except STAGED_ORDER_ERRORS:
+            if not holds_values(leaves_p):
+                raise
+            staged = None
+    if staged is None:  # define-by-run (see `interpreter/eager/dispatch.py`)
         flat_fun, trees = flatten_function(fun, jax.tree.structure(tuple(primals)), has_aux)
         outs, touts = jvp_eager(flat_fun, leaves_p, tangents_in)
         out_tree, aux_tree = trees["out"], trees.get("aux")
-    else:
-        outs, touts = jvp_closed(staged.closed, leaves_p, tangents_in)
-        out_tree, aux_tree = staged.out_tree, staged.aux_tree
     n = out_tree.num_leaves
     out = jax.tree.unflatten(out_tree, outs[:n])
     tout = jax.tree.unflatten(out_tree, [instantiate(t) for t in touts[:n]])

@@ -20,6 +20,7 @@ import functools
 import jax
 
 from ... import _jax_compat as jc
+from .._errors import NO_FORWARD_MODE, BatchedBeforeDifferentiated
 from .._eval import call_closed, eval_closed, eval_open, jitted_walk
 from .._registry import JVP_RULES
 from .._zeros import Zero, instantiate, is_zero
@@ -100,14 +101,15 @@ def _check_rule_shapes(call_jaxpr, rule_outvars):
     """
     for declared, got in zip(call_jaxpr.out_avals, rule_outvars, strict=True):
         if declared.shape != got.aval.shape:
-            raise TypeError(
+            raise BatchedBeforeDifferentiated(
                 f"A custom_jvp function returns {declared.str_short()}, but its JVP rule returns "
                 f"a primal output of type {got.aval.str_short()}. This happens under `jax.vmap` "
                 "when the function's output does not depend on its batched input: adkit "
                 "differentiates the batched program, where that output is one value for the "
-                "whole batch. Make the output depend on the input (e.g. `jnp.zeros_like(x)`), "
-                "apply the adkit transformation inside the vmap, or differentiate define-by-"
-                "run (`with adkit.define_by_run(): ...`), which follows JAX's order."
+                "whole batch. On concrete inputs adkit differentiates define-by-run instead, in "
+                "JAX's order (`adkit.define_by_run`); here the inputs are abstract (under "
+                "`jax.jit`?). Make the output depend on the input (e.g. `jnp.zeros_like(x)`), "
+                "or apply the adkit transformation inside the vmap."
             )
 
 
@@ -137,14 +139,6 @@ def _lin_impl(*args, **params):
 @custom_vjp_lin_p.def_abstract_eval
 def _lin_abstract_eval(*args, out_avals, **params):
     return out_avals
-
-
-NO_FORWARD_MODE = (
-    "can't apply forward-mode autodiff (jvp) to a custom_vjp function. (JAX's words; adkit's "
-    "reason is the same: its user-defined rule is a VJP only.) Use reverse mode "
-    "(`adkit.vjp`/`adkit.grad`), or define the function with `jax.custom_jvp` to make it "
-    "forward-differentiable."
-)
 
 
 @JVP_RULES.register(jc.custom_vjp_call_p)

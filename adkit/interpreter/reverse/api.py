@@ -20,7 +20,7 @@ import numpy as np
 from ... import _jax_compat as jc
 from .._staging import flatten_function, gc_paused
 from .._zeros import Zero, has_tangent_space, instantiate
-from ..eager.dispatch import staged_or_none
+from ..eager.dispatch import STAGED_ORDER_ERRORS, holds_values, staged_or_none
 from ..eager.reverse import vjp_eager
 from ..forward.api import jacfwd, split_argnums
 from ..forward.engine import jvp_jaxpr, linearizing
@@ -63,13 +63,18 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: s
     differentiable = [has_tangent_space(x) for x in leaves]
     pullback_of = functools.partial(flat_vjp, method=method)
     staged = staged_or_none(fun, primals, has_aux)
-    if staged is None:  # Python branches on values: define-by-run (see `interpreter/eager`)
+    if staged is not None:
+        try:
+            outs, pull = pullback_of(staged.closed, leaves, differentiable)
+            out_tree, aux_tree = staged.out_tree, staged.aux_tree
+        except STAGED_ORDER_ERRORS:
+            if not holds_values(leaves):
+                raise
+            staged = None
+    if staged is None:  # define-by-run (see `interpreter/eager/dispatch.py`)
         flat_fun, trees = flatten_function(fun, in_tree, has_aux)
         outs, pull = vjp_eager(flat_fun, leaves, differentiable, pullback_of)
         out_tree, aux_tree = trees["out"], trees.get("aux")
-    else:
-        outs, pull = pullback_of(staged.closed, leaves, differentiable)
-        out_tree, aux_tree = staged.out_tree, staged.aux_tree
     n_main = out_tree.num_leaves
     out = jax.tree.unflatten(out_tree, outs[:n_main])
 
