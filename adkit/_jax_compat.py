@@ -358,3 +358,33 @@ def custom_vjp3(enabled: bool = True):
     from jax._src import config
 
     return config.custom_vjp3(enabled)
+
+
+# --- custom_vmap (`jax.custom_batching.custom_vmap`) ---
+def _custom_vmap_primitive():
+    from jax._src import custom_batching
+
+    return custom_batching.custom_vmap_p
+
+
+custom_vmap_p = _custom_vmap_primitive()
+
+
+def vmap_unrestricted(
+    fun: Callable[..., list[Any]], args: Sequence[Any], in_axes: Sequence[int | None], size: int
+) -> tuple[list[Any], list[int | None]]:
+    """`jax.vmap` of a function of flat arguments that reports where each output is batched
+    (its axis, or None) instead of being told: `(outputs, out_axes)`."""
+    from jax._src import custom_batching
+
+    wrapped = _lu.wrap_init(fun, debug_info=_api_util_debug_info(fun, args))
+    outs, out_axes = custom_batching.vmap_unrestricted(
+        wrapped, *args, in_axes=list(in_axes), axis_name=_core.no_axis_name, axis_size=size
+    )
+    return list(outs), list(out_axes)
+
+
+def _api_util_debug_info(fun, args):
+    from jax._src import api_util
+
+    return api_util.debug_info("adkit", fun, tuple(args), {})

@@ -242,3 +242,31 @@ def test_platform_dependent_gradient_compiles_only_this_platforms_branch(method)
     hlo = jax.jit(adkit.grad(f, method=method)).lower(x).as_text("hlo")
     on_cpu = jax.default_backend() == "cpu"
     assert (" dot(" in hlo) == on_cpu and (" while(" in hlo) == (not on_cpu)
+
+
+def test_custom_vmap_keeps_its_batching_rule_under_jvp():
+    calls = []
+
+    @jax.custom_batching.custom_vmap
+    def f(x):
+        return jnp.sin(x)
+
+    @f.def_vmap
+    def rule(axis_size, in_batched, xs):  # batched, f is cos: the rule must be what runs
+        calls.append(list(in_batched))
+        return jnp.cos(xs), in_batched[0]
+
+    f_jvp = lambda x, t: adkit.jvp(f, (x,), (t,))
+    xs, ts = jnp.arange(3.0), jnp.arange(3.0) * 2.0
+    np.testing.assert_allclose(f_jvp(0.7, 2.0), jax.jvp(f, (0.7,), (2.0,)))
+    np.testing.assert_allclose(
+        jax.vmap(f_jvp)(xs, ts), jax.vmap(lambda x, t: jax.jvp(f, (x,), (t,)))(xs, ts)
+    )
+    assert calls[-1] == [True]
+    # batched tangents only: the rule sees an unbatched primal, the tangents are vmapped
+    y, ty = jax.vmap(f_jvp, in_axes=(None, 0), out_axes=(None, 0))(1.0, ts)
+    np.testing.assert_allclose(y, jnp.cos(1.0), rtol=1e-14)
+    np.testing.assert_allclose(ty, -jnp.sin(1.0) * ts, rtol=1e-14)
+    assert calls[-1] == [False]
+    for method in ("tape", "transpose"):  # reverse mode through f (JAX's partial eval refuses)
+        np.testing.assert_allclose(adkit.grad(f, method=method)(0.5), jnp.cos(0.5), rtol=1e-14)

@@ -193,6 +193,63 @@ def _call_hi_jvp(primals, tangents, *, _prim):
     return list(outs), list(tangent_outs)
 
 
+# --- custom_vmap: the JVP keeps the custom batching rule ---
+@JVP_RULES.register(jc.custom_vmap_p)
+def _custom_vmap_jvp(primals, tangents, *, call, rule, in_tree, out_tree):
+    # jvp(custom_vmap(f, rule)) = custom_vmap(jvp(f), jvp of rule): unbatched, adkit's JVP of f;
+    # batched by an outer vmap, adkit's JVP of the user's rule (see `_jvp_of_rule`)
+    tangents = [instantiate(t) for t in tangents]
+    n_out = len(call.out_avals)
+    jvp_call, _ = jvp_jaxpr(call, (True,) * len(primals), (True,) * n_out)
+    outs = jc.custom_vmap_p.bind(
+        *primals,
+        *tangents,
+        call=jvp_call,
+        rule=functools.partial(_jvp_of_rule, rule, out_tree),
+        in_tree=jax.tree_util.treedef_tuple((in_tree, in_tree)),
+        out_tree=jax.tree_util.treedef_tuple((out_tree, out_tree)),
+    )
+    return list(outs[:n_out]), list(outs[n_out:])
+
+
+def _jvp_of_rule(rule, out_tree, axis_size, in_batched, primals, tangents):
+    """The batching rule of a custom_vmap's JVP, as JAX defines it: the user's rule is called
+    with the inputs batched in both primal and tangent ("mutually"); the JVP of that (adkit's)
+    is vmapped over what is batched in only one of them."""
+    batched_p, batched_t = in_batched
+    flat_p, tree = jax.tree.flatten(primals)
+    flat_t = tree.flatten_up_to(tangents)
+    flags_p, flags_t = tree.flatten_up_to(batched_p), tree.flatten_up_to(batched_t)
+    mutual = [p and t for p, t in zip(flags_p, flags_t, strict=True)]
+    out_mutual: list[bool] = []
+
+    def rule_applied(*flat):  # the user's rule on mutually batched inputs
+        out, out_batched = rule(axis_size, tree.unflatten(mutual), *tree.unflatten(list(flat)))
+        out_mutual[:] = out_tree.flatten_up_to(out_batched)
+        return out_tree.flatten_up_to(out)
+
+    def pushforward(*flat):  # adkit's JVP of it
+        ps, ts = flat[: len(flat_p)], flat[len(flat_p) :]
+        closed = jax.make_jaxpr(rule_applied)(*ps)
+        outs, touts = jvp_closed(closed, list(ps), list(ts))
+        return [*outs, *(instantiate(t) for t in touts)]
+
+    in_axes = [0 if p and not t else None for p, t in zip(flags_p, flags_t, strict=True)]
+    in_axes += [0 if t and not p else None for p, t in zip(flags_p, flags_t, strict=True)]
+    outs, out_axes = jc.vmap_unrestricted(pushforward, [*flat_p, *flat_t], in_axes, axis_size)
+    outs = [
+        o if a in (None, 0) else jax.numpy.moveaxis(o, a, 0)
+        for o, a in zip(outs, out_axes, strict=True)
+    ]
+    n = len(outs) // 2
+    extra = [a is not None for a in out_axes]
+    batched_outs = [m or e for m, e in zip(out_mutual * 2, extra, strict=True)]
+    return (
+        (out_tree.unflatten(outs[:n]), out_tree.unflatten(outs[n:])),
+        (out_tree.unflatten(batched_outs[:n]), out_tree.unflatten(batched_outs[n:])),
+    )
+
+
 # --- custom_linear_solve (jnp.linalg.solve) ---
 @JVP_RULES.register(jc.custom_linear_solve_p)
 def _custom_linear_solve_jvp(primals, tangents, *, const_lengths, jaxprs):

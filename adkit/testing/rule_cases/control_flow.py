@@ -114,6 +114,16 @@ with jc.custom_vjp3():  # JAX's experimental custom_vjp: the rules ride on `call
     _vjp3.defvjp(lambda x: (jnp.sin(x) * x, (x,)), lambda r, g: (g * (jnp.cos(r[0]) * r[0]),))
 
 
+@jax.custom_batching.custom_vmap
+def _custom_batched(x):  # unbatched: sin x
+    return jnp.sin(x) * x
+
+
+@_custom_batched.def_vmap
+def _custom_batched_rule(axis_size, in_batched, xs):  # batched: a different (smooth) function
+    return jnp.cos(xs) * xs, in_batched[0]
+
+
 _TABLE = np.arange(1.0, 4.0)  # closed over by the functions below: a const of their call
 
 
@@ -170,6 +180,8 @@ CASES = [
     ),
     RuleCase("custom_vjp_call", _vjp_only, normal((3,)), raises=TypeError, second_order=False),
     RuleCase("remat_opt", _remat_opt, normal((3,))),
+    # custom_vmap: unbatched here; the JVP under an outer vmap is checked in test_conformance.py
+    RuleCase("custom_vmap_call", lambda x: _custom_batched(x) ** 2, normal(())),
     RuleCase(
         "call_hi_primitive",
         lambda x: _vjp3(x) ** 2,

@@ -133,4 +133,5 @@ def _call_hi_vjp(cts, res, *, _prim):  # the user's bwd(residuals, cotangents)
 # --- custom_jvp and custom_linear_solve: transpose the linearized rule ---
 transposed(jc.custom_jvp_call_p)
 transposed(jc.remat_opt_p)  # custom_vjp(optimize_remat=True)'s fwd rule, differentiated again
+transposed(jc.custom_vmap_p)  # through its function (JAX's partial evaluation cannot)
 transposed(jc.custom_linear_solve_p)

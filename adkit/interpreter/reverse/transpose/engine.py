@@ -57,7 +57,13 @@ class Linearized:
 # Calls whose body mixes primal and tangent work are linearized through, equation by equation.
 # A custom_jvp function applied to tangents (a JVP rule may call one) is transposed through its
 # body, as in JAX: its custom rule says how to differentiate it, not how to transpose it.
-_CALLS = {jc.jit_p: "jaxpr", jc.remat_p: "jaxpr", jc.custom_jvp_call_p: "call_jaxpr"}
+# A custom_vmap function (its JVP is one) is too: its batching rule says how to batch it.
+_CALLS = {
+    jc.jit_p: "jaxpr",
+    jc.remat_p: "jaxpr",
+    jc.custom_jvp_call_p: "call_jaxpr",
+    jc.custom_vmap_p: "call",
+}
 
 
 def forward_pass(jaxpr: jc.Jaxpr, consts, values, linear: Sequence[bool]) -> Linearized:
