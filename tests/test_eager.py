@@ -192,3 +192,19 @@ def test_linearize_follows_the_path_taken():
         y_jax, f_jvp_jax = jax.linearize(f, x)
         np.testing.assert_allclose(y, y_jax, rtol=1e-14)
         np.testing.assert_allclose(f_jvp(t), f_jvp_jax(t), rtol=1e-14)
+
+
+def test_custom_vjp_rules_branching_on_values_in_a_function_that_stages():
+    @jax.custom_vjp
+    def f(x):
+        return jax.lax.cond(x > 0, jnp.sin, jnp.cos, x)  # stages: no Python branch here
+
+    f.defvjp(
+        lambda x: (jnp.sin(x), x) if x > 0 else (jnp.cos(x), x),  # ... but the rules branch
+        lambda x, g: ((2.0 if x > 0 else 3.0) * g,),
+    )
+    for x in (np.float64(2.0), np.float64(-2.0)):
+        for method in METHODS:
+            np.testing.assert_allclose(
+                adkit.value_and_grad(f, method=method)(x), jax.value_and_grad(f)(x)
+            )

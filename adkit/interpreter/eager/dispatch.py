@@ -7,7 +7,8 @@ staging cannot serve:
 - staging stops because Python asked for a value (a `bool`, `int` or `float` of a traced
   array): define-by-run gives Python the values;
 - the staged program cannot be differentiated because `jax.vmap` ran inside it before adkit
-  could differentiate (`STAGED_ORDER_ERRORS`): define-by-run differentiates in JAX's order.
+  could differentiate, or because a custom rule (traced when the staged program runs) branches
+  on a value (`STAGED_ORDER_ERRORS`): define-by-run differentiates in JAX's order, on values.
 
 Inside `jax.jit` the inputs hold no values; the error then keeps JAX's words and adds what to
 do.
@@ -31,8 +32,13 @@ STAGING_ERRORS = (jax.errors.ConcretizationTypeError, jax.errors.TracerIntegerCo
 
 # Errors of a staged program that define-by-run avoids, because it differentiates while the
 # function runs, in JAX's order: a custom rule that closes over a `jax.vmap` tracer (the rule
-# runs after staging, when that tracer is gone), and `BatchedBeforeDifferentiated`.
-STAGED_ORDER_ERRORS = (jax.errors.UnexpectedTracerError, BatchedBeforeDifferentiated)
+# runs after staging, when that tracer is gone), `BatchedBeforeDifferentiated`, and a custom
+# rule that branches on a value (it is traced, abstractly, when the staged program runs).
+STAGED_ORDER_ERRORS = (
+    jax.errors.UnexpectedTracerError,
+    BatchedBeforeDifferentiated,
+    *STAGING_ERRORS,
+)
 
 _FORCED: contextvars.ContextVar[bool] = contextvars.ContextVar("define_by_run", default=False)
 
