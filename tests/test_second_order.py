@@ -31,12 +31,19 @@ KNOWN_GAPS = adkit.testing.rule_check_gaps()
 SYMMETRIC_ONLY = {"cholesky-unsymmetrized", "cholesky-cho_factor", "custom_linear_solve-symmetric"}
 
 
-def _orders(case, args, t, ct, vjp, jvp):
+def _orders(case, args, t, ct, vjp, jvp, both=True):
     pull = lambda *a: vjp(case.fn, *a)[1](ct)
     push = lambda *a: jvp(case.fn, a, t)[1]
     fwd_over_rev = jvp(pull, args, t)[1]
+    if not both:
+        return (fwd_over_rev,)
     rev_over_fwd = vjp(push, *args)[1](ct)
     return fwd_over_rev, rev_over_fwd
+
+
+def _jax_cannot(err) -> bool:
+    """JAX cannot take this second derivative (adkit may)."""
+    return isinstance(err, NotImplementedError) or "Linearization failed" in str(err)
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=i) for c, i in distinct(CASES)])
@@ -47,19 +54,26 @@ def test_second_order_reverse_mode(case):
         with pytest.raises(ValueError, match="while_loop"):
             _orders(case, args, t, ct, adkit.vjp, adkit.jvp)
         return
+    # Both orders compute H t; JAX's forward over reverse is the oracle for both of adkit's
+    # (JAX's other order only where the two differ: derivatives defined for symmetric inputs)
+    symmetric_only = case.id in SYMMETRIC_ONLY
     try:
-        theirs = _orders(case, args, t, ct, jax.vjp, jax.jvp)
-    except (TypeError, ValueError) as err:  # both refuse: while_loop, or a linear solve
-        with pytest.raises(type(err)):  # without transpose_solve
-            _orders(case, args, t, ct, adkit.vjp, adkit.jvp)
-        return
-    except NotImplementedError:  # JAX cannot take this derivative
+        theirs = _orders(case, args, t, ct, jax.vjp, jax.jvp, both=symmetric_only)
+    except (TypeError, ValueError, NotImplementedError) as err:
+        if not _jax_cannot(err):  # both refuse: while_loop, or a linear solve
+            with pytest.raises(type(err)):  # without transpose_solve
+                _orders(case, args, t, ct, adkit.vjp, adkit.jvp)
+            return
         theirs = None
     ours = _orders(case, args, t, ct, adkit.vjp, adkit.jvp)
     if theirs is None:
         transpose_vjp = lambda *a, **k: adkit.vjp(*a, **k, method="transpose")
         assert_close(ours, _orders(case, args, t, ct, transpose_vjp, adkit.jvp), 1e-10)
-        if case.id not in SYMMETRIC_ONLY:
+        if not symmetric_only:
             assert_close(ours[0], ours[1], 1e-9)
         return
-    assert_close(ours, theirs, 1e-10)
+    if symmetric_only:
+        assert_close(ours, theirs, 1e-10)
+        return
+    assert_close(ours[0], theirs[0], 1e-10)
+    assert_close(ours[1], theirs[0], 1e-9)
