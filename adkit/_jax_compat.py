@@ -350,7 +350,8 @@ class HiBackward:
 
     def call_wrapped(self, *flat: Any) -> list[Any]:
         n = self.res_tree.num_leaves
-        return hi_vjp_backward(self.prim, flat[:n], self.res_tree, flat[n:])
+        cts = [None if is_symbolic_zero(c) else c for c in flat[n:]]
+        return hi_vjp_backward(self.prim, flat[:n], self.res_tree, cts)
 
 
 def custom_vjp3(enabled: bool = True):

@@ -4,6 +4,7 @@ Each fix found by the conformance run has its case here, so CI guards it without
 files; and the runner itself is checked on a small stand-in test file.
 """
 
+import functools
 import subprocess
 import sys
 import textwrap
@@ -270,3 +271,51 @@ def test_custom_vmap_keeps_its_batching_rule_under_jvp():
     assert calls[-1] == [False]
     for method in ("tape", "transpose"):  # reverse mode through f (JAX's partial eval refuses)
         np.testing.assert_allclose(adkit.grad(f, method=method)(0.5), jnp.cos(0.5), rtol=1e-14)
+
+
+@pytest.mark.parametrize("method", ["tape", "transpose"])
+def test_custom_vjp3_symbolic_zeros_and_value_branching_rules(custom_vjp3, method):
+    zero_type = jax.custom_derivatives.SymbolicZero
+    seen = []
+
+    @jax.custom_vjp
+    def f(x, y):
+        return x, x
+
+    def bwd(_, g):
+        seen.append(tuple(type(c) is zero_type for c in g))
+        return g[0], g[1]
+
+    f.defvjp(lambda x, y: ((x.value, x.value), None), bwd, symbolic_zeros=True)
+    grads = adkit.vjp(lambda x, y: f(x, y)[0], 2.0, 3.0, method=method)[1](1.0)
+    assert seen == [(False, True)]  # the unused output's cotangent arrives as a SymbolicZero
+    np.testing.assert_allclose(grads, (1.0, 0.0))
+
+    @jax.custom_vjp
+    def h(x):
+        return jax.lax.cond(x > 0, jnp.sin, jnp.cos, x)
+
+    h.defvjp(
+        lambda x: (jnp.sin(x), x) if x > 0 else (jnp.cos(x), x),
+        lambda x, g: ((2.0 if x > 0 else 3.0) * g,),
+    )
+    for x in (np.float64(2.0), np.float64(-2.0)):
+        np.testing.assert_allclose(
+            adkit.value_and_grad(h, method=method)(x), jax.value_and_grad(h)(x)
+        )
+
+
+def test_outputs_are_arrays_and_keys_pass_through_define_by_run():
+    f = lambda x: jax.lax.cond(x < 3, lambda _: 2.0, lambda x: 2.0 * x, x)  # a literal output
+    out, _ = adkit.vjp(f, 1.0)
+    assert isinstance(out, jax.Array) and isinstance(adkit.jvp(f, (1.0,), (1.0,))[0], jax.Array)
+
+    @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 2))
+    def sample(shape, param, seed):  # a key built inside: JAX stages it into the trace
+        return jax.random.uniform(key=seed, shape=shape, minval=param)
+
+    sample.defjvp(
+        lambda shape, seed, p, t: (sample(shape, p[0], seed), sample(shape, p[0], seed) * t[0])
+    )
+    g = lambda x: sample((2, 3), x, jax.random.key(1))
+    np.testing.assert_allclose(adkit.jvp(g, (1.0,), (1.0,)), jax.jvp(g, (1.0,), (1.0,)))

@@ -86,6 +86,22 @@ def custom_jvp_pullback(jvp, symbolic_zeros: bool, values, active, vjp_of):
     return list(outs[:n_out]), pull
 
 
+def hi_pullback(prim, values, active):
+    """A `call_hi_primitive` (`jax_custom_vjp3`): the user's fwd run on the values, and a
+    pullback calling the user's bwd."""
+    outs, residuals, res_tree = jc.hi_vjp_forward(prim, active, values)
+
+    def pull(cts: Sequence[Any]) -> list[Any]:
+        cts = [None if ct is None or is_zero(ct) else ct for ct in cts]
+        sends = jc.hi_vjp_backward(prim, residuals, res_tree, cts)
+        return [
+            s if a and s is not None and jax.typeof(s).dtype != jax.dtypes.float0 else Zero.like(v)
+            for v, a, s in zip(values, active, sends, strict=True)
+        ]
+
+    return outs, pull
+
+
 def custom_vjp_pullback(fwd, bwd, out_trees, symbolic_zeros: bool, values, active):
     """The user's fwd, run on the values, and a pullback calling the user's bwd."""
     res_and_outs = fwd.call_wrapped(*[x for pair in zip(values, active, strict=True) for x in pair])

@@ -58,6 +58,11 @@ class JvpTrace(jc.Trace):
             return value.primal, value.tangent
         return value, Zero.like(value)
 
+    def stage_value(self, value: Any) -> Any:  # the identity, applied in this trace
+        primal, tangent = self.pair(value)
+        primal = self.parent.stage_value(primal)
+        return primal if is_zero(tangent) else self.wrap(primal, self.parent.stage_value(tangent))
+
     def wrap(self, primal: Any, tangent: Any) -> Any:
         """A tracer, or the plain value where the tangent is zero."""
         if is_zero(tangent) or jax.typeof(tangent).dtype == jax.dtypes.float0:

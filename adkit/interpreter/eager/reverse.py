@@ -24,7 +24,7 @@ import jax
 
 from ... import _jax_compat as jc
 from .._zeros import Zero, is_zero
-from .custom import custom_jvp_pullback, custom_vjp_pullback
+from .custom import custom_jvp_pullback, custom_vjp_pullback, hi_pullback
 from .forward import one_equation
 
 # pullback_of(closed_jaxpr, inputs, active) -> (outputs, pull); pull(cotangents) -> cotangents.
@@ -80,6 +80,11 @@ class RecordingTrace(jc.Trace):
             return value.primal, value.node
         return value, None
 
+    def stage_value(self, value: Any) -> Any:  # the identity, applied in this trace
+        primal, node = self.unpack(value)
+        primal = self.parent.stage_value(primal)
+        return primal if node is None else RecordingTracer(self, primal, node)
+
     def new(self, primal: Any) -> tuple[Any, int | None]:
         """A recording tracer for a real or complex value; other values have no adjoint."""
         if not jax.dtypes.issubdtype(jax.typeof(primal).dtype, jax.numpy.inexact):
@@ -89,6 +94,8 @@ class RecordingTrace(jc.Trace):
 
     def process_primitive(self, primitive, tracers, params, /):
         def pullback(values, active):  # adkit's VJP of this one equation
+            if primitive is jc.call_hi_primitive_p:  # a custom_vjp: its rules, on the values
+                return hi_pullback(params["_prim"], values, active)
             return self.pullback_of(one_equation(primitive, params, values), values, active)
 
         outs = self._record(tracers, primitive, params, pullback)

@@ -63,6 +63,7 @@ def jvp(
         outs, touts = jvp_eager(flat_fun, leaves_p, tangents_in)
         out_tree, aux_tree = trees["out"], trees.get("aux")
     n = out_tree.num_leaves
+    outs = [as_array(o) for o in outs]  # a literal output of the jaxpr is a Python scalar
     out = jax.tree.unflatten(out_tree, outs[:n])
     tout = jax.tree.unflatten(out_tree, [instantiate(t) for t in touts[:n]])
     if has_aux:
@@ -168,6 +169,11 @@ def check_primals_and_tangents(name, primals, tangents):
 
 def _dtype_name(dtype) -> str:
     return "float0" if np.dtype(dtype) == jax.dtypes.float0 else np.dtype(dtype).name
+
+
+def as_array(value):
+    """A value as JAX returns it: an array (a Python or numpy scalar becomes one)."""
+    return value if isinstance(value, jax.Array) else jnp.asarray(value)
 
 
 def as_tangent(primal, tangent):

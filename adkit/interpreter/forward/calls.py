@@ -188,7 +188,7 @@ def _call_hi_jvp(primals, tangents, *, _prim):
         num_residuals=len(residuals),
         bwd=_ByIdentity(jc.HiBackward(_prim, res_tree)),
         out_avals=tuple(jax.typeof(o).to_tangent_aval() for o in outs),
-        symbolic_zeros=False,  # the hi primitive's bwd handles JAX's zeros itself
+        symbolic_zeros=True,  # (as None to `hi_vjp_backward`: the primitive decides)
     )
     return list(outs), list(tangent_outs)
 

@@ -22,7 +22,7 @@ from .._staging import flatten_function, gc_paused
 from .._zeros import Zero, has_tangent_space, instantiate
 from ..eager.dispatch import STAGED_ORDER_ERRORS, holds_values, staged_or_none
 from ..eager.reverse import vjp_eager
-from ..forward.api import jacfwd, split_argnums
+from ..forward.api import as_array, jacfwd, split_argnums
 from ..forward.engine import jvp_jaxpr, linearizing
 from .pullback import Pullback
 from .tape.engine import backward_sweep, forward_sweep
@@ -76,6 +76,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: s
         outs, pull = vjp_eager(flat_fun, leaves, differentiable, pullback_of)
         out_tree, aux_tree = trees["out"], trees.get("aux")
     n_main = out_tree.num_leaves
+    outs = [as_array(o) for o in outs]  # a literal output of the jaxpr is a Python scalar
     out = jax.tree.unflatten(out_tree, outs[:n_main])
 
     @gc_paused
