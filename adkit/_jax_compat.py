@@ -389,3 +389,18 @@ def _api_util_debug_info(fun, args):
     from jax._src import api_util
 
     return api_util.debug_info("adkit", fun, tuple(args), {})
+
+
+# --- the conformance runner: the modules JAX's tests reach differentiation through ---
+def jax_api_module() -> Any:
+    """`jax._src.api`, which some of JAX's test files import as `api`."""
+    from jax._src import api
+
+    return api
+
+
+def public_test_util_module() -> Any:
+    """`jax._src.public_test_util`, whose module-level `api` `jtu.check_grads` calls."""
+    from jax._src import public_test_util
+
+    return public_test_util

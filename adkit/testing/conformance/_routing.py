@@ -70,9 +70,9 @@ class _Proxy(types.ModuleType):
 
 def install(mode: str, modules: list[types.ModuleType]) -> None:
     """Points the differentiation doors of `modules` and of `jtu.check_grads` at `mode`."""
-    from jax._src import api as jax_api
-    from jax._src import public_test_util
+    from ... import _jax_compat as jc
 
+    jax_api, public_test_util = jc.jax_api_module(), jc.public_test_util_module()
     table = entry_points(mode)
     originals = {id(getattr(jax, name)): name for name in ENTRY_POINTS}
     jax_proxy = _Proxy(jax, table)
