@@ -24,15 +24,15 @@ from ..forward.engine import aval_struct
 from .custom import custom_jvp_forward
 
 
-class JvpTracer(jc.Tracer):
-    """A value in define-by-run forward mode: a concrete primal and its tangent."""
+class ValueTracer(jc.Tracer):
+    """A define-by-run tracer: it carries a concrete primal, which Python may read (`bool`,
+    `int`, `float` of it), so a function can branch on it."""
 
-    __slots__ = ("primal", "tangent")
+    __slots__ = ("primal",)
 
-    def __init__(self, trace: JvpTrace, primal: Any, tangent: Any):
+    def __init__(self, trace: jc.Trace, primal: Any):
         super().__init__(trace, jax.typeof(primal))
         self.primal = primal
-        self.tangent = tangent
 
     def to_concrete_value(self):
         return jc.to_concrete_value(self.primal)
@@ -42,6 +42,16 @@ class JvpTracer(jc.Tracer):
 
     def full_lower(self):
         return self
+
+
+class JvpTracer(ValueTracer):
+    """A value in define-by-run forward mode: a concrete primal and its tangent."""
+
+    __slots__ = ("tangent",)
+
+    def __init__(self, trace: JvpTrace, primal: Any, tangent: Any):
+        super().__init__(trace, primal)
+        self.tangent = tangent
 
 
 class JvpTrace(jc.Trace):

@@ -25,31 +25,21 @@ import jax
 from ... import _jax_compat as jc
 from .._zeros import Zero, is_zero
 from .custom import custom_jvp_pullback, custom_vjp_pullback, hi_pullback
-from .forward import one_equation
+from .forward import ValueTracer, one_equation
 
 # pullback_of(closed_jaxpr, inputs, active) -> (outputs, pull); pull(cotangents) -> cotangents.
 # None records the path only (`path.py`).
 PullbackOf = Callable[[jc.ClosedJaxpr, list[Any], list[bool]], tuple[list[Any], Callable]]
 
 
-class RecordingTracer(jc.Tracer):
+class RecordingTracer(ValueTracer):
     """A value in define-by-run reverse mode: a concrete primal and its node on the tape."""
 
-    __slots__ = ("node", "primal")
+    __slots__ = ("node",)
 
     def __init__(self, trace: RecordingTrace, primal: Any, node: int):
-        super().__init__(trace, jax.typeof(primal))
-        self.primal = primal
+        super().__init__(trace, primal)
         self.node = node
-
-    def to_concrete_value(self):
-        return jc.to_concrete_value(self.primal)
-
-    def get_referent(self):
-        return jc.get_referent(self.primal)
-
-    def full_lower(self):
-        return self
 
 
 @dataclasses.dataclass(frozen=True)
