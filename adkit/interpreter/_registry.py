@@ -17,6 +17,7 @@ The tables and what their rules compute:
 | `SPLIT_RULES` | the transpose path | `SplitRule(forward, backward)` for control flow |
 | `WENGERT_RULES` | `adkit.trace` | `rule(recorder, eqn, nodes, scope) -> nodes` (inlining) |
 | `SPARSITY_RULES` | sparsity detection | `rule(operands, out_avals, **params) -> outputs` |
+| `JET_RULES` | Taylor mode (`adkit.jet`) | `rule(series, **params) -> series` |
 
 A JVP rule receives lists (one entry per operand, tangents possibly `Zero`) and returns single
 values, or lists for primitives with multiple results; it is applied only when at least one
@@ -226,4 +227,11 @@ SPARSITY_RULES = RuleTable(
     "rule with `adkit.interpreter.rules.SPARSITY_RULES.register(<the {name} primitive>, rule)`, "
     "where `rule(operands, out_avals, **params)` returns the outputs' `IndexSets`, or pass "
     '`unknown="dense"` to treat every output element as depending on every input element.',
+)
+JET_RULES = RuleTable(
+    "jet (Taylor-mode)",
+    "adkit's Taylor mode never falls back to JAX's jet. Register one with "
+    "`adkit.interpreter.rules.JET_RULES.register(<the {name} primitive>, rule)`, where "
+    "`rule(operands, **params)` maps each operand's list of Taylor coefficients "
+    "`[x0, x1, ..., xK]` to the output's (see `adkit.interpreter.rules.jet`).",
 )

@@ -12,6 +12,7 @@ the tables and their registration functions, the symbolic values and the rule bu
 
 from .._registry import (
     EVAL_RULES,
+    JET_RULES,
     JVP_RULES,
     SPARSITY_RULES,
     SPLIT_RULES,
@@ -25,7 +26,7 @@ from .._registry import (
     VjpRule,
 )
 from .._zeros import UndefinedPrimal, Zero, instantiate, is_undefined, is_zero
-from . import jvp, transpose, vjp  # noqa: F401  (registration)
+from . import jet, jvp, transpose, vjp  # noqa: F401  (registration)
 from .builders import (
     add_tangents,
     const_like,
@@ -50,6 +51,7 @@ from .registration import (
 
 __all__ = [
     "EVAL_RULES",
+    "JET_RULES",
     "JVP_RULES",
     "SPARSITY_RULES",
     "SPLIT_RULES",
