@@ -54,8 +54,15 @@ for _p in (
 JET_RULES.register(lax.select_n_p, linear(lax.select_n_p, held=(0,)))  # the predicate is held
 
 # --- constant almost everywhere: every higher coefficient is zero ---
-for _p in (*ZERO_SLOPE, lax.nextafter_p):
+for _p in ZERO_SLOPE:
     JET_RULES.register(_p, constant_output(_p))
+
+
+@JET_RULES.register(lax.nextafter_p)
+def _nextafter(operands, **params):
+    # x moved one ulp towards y follows x: its series is x's (adkit's first-order convention)
+    x, y = operands
+    return [lax.nextafter(x[0], y[0]), *x[1:]]
 
 
 # --- series helpers for the slopes below ---
@@ -118,7 +125,7 @@ SERIES = {
     # (ln x)' = 1/x;  (ln(1 + x))' = 1/(1 + x)
     lax.log_p: lambda x, z0: chain(x, z0, reciprocal(_below(x))),
     lax.log1p_p: lambda x, z0: chain(x, z0, reciprocal(_shift(_below(x), 1))),
-    # s' = s (1 - s)
+    # logistic' = logistic (1 - logistic)
     lax.logistic_p: lambda x, z0: solve_ode(x, z0, lambda z, g, m: _minus(z[m], _cauchy(z, z, m))),
     # z = √x from z² = x;  x^(-1/2) and x^(1/3) from x z' = a z x';  x² as x · x
     lax.sqrt_p: lambda x, z0: square_root(x, z0),
@@ -211,15 +218,18 @@ def _polygamma(operands, **params):
 
 @JET_RULES.register(lax.abs_p)
 def _abs(operands, **params):
-    # |x|ₖ = sign(x₀) xₖ, with sign(0) = 1 (JAX's convention at 0), for real x
+    # real x: |x|ₖ = sign(x₀) xₖ, with sign(0) = 1 (JAX's convention at 0);
+    # complex x: |x| = √(re(x)² + im(x)²), a real series wherever x₀ ≠ 0
     (x,) = operands
+    z0 = lax.abs(x[0])
     if np.issubdtype(np.dtype(x[0].dtype), np.complexfloating):
-        raise NotImplementedError(
-            "adkit's jet has no rule for abs of a complex series (|x| is not analytic). Work "
-            "with the real and imaginary parts, e.g. `jnp.sqrt(x.real**2 + x.imag**2)`."
-        )
+        re = [c if is_zero(c) else lax.real(c) for c in x]
+        im = [c if is_zero(c) else lax.imag(c) for c in x]
+        re[0], im[0] = lax.real(x[0]), lax.imag(x[0])
+        squares = [add(a, b) for a, b in zip(product(re, re), product(im, im), strict=True)]
+        return [z0, *square_root(squares, z0)[1:]]
     sign = lax.select(x[0] >= const(x[0], 0), lax.full_like(x[0], 1), lax.full_like(x[0], -1))
-    return [lax.abs(x[0]), *(scale_by(t, sign) for t in x[1:])]
+    return [z0, *(scale_by(t, sign) for t in x[1:])]
 
 
 def scale_by(t, factor):
@@ -261,13 +271,22 @@ def _pow(operands, **params):
     x, y = operands
     z0 = lax.pow(x[0], y[0])
     if all(is_zero(t) for t in y[1:]):
-        exponent = lax.convert_element_type(y[0], x[0].dtype)
-        return power(x, exponent, z0)
+        return _constant_power(x, lax.convert_element_type(y[0], x[0].dtype), z0)
     log_x = [lax.log(x[0]), *SERIES[lax.log_p](x, lax.log(x[0]))[1:]]
     exponent = product(
         [lax.convert_element_type(c, x[0].dtype) if not is_zero(c) else c for c in y], log_x
     )
     return [z0, *_exp_series(exponent)[1:]]
+
+
+def _constant_power(x: Series, a, z0) -> Series:
+    # xᵃ by its Taylor polynomial at x₀, (xᵃ)⁽ⁿ⁾ = a (a - 1) ... (a - n + 1) x₀ᵃ⁻ⁿ: exact at
+    # x₀ = 0 too, where the recurrence x z' = a z x' divides by x₀ (0⁰ taken as 1, as JAX does)
+    derivatives, falling = [z0], lax.full_like(z0, 1)
+    for n in range(1, order(x) + 1):
+        falling = falling * (a - const(x[0], n - 1))
+        derivatives.append(falling * lax.pow(x[0], a - const(x[0], n)))
+    return compose(x, derivatives)
 
 
 @JET_RULES.register(lax.atan2_p)
