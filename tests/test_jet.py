@@ -63,6 +63,10 @@ def _path(case, k, seed=0):
     return args, series
 
 
+def _derivative_of(h):
+    return lambda t: jax.jvp(h, (t,), (jnp.ones_like(t),))[1]
+
+
 def nested_jvps(f, args, series):
     """The first K derivatives of t ↦ f(x(t)) at 0, x(t) = x + Σₖ sₖ tᵏ / k!, by nested jvps."""
     k = len(series[0])
@@ -78,7 +82,7 @@ def nested_jvps(f, args, series):
 
     outs, h = [], along
     for _ in range(k):
-        h = (lambda h: lambda t: jax.jvp(h, (t,), (jnp.ones_like(t),))[1])(h)
+        h = _derivative_of(h)
         outs.append(h(jnp.float64(0.0)))
     return outs
 
@@ -140,7 +144,8 @@ def _orders(case):
 # Where JAX's jet gives other numbers than nested `jax.jvp`s (and adkit), with the reason; those
 # cases are compared with nested JVPs.
 JAX_JET_DIFFERS = {
-    "custom_jvp_call": "JAX's jet differentiates the primal body, not the custom rule",
+    "custom_jvp_call": "JAX's jet calls the primal body, not the custom rule (and in JAX 0.10.2 "
+    "fails there with an escaped-tracer error)",
     "rem": "JAX's jet rounds x / y down where rem truncates it (wrong for negative x / y)",
     "gather-fill": "JAX's jet fills the terms of out-of-bounds reads with the fill value, not 0",
     "convert_element_type-to_int": "JAX's jet converts the terms to integers (nonzero terms of "
