@@ -169,3 +169,15 @@ def test_summaries_give_each_target_a_verdict():
     assert "median 1.10, worst 1.20" in lines[0]
     assert lines[1].startswith("XLA temp bytes") and lines[1].endswith("[met]")
     assert "jax.grad 1.50; adkit.grad (tape) 1.10 [met]" in lines[2]
+
+
+def test_the_quick_pass_of_the_higher_suite_compares_jets_with_nested_jvps(tmp_path):
+    report, rows = _quick_pass(tmp_path, "higher")
+    variants = {r["variant"] for r in rows if r["workload"] == "taylor/k=4"}
+    assert variants == {"nested jax.jvp", "adkit.jet", "jax.experimental.jet", "nested adkit.jvp"}
+    # the algorithmic fact: nested JVPs' programs grow faster with k than one jet's
+    sizes = {r["workload"]: r["info"]["equations"] for r in rows if r["measure"] == "run"}
+    grow = lambda label: sizes["taylor/k=4"][label] / sizes["taylor/k=1"][label]
+    assert grow("nested jax.jvp") > 2 * grow("adkit.jet")
+    assert any(note.startswith("higher: program size") for note in report["notes"])
+    assert (tmp_path / "higher-kth-derivative.png").stat().st_size > 0

@@ -32,6 +32,7 @@ CONCLUSIONS = {
     "implicit_ridge_hypergradient.py": "the implicit hypergradient matches the closed form",
     "implicit_deq_classifier.py": "the deep-equilibrium classifier separates the rings",
     "implicit_qp_layer.py": "agree with the KKT formula and finite differences",
+    "maml_sinusoid.py": "the exact meta-gradient matches jax.grad's",
 }
 
 

@@ -90,13 +90,18 @@ def _coverage() -> int:
     from .. import rules
 
     report = rules.coverage()
-    print(f"{'primitive':<28} {'jvp':<5} {'vjp':<11} transpose")
+    print(f"{'primitive':<28} {'jvp':<5} {'vjp':<11} {'transpose':<11} jet")
     missing = 0
     for name, row in report.items():
         cells = [str(row["jvp"] or "-"), str(row["vjp"] or "-"), str(row["transpose"] or "-")]
         missing += "-" in cells
-        print(f"{name:<28} {cells[0]:<5} {cells[1]:<11} {cells[2]}")
-    print(f"\n{len(report)} primitives; {missing} with a missing rule.")
+        jet = "True" if row["jet"] else "-"
+        print(f"{name:<28} {cells[0]:<5} {cells[1]:<11} {cells[2]:<11} {jet}")
+    jets = sum(row["jet"] for row in report.values())
+    print(
+        f"\n{len(report)} primitives; {missing} with a missing rule; {jets} with a jet rule "
+        "(Taylor mode covers what it lists: `adkit.jet` names a primitive it has no rule for)."
+    )
     return 1 if missing else 0
 
 

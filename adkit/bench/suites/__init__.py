@@ -1,3 +1,3 @@
 """The shipped benchmark suites; importing one registers it with `adkit bench`."""
 
-from . import checkpoint, implicit, interpreter, sparse  # noqa: F401  (registration)
+from . import checkpoint, higher, implicit, interpreter, sparse  # noqa: F401  (registration)

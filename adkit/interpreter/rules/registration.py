@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..._jax_compat import Primitive
-from .._registry import JVP_RULES, TRANSPOSE_RULES, VJP_RULES, VjpRule
+from .._registry import JET_RULES, JVP_RULES, TRANSPOSE_RULES, VJP_RULES, VjpRule
 
 JvpRule = Callable[..., tuple[Any, Any]]
 TransposeRule = Callable[..., list[Any]]
@@ -132,13 +132,14 @@ def coverage() -> dict[str, dict[str, Any]]:
     """Which primitives have which adkit rules, one row per primitive.
 
     Returns:
-        `{name: {"jvp": bool, "vjp": str | None, "transpose": str | None}}`:
+        `{name: {"jvp": bool, "vjp": str | None, "transpose": str | None, "jet": bool}}`:
 
         - `vjp` (tape path): `"own"` for a VJP rule written for the primitive, `"transposed"`
           for one derived from its JVP rule by linearizing and transposing it.
         - `transpose` (transpose path): `"rule"` for a primitive linear in some operand, which
           has a transpose rule; `"linearized"` for one whose JVP rule is linearized, its linear
           part being made of primitives that have transpose rules.
+        - `jet`: whether Taylor mode (`adkit.jet`) has a rule for it.
 
         The test suite runs every primitive's cases through both paths, so a filled cell is one
         that works; an empty cell fails a test.
@@ -146,7 +147,7 @@ def coverage() -> dict[str, dict[str, Any]]:
     Example:
         >>> import adkit
         >>> adkit.rules.coverage()["sin"]
-        {'jvp': True, 'vjp': 'own', 'transpose': 'linearized'}
+        {'jvp': True, 'vjp': 'own', 'transpose': 'linearized', 'jet': True}
     """
     prims = sorted(set(JVP_RULES) | set(VJP_RULES), key=lambda p: p.name)
     return {p.name: _coverage_row(p) for p in prims}
@@ -155,4 +156,4 @@ def coverage() -> dict[str, dict[str, Any]]:
 def _coverage_row(p: Primitive) -> dict[str, Any]:
     transpose = "rule" if p in TRANSPOSE_RULES else "linearized" if p in JVP_RULES else None
     vjp = VJP_RULES[p].kind if p in VJP_RULES else None
-    return {"jvp": p in JVP_RULES, "vjp": vjp, "transpose": transpose}
+    return {"jvp": p in JVP_RULES, "vjp": vjp, "transpose": transpose, "jet": p in JET_RULES}
