@@ -43,9 +43,9 @@ def test_every_public_name_of_the_modules_is_in_the_api_reference():
     import pathlib
 
     reference = (pathlib.Path(__file__).parents[1] / "docs" / "api.md").read_text()
-    from adkit import checkpoint, implicit, sparse
+    from adkit import checkpoint, higher, implicit, sparse
 
-    for module in (implicit, checkpoint, sparse):
+    for module in (implicit, checkpoint, sparse, higher):
         names = [f"{module.__name__}.{n}" for n in module.__all__]
         missing = [n for n in names if f"::: {n}\n" not in reference]
         assert not missing, f"add these to docs/api.md: {missing}"

@@ -237,3 +237,34 @@ def test_nested_reverse_mode_keeps_perturbations_apart():
     expected = np.cos(x**2) - 2 * x**2 * np.sin(x**2)
     np.testing.assert_allclose(adkit.grad(g)(x), expected, rtol=1e-14)
     np.testing.assert_allclose(adkit.jvp(g, (x,), (1.0,))[1], expected, rtol=1e-14)
+
+
+# --- the docs page "Higher order" ---
+def _page():
+    import pathlib
+
+    return (pathlib.Path(__file__).parents[1] / "docs" / "higher.md").read_text()
+
+
+def test_the_page_examples_run():
+    import re
+
+    blocks = re.findall(r"```python\n(.*?)```", _page(), flags=re.S)
+    assert len(blocks) >= 2
+    for block in blocks:
+        exec(compile(block, "docs/higher.md", "exec"), {})
+
+
+def test_the_page_coverage_table_lists_every_jet_rule():
+    import re
+
+    page = _page()
+    table = page[page.index("### Coverage") : page.index("No jet rule yet")]
+    without = page[page.index("No jet rule yet") : page.index("## The k-th derivative")]
+    listed = set(re.findall(r"`([a-z_0-9-]+)`", table)) - {"elementwise.py"}
+    coverage = adkit.rules.coverage()
+    with_rule = {n for n, row in coverage.items() if row["jet"]}
+    assert with_rule <= listed, f"add to the coverage table: {sorted(with_rule - listed)}"
+    missing = {n for n, row in coverage.items() if not row["jet"]}
+    named = set(re.findall(r"`([a-z_0-9-]+)`", without))
+    assert missing == named & set(coverage), missing ^ (named & set(coverage))

@@ -12,4 +12,4 @@ See the page "Higher order" for the costs.
 from ..interpreter.jet import derivatives, jet
 from ._hvp import MODES, hvp
 
-__all__ = ["MODES", "derivatives", "hvp", "jet"]
+__all__ = ["derivatives", "hvp", "jet"]  # and MODES, the names of the four HVP modes
