@@ -10,6 +10,6 @@ See the page "Higher order" for the costs.
 """
 
 from ..interpreter.jet import derivatives, jet
-from ._hvp import MODES, hvp
+from ._hvp import MODES as MODES, hvp
 
 __all__ = ["derivatives", "hvp", "jet"]  # and MODES, the names of the four HVP modes
