@@ -10,6 +10,7 @@ See the page "Higher order" for the costs.
 """
 
 from ..interpreter.jet import derivatives, jet
-from ._hvp import MODES as MODES, hvp
+from ._hvp import MODES as MODES
+from ._hvp import hvp
 
 __all__ = ["derivatives", "hvp", "jet"]  # and MODES, the names of the four HVP modes
