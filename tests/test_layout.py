@@ -205,13 +205,14 @@ FOLDERS = {  # table -> (folder of first-order rules, folder of the engine's rul
     "jvp": ("rules.jvp", "forward"),
     "vjp": ("rules.vjp", "reverse.tape"),
     "transpose": ("rules.transpose", "reverse.transpose"),
+    "jet": ("rules.jet", "jet"),
 }
 
 
 def test_a_primitive_has_its_rules_in_files_of_the_same_name_in_every_mode():
-    from adkit.interpreter.rules import JVP_RULES, TRANSPOSE_RULES, VJP_RULES
+    from adkit.interpreter.rules import JET_RULES, JVP_RULES, TRANSPOSE_RULES, VJP_RULES
 
-    tables = {"jvp": JVP_RULES, "vjp": VJP_RULES, "transpose": TRANSPOSE_RULES}
+    tables = {"jvp": JVP_RULES, "vjp": VJP_RULES, "transpose": TRANSPOSE_RULES, "jet": JET_RULES}
     misplaced, checked = [], 0
     for primitive, origin in JVP_RULES.origin.items():
         for kind in ("rules", "engine"):
@@ -219,7 +220,7 @@ def test_a_primitive_has_its_rules_in_files_of_the_same_name_in_every_mode():
             family = _family(origin, FOLDERS["jvp"][index])
             if family is None:
                 continue
-            for mode in ("vjp", "transpose"):
+            for mode in ("vjp", "transpose", "jet"):
                 other = tables[mode].origin.get(primitive, "")
                 if other.startswith(f"{INTERPRETER}.{FOLDERS[mode][index]}."):
                     checked += 1
@@ -230,13 +231,14 @@ def test_a_primitive_has_its_rules_in_files_of_the_same_name_in_every_mode():
 
 
 def test_rule_folders_share_their_file_names():
-    from adkit.interpreter.rules import jvp, transpose, vjp
+    from adkit.interpreter.rules import jet, jvp, transpose, vjp
 
     assert vjp.FAMILIES == jvp.FAMILIES
     assert set(transpose.FAMILIES) <= set(jvp.FAMILIES)
+    assert set(jet.FAMILIES) <= set(jvp.FAMILIES)
     engine_files = {
         folder: {p.stem for p in (ROOT / "interpreter" / folder).glob("*.py")} - {"__init__"}
-        for folder in ("forward", "reverse/tape", "reverse/transpose", "wengert", "sparsity")
+        for folder in ("forward", "reverse/tape", "reverse/transpose", "wengert", "sparsity", "jet")
     }
     for construct in ("calls", "cond", "scan", "while_loop"):
         assert all(construct in files for files in engine_files.values()), construct

@@ -40,6 +40,12 @@ def add_parser(commands) -> None:
         "--coverage", action="store_true", help="print which primitives lack which rule, and exit"
     )
     check.add_argument(
+        "--jet",
+        action="store_true",
+        help="check Taylor mode instead: every rule case with a jet rule through adkit.jet at "
+        "order 6 against nested jax.jvp (float64)",
+    )
+    check.add_argument(
         "--programs",
         type=int,
         default=100,
@@ -60,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         return _coverage()
     if args.target:
         return _check_function(args.target, args.args)
+    if args.jet:
+        return _check_jets(args.only)
     status = _check_rules(args.only)
     if args.programs > 0 and status != 2:
         status = max(status, _check_programs(args.programs, args.seed))
@@ -130,6 +138,35 @@ def _check_rules(only) -> int:
         for column, reason in r.gaps.items():
             print(f"gap  {r.case} ({r.primitive}), {column}: {reason}")
     what = f"\n{len(results)} cases of {len(rows)} primitives"
+    return _finish(start, what, f"{len(failed)} failed", failed)
+
+
+def _check_jets(only, order: int = 6) -> int:
+    import jax
+
+    from ..interpreter.rules import JET_RULES
+    from ._jet_check import check_jet_case
+    from .rule_cases import all_cases
+
+    names = {p.name for p in JET_RULES}
+    cases = [c for c in all_cases() if c.primitive in names and (not only or c.primitive in only)]
+    if not cases:
+        print(f"No jet rule cases for {only}; `adkit check --coverage` lists the jet rules.")
+        return 2
+    start, failed = time.perf_counter(), []
+    table = _table("case", "reference", "max error")
+    with jax.enable_x64(True), _progress() as progress:
+        for k, case in enumerate(cases):
+            progress(k, len(cases), case.id)
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):
+                    error, reference = check_jet_case(case, order)
+                table.add_row(case.id, reference, f"{error:.1e}")
+            except Exception as e:  # a failed comparison, or a rule that raised
+                failed.append(case.id)
+                table.add_row(case.id, "FAIL", f"{type(e).__name__}: {str(e).splitlines()[0]}")
+    _console().print(table)
+    what = f"\n{len(cases)} jet rule cases at order {order}"
     return _finish(start, what, f"{len(failed)} failed", failed)
 
 

@@ -49,6 +49,7 @@ for _p in (
     lax.reduce_precision_p,
     lax.copy_p,
     add_any_p,
+    lax.convert_element_type_p,  # to an integer type, the engine drops the coefficients
 ):
     JET_RULES.register(_p, linear(_p))
 JET_RULES.register(lax.select_n_p, linear(lax.select_n_p, held=(0,)))  # the predicate is held

@@ -1,5 +1,5 @@
 """Jet rules for linear algebra: the matrix product, bilinear like `mul`:
-dot(x, y)ₖ = Σᵢ dot(xᵢ, yₖ₋ᵢ), a Cauchy product. The FFT is linear: fft(x)ₖ = fft(xₖ).
+dot(x, y)ₖ = Σᵢ dot(xᵢ, yₖ₋ᵢ), a Cauchy product.
 
 Factorizations and solves (cholesky, triangular_solve, eigh, ...) have no jet rule yet: a
 function using them is refused with an error naming the primitive.
@@ -10,7 +10,6 @@ from __future__ import annotations
 from jax import lax
 
 from ..._registry import JET_RULES
-from ._builders import bilinear, linear
+from ._builders import bilinear
 
 JET_RULES.register(lax.dot_general_p, bilinear(lax.dot_general_p))
-JET_RULES.register(lax.fft_p, linear(lax.fft_p))

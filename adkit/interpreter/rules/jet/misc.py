@@ -1,7 +1,6 @@
 """Jet rules for plumbing: random keys and bits, total-order comparisons, platform dispatch,
-debug effects (integers, booleans, keys or nothing: every higher coefficient is zero), the
-optimization barrier (the identity, so linear) and the collectives of `shard_map` (linear:
-psum(x)ₖ = psum(xₖ))."""
+debug effects (integers, booleans, keys or nothing: every higher coefficient is zero), and the
+optimization barrier (the identity, so linear)."""
 
 from __future__ import annotations
 
@@ -23,7 +22,6 @@ _CONSTANT = (
     "platform_index",
     "debug_print",
     "debug_callback",
-    "axis_index",
 )
 for _name in _CONSTANT:
     _p = jc.primitive_by_name(_name)
@@ -32,6 +30,3 @@ for _p in (lax.eq_to_p, lax.le_to_p, lax.lt_to_p):
     JET_RULES.register(_p, constant_output(_p))
 
 JET_RULES.register(lax.optimization_barrier_p, linear(lax.optimization_barrier_p))
-for _name in ("psum_invariant", "pvary", "all_gather", "ppermute", "all_to_all", "reduce_scatter"):
-    _p = jc.primitive_by_name(_name)
-    JET_RULES.register(_p, linear(_p))

@@ -24,7 +24,6 @@ for _p in (
     lax.unstack_p,
     lax.tile_p,
     lax.sharding_constraint_p,
-    lax.convert_element_type_p,  # to an integer type, the engine drops the coefficients
 ):
     JET_RULES.register(_p, linear(_p))
 
