@@ -253,8 +253,18 @@ def test_importing_registers_complete_adkit_rules():
     assert tridiagonal_matvec_p in adkit.rules.TRANSPOSE_RULES
     assert logcosh_p not in adkit.rules.TRANSPOSE_RULES  # not linear: its JVP is linearized
     coverage = adkit.rules.coverage()
-    assert coverage["tridiagonal_matvec"] == {"jvp": True, "vjp": "own", "transpose": "rule"}
-    assert coverage["logcosh"] == {"jvp": True, "vjp": "own", "transpose": "linearized"}
+    assert coverage["tridiagonal_matvec"] == {
+        "jvp": True,
+        "vjp": "own",
+        "transpose": "rule",
+        "jet": "derived",
+    }
+    assert coverage["logcosh"] == {
+        "jvp": True,
+        "vjp": "own",
+        "transpose": "linearized",
+        "jet": "derived",
+    }
 
 
 # --- the define_primitive pattern itself ---

@@ -11,6 +11,7 @@ apply its rules instead of looking inside. `define_primitive` builds a
   both in JAX's tables and in adkit's (`adkit.register_jvp`, `adkit.register_transpose`): the
   wrappers hide the difference between JAX's and adkit's symbolic zeros and linear operands;
 - adkit's tape rule (`adkit.register_vjp`): the one given, or one derived from the rules above;
+- adkit's Taylor-mode rule (`adkit.jet`), derived from the JVP rule;
 - a batching rule for `jax.vmap`.
 
 The conventions the rules are written in:
@@ -41,8 +42,10 @@ import jax
 import jax.numpy as jnp
 
 from .. import _jax_compat as jc
+from ..interpreter.jet.derived import from_jvp
 from ..interpreter.reverse.tape import transposed
 from ..interpreter.rules import (
+    JET_RULES,
     JVP_RULES,
     TRANSPOSE_RULES,
     VJP_RULES,
@@ -132,6 +135,7 @@ def define_primitive(
     if jvp is not None:
         jc.set_jax_jvp(primitive, _jax_jvp(jvp))
         register_jvp(primitive, _adkit_jvp(jvp))
+        from_jvp(primitive)  # Taylor mode: the integral of the JVP along the path
     if transpose is not None:
         jc.set_jax_transpose(primitive, _jax_transpose(transpose, multiple_results))
         register_transpose(primitive, _adkit_transpose(transpose, multiple_results))
@@ -158,7 +162,7 @@ def remove_adkit_rules(primitive: jc.Primitive) -> None:
         >>> twice_p in adkit.rules.JVP_RULES or twice_p in adkit.rules.VJP_RULES
         False
     """
-    for table in (JVP_RULES, TRANSPOSE_RULES, VJP_RULES):
+    for table in (JVP_RULES, TRANSPOSE_RULES, VJP_RULES, JET_RULES):
         table.pop(primitive, None)
 
 

@@ -103,9 +103,9 @@ def _coverage() -> int:
     for name, row in report.items():
         cells = [str(row["jvp"] or "-"), str(row["vjp"] or "-"), str(row["transpose"] or "-")]
         missing += "-" in cells
-        jet = "True" if row["jet"] else "-"
+        jet = row["jet"] or "-"
         print(f"{name:<28} {cells[0]:<5} {cells[1]:<11} {cells[2]:<11} {jet}")
-    jets = sum(row["jet"] for row in report.values())
+    jets = sum(bool(row["jet"]) for row in report.values())
     print(
         f"\n{len(report)} primitives; {missing} with a missing rule; {jets} with a jet rule "
         "(Taylor mode covers what it lists: `adkit.jet` names a primitive it has no rule for)."

@@ -8,7 +8,7 @@
 The jet rules of first-order primitives are in `adkit.interpreter.rules.jet`.
 """
 
-from . import calls, cond, scan, shard_map, while_loop  # noqa: F401  (their rules)
+from . import calls, cond, derived, scan, shard_map, while_loop  # noqa: F401  (their rules)
 from .api import derivatives, jet
 
 __all__ = ["derivatives", "jet"]

@@ -132,14 +132,16 @@ def coverage() -> dict[str, dict[str, Any]]:
     """Which primitives have which adkit rules, one row per primitive.
 
     Returns:
-        `{name: {"jvp": bool, "vjp": str | None, "transpose": str | None, "jet": bool}}`:
+        `{name: {"jvp": bool, "vjp": str | None, "transpose": str | None, "jet": str | None}}`:
 
         - `vjp` (tape path): `"own"` for a VJP rule written for the primitive, `"transposed"`
           for one derived from its JVP rule by linearizing and transposing it.
         - `transpose` (transpose path): `"rule"` for a primitive linear in some operand, which
           has a transpose rule; `"linearized"` for one whose JVP rule is linearized, its linear
           part being made of primitives that have transpose rules.
-        - `jet`: whether Taylor mode (`adkit.jet`) has a rule for it.
+        - `jet` (Taylor mode, `adkit.jet`): `"own"` for a rule written for the primitive (a
+          recurrence, O(K²) in the order K), `"derived"` for one derived from its JVP rule
+          (exact, but O(2ᴷ)).
 
         The test suite runs every primitive's cases through both paths, so a filled cell is one
         that works; an empty cell fails a test.
@@ -147,7 +149,7 @@ def coverage() -> dict[str, dict[str, Any]]:
     Example:
         >>> import adkit
         >>> adkit.rules.coverage()["sin"]
-        {'jvp': True, 'vjp': 'own', 'transpose': 'linearized', 'jet': True}
+        {'jvp': True, 'vjp': 'own', 'transpose': 'linearized', 'jet': 'own'}
     """
     prims = sorted(set(JVP_RULES) | set(VJP_RULES), key=lambda p: p.name)
     return {p.name: _coverage_row(p) for p in prims}
@@ -156,4 +158,11 @@ def coverage() -> dict[str, dict[str, Any]]:
 def _coverage_row(p: Primitive) -> dict[str, Any]:
     transpose = "rule" if p in TRANSPOSE_RULES else "linearized" if p in JVP_RULES else None
     vjp = VJP_RULES[p].kind if p in VJP_RULES else None
-    return {"jvp": p in JVP_RULES, "vjp": vjp, "transpose": transpose, "jet": p in JET_RULES}
+    jet = (
+        None
+        if p not in JET_RULES
+        else "derived"
+        if getattr(JET_RULES[p], "derived", False)
+        else "own"
+    )
+    return {"jvp": p in JVP_RULES, "vjp": vjp, "transpose": transpose, "jet": jet}

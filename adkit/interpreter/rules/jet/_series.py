@@ -167,7 +167,8 @@ def chain(x: Series, z0: Any, g: Series) -> Series:
 
 def compose(x: Series, derivatives: Sequence[Any]) -> Series:
     """The series of f(x(t)) from f's derivatives at x₀, f⁽ⁿ⁾(x₀) for n = 0..K (Faà di Bruno):
-    f(x(t)) = Σₙ f⁽ⁿ⁾(x₀)/n! δ(t)ⁿ with δ = x - x₀, whose powers start at tⁿ."""
+    f(x(t)) = Σₙ f⁽ⁿ⁾(x₀)/n! δ(t)ⁿ with δ = x - x₀, whose n-th power starts at tⁿ (so f⁽ⁿ⁾
+    reaches only the coefficients from n on)."""
     k = order(x)
     delta: Series = [Zero.like(x[0]), *x[1:]]
     out: Series = [derivatives[0], *(Zero.like(x[0]) for _ in range(k))]
@@ -175,7 +176,7 @@ def compose(x: Series, derivatives: Sequence[Any]) -> Series:
     for n in range(1, k + 1):
         power_n = [Zero.like(x[0]) if c is None else c for c in _product_terms(power_n, delta)]
         weight = derivatives[n] * const(x[0], 1 / float(np.prod(np.arange(1, n + 1))))
-        out = [out[0], *(add(o, mul(p, weight)) for o, p in zip(out[1:], power_n[1:], strict=True))]
+        out = [*out[:n], *(add(out[m], mul(power_n[m], weight)) for m in range(n, k + 1))]
     return out
 
 

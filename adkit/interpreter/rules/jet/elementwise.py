@@ -10,6 +10,7 @@ nested JVPs cost O(2ᴷ). Special functions whose derivatives at x₀ are known 
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 from jax import lax
 
@@ -268,16 +269,30 @@ def _div(operands, **params):
 
 @JET_RULES.register(lax.pow_p)
 def _pow(operands, **params):
-    # xʸ: for a constant exponent from x z' = y z x'; otherwise e^(y ln x)
+    # xʸ: for a constant exponent, xᵃ's Taylor polynomial; otherwise e^(y ln x), except where
+    # x₀ = 0: there ln x is -∞ and, as JAX takes ∂xʸ/∂y = 0 at x = 0, y is held at y₀
     x, y = operands
     z0 = lax.pow(x[0], y[0])
+    held = _constant_power(x, lax.convert_element_type(y[0], x[0].dtype), z0)
     if all(is_zero(t) for t in y[1:]):
-        return _constant_power(x, lax.convert_element_type(y[0], x[0].dtype), z0)
-    log_x = [lax.log(x[0]), *SERIES[lax.log_p](x, lax.log(x[0]))[1:]]
+        return held
+    zero = jax.numpy.broadcast_to(x[0] == const(x[0], 0), jax.numpy.shape(z0))
+    safe = [jax.numpy.where(x[0] == const(x[0], 0), const(x[0], 1), x[0]), *x[1:]]
+    log_x = [lax.log(safe[0]), *SERIES[lax.log_p](safe, lax.log(safe[0]))[1:]]
     exponent = product(
         [lax.convert_element_type(c, x[0].dtype) if not is_zero(c) else c for c in y], log_x
     )
-    return [z0, *_exp_series(exponent)[1:]]
+    moving = _exp_series(exponent)
+    return [z0, *(_where(zero, h, m, z0) for h, m in zip(held[1:], moving[1:], strict=True))]
+
+
+def _where(pred, a, b, like):
+    """a where pred, else b (either may be a symbolic zero)."""
+    if is_zero(a) and is_zero(b):
+        return a
+    a = lax.full_like(like, 0) if is_zero(a) else a
+    b = lax.full_like(like, 0) if is_zero(b) else b
+    return lax.select(pred, a, b)
 
 
 def _constant_power(x: Series, a, z0) -> Series:
@@ -286,7 +301,11 @@ def _constant_power(x: Series, a, z0) -> Series:
     derivatives, falling = [z0], lax.full_like(z0, 1)
     for n in range(1, order(x) + 1):
         falling = falling * (a - const(x[0], n - 1))
-        derivatives.append(falling * lax.pow(x[0], a - const(x[0], n)))
+        # a (a - 1) ... (a - n + 1) is 0 for an integer 0 <= a < n: x^a is a polynomial there,
+        # its n-th derivative 0 even at x₀ = 0 (where x₀^(a-n) is infinite)
+        power = lax.pow(x[0], a - const(x[0], n))
+        vanishes = falling == const(x[0], 0)
+        derivatives.append(lax.select(vanishes, lax.full_like(z0, 0), falling * power))
     return compose(x, derivatives)
 
 
