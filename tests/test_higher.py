@@ -267,3 +267,38 @@ def test_the_page_coverage_table_lists_every_jet_rule():
     missing = {n for n, row in coverage.items() if not row["jet"]}
     named = set(re.findall(r"`([a-z_0-9-]+)`", without))
     assert missing == named & set(coverage), missing ^ (named & set(coverage))
+
+
+def _takes_accuracy(primitive):
+    x = jnp.ones(2)
+    try:
+        primitive.bind(x)
+    except TypeError:
+        return True
+    return False
+
+
+def test_jet_rules_take_symbolic_zeros_anywhere_in_a_series():
+    # a coefficient known to be zero may sit between nonzero ones (a path x₀ + x₂t²); every
+    # element-wise rule gives what it gives for explicit zeros
+    from adkit.interpreter.rules import JET_RULES, Zero
+    from adkit.interpreter.rules.jet.elementwise import SERIES
+
+    x0 = jnp.array([0.3, 0.6])
+    x2 = jnp.array([0.5, -0.25])
+    symbolic = [x0, Zero.like(x0), x2, Zero.like(x0)]
+    ACCURACY = {p for p in SERIES if _takes_accuracy(p)}
+    explicit = [x0, jnp.zeros(2), x2, jnp.zeros(2)]
+    for primitive in SERIES:
+        rule = JET_RULES[primitive]
+        params = {"accuracy": None} if primitive in ACCURACY else {}
+        if primitive is jax.lax.acosh_p:  # its domain is x > 1
+            symbolic[0] = explicit[0] = x0 + 1.0
+        else:
+            symbolic[0] = explicit[0] = x0
+        a, b = rule([symbolic], **params), rule([explicit], **params)
+        for n, (got, want) in enumerate(zip(a, b, strict=True)):
+            got = jnp.zeros(2) if isinstance(got, Zero) else got
+            np.testing.assert_allclose(
+                got, want, rtol=1e-14, atol=1e-15, err_msg=f"{primitive} {n}"
+            )

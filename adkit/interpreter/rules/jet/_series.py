@@ -62,6 +62,13 @@ def scale(a: Any, factor: Any) -> Any:
     return a if is_zero(a) else a * const(a, factor)
 
 
+def scaled_product(a: Any, b: Any, factor: Any) -> Any:
+    """a * b * factor, a symbolic zero if a or b is one (`factor` a scalar or an array)."""
+    if is_zero(a) or is_zero(b):
+        return a if is_zero(a) else b
+    return a * b * factor
+
+
 def total(terms: Sequence[Any], like: Any) -> Any:
     """The sum of terms, skipping symbolic zeros (a Zero shaped like `like` if all are)."""
     out: Any = Zero.like(like)
@@ -117,9 +124,8 @@ def power(x: Series, a: Any, z0: Any | None = None) -> Series:
     z: Series = [lax.pow(x[0], a) if z0 is None else z0]
     for k in range(1, order(x) + 1):
         terms = [
-            mul(x[j], z[k - j]) * (a * const(x[0], j) - const(x[0], k - j))
+            scaled_product(x[j], z[k - j], a * const(x[0], j) - const(x[0], k - j))
             for j in range(1, k + 1)
-            if not is_zero(x[j])
         ]
         z.append(_divide(total(terms, z[0]), x[0] * const(x[0], k), z[0]))
     return z
@@ -154,8 +160,7 @@ def solve_ode(x: Series, z0: Any, slope: Callable[[Series, Series, int], Any]) -
     g: Series = []
     for k in range(1, order(x) + 1):
         g.append(slope(z, g, k - 1))
-        terms = [mul(x[j], g[k - j]) * const(z0, j / k) for j in range(1, k + 1)]
-        terms = [t for t in terms if not is_zero(t)]
+        terms = [scaled_product(x[j], g[k - j], const(z0, j / k)) for j in range(1, k + 1)]
         z.append(total(terms, z0))
     return z
 

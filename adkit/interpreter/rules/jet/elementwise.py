@@ -34,8 +34,10 @@ from ._series import (
     quotient,
     reciprocal,
     scale,
+    scaled_product,
     solve_ode,
     square_root,
+    total,
 )
 
 # --- linear maps: f(x)ₖ = f(xₖ) ---
@@ -108,12 +110,10 @@ def _sin_cos(x: Series, s0, c0, sign: float) -> tuple[Series, Series]:
     # s' = c x',  c' = sign · s x'  (sign -1: sin/cos; +1: sinh/cosh)
     s, c = [s0], [c0]
     for k in range(1, order(x) + 1):
-        sk = [x[j] * c[k - j] * const(s0, j / k) for j in range(1, k + 1) if not is_zero(x[j])]
-        ck = [
-            x[j] * s[k - j] * const(s0, sign * j / k) for j in range(1, k + 1) if not is_zero(x[j])
-        ]
-        s.append(sum(sk[1:], sk[0]) if sk else Zero.like(s0))
-        c.append(sum(ck[1:], ck[0]) if ck else Zero.like(s0))
+        sk = [scaled_product(x[j], c[k - j], const(s0, j / k)) for j in range(1, k + 1)]
+        ck = [scaled_product(x[j], s[k - j], const(s0, sign * j / k)) for j in range(1, k + 1)]
+        s.append(total(sk, s0))
+        c.append(total(ck, s0))
     return s, c
 
 
@@ -181,15 +181,10 @@ def _erf_inv_slope(z: Series, g: Series, m: int):
     # g = (√π/2) e^(z²): g₀ directly, then g' = 2 z z' g, i.e. gₘ = (1/m) Σⱼ j wⱼ gₘ₋ⱼ, w = z²
     if m == 0:
         return const(z[0], _SQRT_PI / 2) * lax.exp(z[0] * z[0])
-    terms = [mul_or_zero(_cauchy(z, z, j), g[m - j], j / m) for j in range(1, m + 1)]
-    out = Zero.like(z[0])
-    for t in terms:
-        out = add(out, t)
-    return out
-
-
-def mul_or_zero(a, b, factor):
-    return a if is_zero(a) else a * b * const(b, factor)
+    terms = [
+        scaled_product(_cauchy(z, z, j), g[m - j], const(z[0], j / m)) for j in range(1, m + 1)
+    ]
+    return total(terms, z[0])
 
 
 def _polygammas(x0, first: int, count: int) -> list:
