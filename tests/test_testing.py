@@ -183,6 +183,21 @@ def test_adkit_check_fails_on_a_planted_bug_naming_the_primitive(capsys):
     assert "vjp-transpose" not in out.split("FAIL", 1)[1]  # only the tape path is wrong
 
 
+def test_adkit_check_jet_sweeps_taylor_mode_and_fails_on_a_planted_bug(capsys):
+    from adkit.cli import main
+
+    assert main(["check", "--jet", "--only", "tanh"]) == 0
+    out = capsys.readouterr().out
+    assert "tanh-vector" in out and "tanh-special" in out and "0 failed" in out
+    assert "(and 3 against jax.experimental.jet" in out
+    # a jet rule that drops the last coefficient fails the sweep, naming the case
+    rule = adkit.rules.JET_RULES[lax.tanh_p]
+    wrong = lambda operands, **params: [*rule(operands, **params)[:-1], operands[0][-1] * 0]
+    with planted(adkit.rules.JET_RULES, lax.tanh_p, wrong):
+        assert main(["check", "--jet", "--only", "tanh"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
 def test_adkit_check_coverage_and_a_users_function(tmp_path, capsys):
     from adkit.cli import main
 

@@ -43,7 +43,7 @@ def add_parser(commands) -> None:
         "--jet",
         action="store_true",
         help="check Taylor mode instead: every rule case with a jet rule through adkit.jet at "
-        "order 6 against nested jax.jvp (float64)",
+        "order 6 against nested jax.jvp and jax.experimental.jet (float64)",
     )
     check.add_argument(
         "--programs",
@@ -153,20 +153,27 @@ def _check_jets(only, order: int = 6) -> int:
     if not cases:
         print(f"No jet rule cases for {only}; `adkit check --coverage` lists the jet rules.")
         return 2
-    start, failed = time.perf_counter(), []
-    table = _table("case", "reference", "max error")
+    start, failed, against_jax = time.perf_counter(), [], 0
+    table = _table("case", "reference", "max error", "JAX's jet")
     with jax.enable_x64(True), _progress() as progress:
         for k, case in enumerate(cases):
             progress(k, len(cases), case.id)
             try:
                 with contextlib.redirect_stdout(io.StringIO()):
                     error, reference = check_jet_case(case, order)
-                table.add_row(case.id, reference, f"{error:.1e}")
+                    theirs, name = check_jet_case(case, order, prefer="jax-jet")
+                against_jax += name == "jax-jet"
+                jax_cell = f"{theirs:.1e}" if name == "jax-jet" else "-"
+                table.add_row(case.id, reference, f"{error:.1e}", jax_cell)
             except Exception as e:  # a failed comparison, or a rule that raised
                 failed.append(case.id)
-                table.add_row(case.id, "FAIL", f"{type(e).__name__}: {str(e).splitlines()[0]}")
+                message = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"
+                table.add_row(case.id, "FAIL", message, "")
     _console().print(table)
-    what = f"\n{len(cases)} jet rule cases at order {order}"
+    what = (
+        f"\n{len(cases)} jet rule cases at order {order} against nested jax.jvp (and "
+        f"{against_jax} against jax.experimental.jet, where it has the rules and agrees)"
+    )
     return _finish(start, what, f"{len(failed)} failed", failed)
 
 
