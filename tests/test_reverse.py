@@ -181,11 +181,16 @@ def test_register_vjp_extends_the_tape_path_to_a_new_primitive():
 
 def test_every_primitive_works_on_both_reverse_paths():
     # an empty cell of the coverage report is a failure: every primitive with a JVP rule has a
-    # VJP rule (its own, or derived by transposing the JVP rule)
+    # VJP rule (its own, or derived by transposing the JVP rule); the jet column (Taylor mode)
+    # covers what the page "Higher order" lists, and is checked there
     report = adkit.rules.coverage()
-    empty = sorted(name for name, row in report.items() if not all(row.values()))
+    empty = sorted(
+        name
+        for name, row in report.items()
+        if not all(v for column, v in row.items() if column != "jet")
+    )
     assert not empty, f"primitives with an empty cell in the coverage report: {empty}"
-    assert report["sin"] == {"jvp": True, "vjp": "own", "transpose": "linearized"}
+    assert report["sin"] == {"jvp": True, "vjp": "own", "transpose": "linearized", "jet": "own"}
     assert report["reduce_sum"]["transpose"] == "rule"
     assert report["custom_jvp_call"]["vjp"] == "transposed"
 

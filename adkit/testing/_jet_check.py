@@ -147,20 +147,20 @@ def tolerance(case: RuleCase, args, out) -> float:
     (the jet rounds the normalised coefficients xₖ / k!, the reference the derivatives)."""
     if case.primitive in ROUNDING:
         return ROUNDING[case.primitive]
-    dtypes = {np.dtype(jnp.asarray(o).dtype) for o in jax.tree.leaves((args, out))}
     jaxpr = jax.make_jaxpr(case.fn)(*args).jaxpr
-    dtypes |= {np.dtype(v.aval.dtype) for e in jaxpr.eqns for v in e.outvars if _is_array(v)}
+    values = [*jax.tree.leaves((args, out)), *(v.aval for e in jaxpr.eqns for v in e.outvars)]
+    dtypes = {d for d in map(_numeric_dtype, values) if d is not None}
     if any(d.itemsize <= 2 and jnp.issubdtype(d, jnp.floating) for d in dtypes):
         return 2e-2  # bfloat16, float16 somewhere in the program
     return 1e-5 if np.dtype(np.float32) in dtypes else TOLERANCE
 
 
-def _is_array(var) -> bool:
-    aval = getattr(var, "aval", None)
+def _numeric_dtype(value) -> np.dtype | None:
+    """The NumPy dtype of an array or abstract value; None for keys and other extended dtypes."""
     try:
-        return aval is not None and np.dtype(aval.dtype) is not None
-    except TypeError:  # extended dtypes (keys)
-        return False
+        return np.dtype(value.dtype)
+    except (TypeError, AttributeError):
+        return None
 
 
 def check_jet_case(case: RuleCase, order: int, nested_order: int | None = None, prefer=None):
