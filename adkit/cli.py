@@ -1,5 +1,6 @@
-"""The `adkit` command: `adkit --version`, `adkit demo` (the textbook example) , `adkit check`
-(the rule sweep and random programs of `adkit.testing`) and `adkit bench` (`adkit.bench`)."""
+"""The `adkit` command: `adkit --version`, `adkit demo` (the textbook example), `adkit trace`
+(a function's Wengert list), `adkit check` (the rule sweep and random programs of
+`adkit.testing`) and `adkit bench` (`adkit.bench`)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,11 @@ def demo() -> int:
         f"cross-check: adkit.grad {pair(gradient)}, jax.grad {pair(jax_gradient)}\n"
         f"             adkit.grad(method='transpose') {pair(transposed)}"
     )
+    print(
+        "\nNext: `adkit trace path/to/module.py:function --args ...` prints any function's "
+        "list;\nthe notebooks (notebooks/01_wengert_list.py onwards) and the docs site (docs/, "
+        "`mkdocs serve`)\ngo on to the interpreter, its modules and their benchmarks."
+    )
     return 0
 
 
@@ -65,8 +71,10 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="trace the textbook function: its Wengert list and forward-mode tangents"
     )
     from .bench import _command as bench_command
+    from .interpreter.wengert import _command as trace_command
     from .testing import _command
 
+    trace_command.add_parser(commands)
     _command.add_parser(commands)
     bench_command.add_parser(commands)
     return parser
@@ -78,6 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo()
+    if args.command == "trace":
+        from .interpreter.wengert import _command as trace_command
+
+        return trace_command.run(args)
     if args.command == "check":
         from .testing import _command
 

@@ -30,7 +30,7 @@ import optax
 
 import adkit
 
-INNER_LR, META_LR, TASKS, STEPS, SHOTS = 0.01, 1e-3, 8, 600, 10
+INNER_LR, META_LR, TASKS, STEPS, SHOTS = 0.01, 1e-3, 8, 400, 10
 
 
 def sample_tasks(key, n):

@@ -26,6 +26,7 @@ def test_demo_prints_the_textbook_wengert_list(capsys):
     assert f"cross-check: adkit.grad (5.5, {dx2:.15g}), jax.grad (5.5, {dx2:.15g})" in out
     assert f"adkit.grad(method='transpose') (5.5, {dx2:.15g})" in out
     assert "v5   sub  1            v3 += 1, v4 += -1" in out  # the adjoint table
+    assert out.rstrip().splitlines()[-3].startswith("Next: `adkit trace")  # where to go next
 
 
 def test_version_and_help():

@@ -78,6 +78,42 @@ def render_tape(tape: Any) -> str:
     )
 
 
+def render_with_adjoints(tape: Any, adjoints: dict[str, Any]) -> str:
+    """The Wengert list with an adjoint column beside the value and tangent columns: each
+    value's adjoint from the reverse sweep (`Tape.backward().adjoints`)."""
+    rows = [(*row[:5], _adjoint(row[0], adjoints), row[5]) for row in _rows(tape)]
+    header = (*_HEADER[:5], "adjoint", _HEADER[5])
+    keep = [c for c in range(len(header)) if c < 4 or any(row[c] for row in rows)]
+    table = [tuple(row[c] for c in keep) for row in [header, *rows]]
+    return format_table(
+        f"Wengert list of {tape.name}: {len(tape.ops())} primitive operations", table
+    )
+
+
+def _adjoint(name: str, adjoints: dict[str, Any]) -> str:
+    return format_value(adjoints[name]) if name in adjoints else ""
+
+
+def to_dot(tape: Any) -> str:
+    """The computational graph in Graphviz's format: a node per value (name, operation, value),
+    an edge from each value to each operation that reads it."""
+    lines = [f'digraph "{tape.name}" {{', "  rankdir=LR;", "  node [shape=box];"]
+    known = set()
+    for entry in (*tape.inputs, *tape.entries):
+        for name, value in zip(entry.outputs, entry.values, strict=True):
+            label = f"{name}\\n{_op_text(entry)}\\n{format_value(value)}"
+            lines.append(f'  "{name}" [label="{label}"];')
+            known.add(name)
+            lines.extend(f'  "{i}" -> "{name}";' for i in entry.inputs if i in known)
+    for k, name in enumerate(tape.outputs):
+        output = f"y{k + 1}" if len(tape.outputs) > 1 else "y"
+        lines.append(f'  "{output}" [shape=ellipse];')
+        if name in known:
+            lines.append(f'  "{name}" -> "{output}";')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def format_table(title: str, table: list[tuple[str, ...]]) -> str:
     """A title, then the rows as aligned columns, the first row a header ruled off below."""
     widths = [max(len(row[c]) for row in table) for c in range(len(table[0]))]
