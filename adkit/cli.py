@@ -55,7 +55,7 @@ def demo() -> int:
     )
     print(
         "\nNext: `adkit trace path/to/module.py:function --args ...` prints any function's "
-        "list;\nthe notebooks (notebooks/01_wengert_list.py onwards) and the docs site (docs/, "
+        "list;\nthe notebooks (notebooks/00_dual_numbers.py onwards) and the docs site (docs/, "
         "`mkdocs serve`)\ngo on to the interpreter, its modules and their benchmarks."
     )
     return 0
