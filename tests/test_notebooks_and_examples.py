@@ -22,7 +22,9 @@ def test_there_is_something_to_run():
 def test_the_teaching_track_lists_every_notebook_in_order():
     page = (ROOT / "docs" / "teaching.md").read_text()
     positions = [page.find(f"notebooks/{path.name}") for path in NOTEBOOKS]
-    assert -1 not in positions, [p.name for p, at in zip(NOTEBOOKS, positions) if at == -1]
+    assert -1 not in positions, [
+        p.name for p, at in zip(NOTEBOOKS, positions, strict=True) if at == -1
+    ]
     assert positions == sorted(positions)  # the track's order is the files' order
 
 
