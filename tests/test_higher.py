@@ -302,3 +302,21 @@ def test_jet_rules_take_symbolic_zeros_anywhere_in_a_series():
             np.testing.assert_allclose(
                 got, want, rtol=1e-14, atol=1e-15, err_msg=f"{primitive} {n}"
             )
+
+
+def test_jet_follows_a_custom_jvp_rule_that_closes_over_arrays():
+    weights = jnp.array([2.0, 3.0])  # a constant of the rule's jaxpr
+
+    @jax.custom_jvp
+    def scaled_sin(x):
+        return jnp.sin(x) * weights
+
+    @scaled_sin.defjvp
+    def _(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return scaled_sin(x), jnp.cos(x) * weights * t
+
+    x = jnp.array([0.4, -1.1])
+    d = adkit.derivatives(scaled_sin, x, order=4)
+    cycle = [jnp.cos(x), -jnp.sin(x), -jnp.cos(x), jnp.sin(x)]
+    np.testing.assert_allclose(d, jnp.stack(cycle) * weights, rtol=1e-14)

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 from ... import _jax_compat as jc
 from .._registry import JET_RULES
-from .._zeros import instantiate
-from ..rules.jet._series import constant, derivative, integrate
-from .engine import has_series, jet_closed, jet_open, moves
+from .engine import along_jvp, jet_closed, jet_open, moves
 
 
 @JET_RULES.register(jc.jit_p)
@@ -38,29 +36,12 @@ def _remat(operands, *, jaxpr, **_):
 @JET_RULES.register(jc.custom_jvp_call_p)
 def _custom_jvp(operands, *, call_jaxpr, jvp_jaxpr_fun, num_consts, symbolic_zeros):
     # zₖ = (ż(x(t), x'(t)))ₖ₋₁ / k with ż the user's rule (see the module docstring)
-    k = len(operands[0]) - 1
     args = operands[num_consts:]
-    still = [symbolic_zeros and not moves(a) for a in args]
-    rule, consts, out_zero = jc.custom_jvp_rule({"jvp_jaxpr_fun": jvp_jaxpr_fun}, still)
-    primals = [a[:k] for a in args]  # x(t) to order K - 1
-    tangents = [_slope(a) for a, s in zip(args, still, strict=True) if not s]
-    outs = jet_open(rule, [constant(c, k - 1) for c in consts], [*primals, *tangents])
-    n = len(out_zero)
-    slopes = iter(outs[n:])
-    result = []
-    for out, zero in zip(outs[:n], out_zero, strict=True):
-        slope = None if zero else next(slopes)
-        if slope is None or not has_series(out[0]):
-            result.append(constant(out[0], k))
-        else:
-            result.append(integrate(out[0], [instantiate(slope[0]), *slope[1:]]))
-    return result
-
-
-def _slope(series):
-    """x'(t)'s series (order K - 1), its value an array (the rule's tangent input)."""
-    d = derivative(series)
-    return [instantiate(d[0]), *d[1:]]
+    moving = [not symbolic_zeros or moves(a) for a in args]  # tangents the rule receives
+    rule, consts, out_zero = jc.custom_jvp_rule(
+        {"jvp_jaxpr_fun": jvp_jaxpr_fun}, [not m for m in moving]
+    )
+    return along_jvp(rule, consts, args, moving, [not z for z in out_zero])
 
 
 @JET_RULES.register(jc.custom_vjp_call_p)

@@ -19,11 +19,9 @@ import jax
 
 from ... import _jax_compat as jc
 from .._registry import JET_RULES, JVP_RULES
-from .._zeros import instantiate
 from ..forward.engine import jvp_jaxpr
 from ..reverse.tape.derived import _one_equation
-from ..rules.jet._series import constant, derivative, integrate
-from .engine import has_series, jet_closed, moves
+from .engine import along_jvp, moves
 
 
 def from_jvp(primitive: jc.Primitive) -> None:
@@ -31,33 +29,15 @@ def from_jvp(primitive: jc.Primitive) -> None:
 
     def rule(operands, **params):
         # zₖ = (ż(x(t), x'(t)))ₖ₋₁ / k, with ż the primitive's JVP
-        k = len(operands[0]) - 1
         moving = tuple(moves(o) for o in operands)
         closed = _one_equation(primitive, params, tuple(jax.typeof(o[0]) for o in operands))
-        lin, nonzero_out = jvp_jaxpr(closed, moving)
-        primals = [o[:k] for o in operands]
-        slopes_in = [_slope(o) for o, m in zip(operands, moving, strict=True) if m]
-        outs = jet_closed(lin, [*primals, *slopes_in])
-        n = len(closed.out_avals)
-        slopes = iter(outs[n:])
-        result = []
-        for out, nonzero in zip(outs[:n], nonzero_out, strict=True):
-            slope = next(slopes) if nonzero else None
-            if slope is None or not has_series(out[0]):
-                result.append(constant(out[0], k))
-            else:
-                result.append(integrate(out[0], [instantiate(slope[0]), *slope[1:]]))
-        return result if primitive.multiple_results else result[0]
+        jvp, nonzero_out = jvp_jaxpr(closed, moving)
+        outs = along_jvp(jvp.jaxpr, jvp.consts, operands, moving, nonzero_out)
+        return outs if primitive.multiple_results else outs[0]
 
     rule.derived = True  # for `coverage()`
     JVP_RULES.lookup(primitive)  # a clear error if there is no JVP rule to derive from
     JET_RULES.register(primitive, rule)
-
-
-def _slope(series):
-    """x'(t)'s series (order K - 1), its value an array (the JVP's tangent input)."""
-    d = derivative(series)
-    return [instantiate(d[0]), *d[1:]]
 
 
 # the shipped primitives whose jet rule is derived (their JVP rules are in rules/jvp/ and, for

@@ -27,7 +27,7 @@ from .._eval import eval_equation
 from .._registry import JET_RULES
 from .._zeros import instantiate, is_zero
 from ..rules import jet as _rules  # noqa: F401  (registers the first-order rules)
-from ..rules.jet._series import Series, constant
+from ..rules.jet._series import Series, constant, derivative, integrate
 
 
 def jet_open(jaxpr: jc.Jaxpr, consts: Sequence[Any], args: Sequence[Series]) -> list[Series]:
@@ -90,3 +90,39 @@ def unpack(flat: Sequence[Any], moving: Sequence[bool], k: int) -> list[Series]:
         x0 = next(it)
         out.append([x0, *(next(it) for _ in range(k))] if m else constant(x0, k))
     return out
+
+
+# --- following a JVP along the path: custom_jvp rules (calls.py) and derived rules (derived.py) ---
+def along_jvp(
+    jvp: jc.Jaxpr,
+    consts: Sequence[Any],
+    operands: Sequence[Series],
+    moving: Sequence[bool],
+    nonzero_out: Sequence[bool],
+) -> list[Series]:
+    """The outputs' series of a function given by its JVP, z' = ż(x, x'), along x's path.
+
+    `jvp` takes the primals, then the tangents of the operands marked `moving`, and returns
+    the primal outputs, then the tangents of those marked `nonzero_out`. It is walked at order
+    K - 1 with x(t) and x'(t), and the tangents integrated: zₖ = (ż(x(t), x'(t)))ₖ₋₁ / k.
+    """
+    k = len(operands[0]) - 1
+    primals = [o[:k] for o in operands]  # x(t) to order K - 1
+    slopes_in = [_slope(o) for o, m in zip(operands, moving, strict=True) if m]
+    outs = jet_open(jvp, consts, [*primals, *slopes_in])
+    n = len(nonzero_out)
+    slopes = iter(outs[n:])
+    result = []
+    for out, nonzero in zip(outs[:n], nonzero_out, strict=True):
+        slope = next(slopes) if nonzero else None
+        if slope is None or not has_series(out[0]):
+            result.append(constant(out[0], k))
+        else:
+            result.append(integrate(out[0], [instantiate(slope[0]), *slope[1:]]))
+    return result
+
+
+def _slope(series: Series) -> Series:
+    """x'(t)'s series (order K - 1), its value an array (a JVP's tangent input)."""
+    d = derivative(series)
+    return [instantiate(d[0]), *d[1:]]
