@@ -36,11 +36,6 @@ def constant(x0: Any, k: int) -> Series:
     return [x0, *(Zero.like(x0) for _ in range(k))]
 
 
-def zeros(x0: Any, k: int) -> Series:
-    """The series of a value identically zero (x0 included), shaped like x0."""
-    return [lax.full_like(x0, 0), *(Zero.like(x0) for _ in range(k))]
-
-
 def mul(a: Any, b: Any) -> Any:
     """a * b where either may be a symbolic zero."""
     if is_zero(a):
