@@ -404,3 +404,17 @@ def public_test_util_module() -> Any:
     from jax._src import public_test_util
 
     return public_test_util
+
+
+def explicit_sharding(aval: Any, order: Sequence[int] | None = None) -> Any:
+    """The sharding an array of type `aval` carries in its type, its dimensions put in `order`;
+    None unless a mesh axis is Explicit (then ops whose output sharding JAX cannot infer, such as
+    a dot_general contracting a sharded dimension, must be told it, as JAX's own rules do)."""
+    sharding = getattr(aval, "sharding", None)
+    mesh = getattr(sharding, "mesh", None)
+    if mesh is None or jax.sharding.AxisType.Explicit not in tuple(mesh.axis_types):
+        return None
+    spec = tuple(sharding.spec) + (None,) * (aval.ndim - len(sharding.spec))
+    if order is not None:
+        spec = tuple(spec[d] for d in order)
+    return sharding.update(spec=sharding.spec.update(partitions=spec))

@@ -10,3 +10,4 @@ def test_shard_map_jvp_matches_jax_on_four_devices():
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "sharded jvp ok" in result.stdout
+    assert "explicit mesh grad ok" in result.stdout

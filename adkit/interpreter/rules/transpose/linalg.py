@@ -93,10 +93,13 @@ def _dot_back(ct, other, self_aval, other_aval, contracting, batch, first, preci
     dims = ((ct_free_other, free_other), (list(range(nb)), list(b_other)))
     if isinstance(precision, tuple) and not first:
         precision = precision[::-1]
-    result = lax.dot_general(ct, other, dims, precision=precision)
     # result dims: batch, self's free dims, then other's contracting dims in ascending order
     remaining_other = [d for d in range(other_aval.ndim) if d not in free_other + list(b_other)]
     as_self = [*b_self, *free_self, *[c_self[list(c_other).index(d)] for d in remaining_other]]
+    # under an Explicit mesh the cotangent is sharded like the operand (JAX cannot infer it when
+    # a contracted dimension is sharded)
+    sharding = jc.explicit_sharding(self_aval, as_self)
+    result = lax.dot_general(ct, other, dims, precision=precision, out_sharding=sharding)
     result = lax.transpose(result, tuple(np.argsort(as_self)))
     dtype = self_aval.dtype
     return lax.convert_element_type(result, dtype) if result.dtype != dtype else result
