@@ -44,3 +44,15 @@ def assert_trees_close(actual, expected, rtol):
             np.testing.assert_allclose(a, e, rtol=rtol, atol=rtol * scale, err_msg=f"leaf {k}")
         else:
             np.testing.assert_array_equal(a, e, err_msg=f"leaf {k} differs", strict=True)
+
+
+def load_notebook_hook():
+    """The MkDocs hook that executes the notebooks for the docs site (docs/hooks/notebooks.py)."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).parents[1] / "docs" / "hooks" / "notebooks.py"
+    spec = importlib.util.spec_from_file_location("notebook_hook", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

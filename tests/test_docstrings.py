@@ -32,27 +32,57 @@ def test_docstring_examples(name, default_precision):
     assert [dict(t) for t in tables] == before, f"an example in {name} left a rule behind"
 
 
-def test_the_public_functions_have_examples():
-    missing = [n for n in adkit.__all__ if inspect.isfunction(getattr(adkit, n))
-               and ">>>" not in (getattr(adkit, n).__doc__ or "")]  # fmt: skip
-    assert not missing, f"public functions without a runnable example: {missing}"
-    assert jax.config.jax_enable_x64  # the suite's setting is restored after each module
+PUBLIC_MODULES = (
+    "adkit",
+    "adkit.ops",
+    "adkit.testing",
+    "adkit.rules",
+    "adkit.implicit",
+    "adkit.checkpoint",
+    "adkit.sparse",
+    "adkit.higher",
+)
 
 
-def test_every_public_name_of_the_modules_is_in_the_api_reference():
+def _public_names():
+    """(module path, name, object) for every public name: each module's `__all__`."""
+    for path in PUBLIC_MODULES:
+        module = adkit if path == "adkit" else getattr(adkit, path.split(".")[1])
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if not inspect.ismodule(obj) and not name.startswith("__"):
+                yield path, name, obj
+
+
+def _resolve(dotted):
+    """The object a `::: a.b.c` line of the API reference names."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attribute in parts[cut:]:
+            obj = getattr(obj, attribute)
+        return obj
+    raise ImportError(dotted)
+
+
+def test_every_public_name_has_an_example_and_a_reference_entry():
     import pathlib
+    import re
 
     reference = (pathlib.Path(__file__).parents[1] / "docs" / "api.md").read_text()
-    from adkit import checkpoint, higher, implicit, sparse
-
-    for module in (implicit, checkpoint, sparse, higher):
-        names = [f"{module.__name__}.{n}" for n in module.__all__]
-        missing = [n for n in names if f"::: {n}\n" not in reference]
-        assert not missing, f"add these to docs/api.md: {missing}"
-        undocumented = [
-            n
-            for n in module.__all__
-            if inspect.isfunction(getattr(module, n))
-            and ">>>" not in (getattr(module, n).__doc__ or "")
-        ]
-        assert not undocumented, f"public functions without a runnable example: {undocumented}"
+    entries = {id(_resolve(d)) for d in re.findall(r"^::: ([\w.]+)$", reference, flags=re.M)}
+    no_example, no_entry = [], []
+    for path, name, obj in _public_names():
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            if ">>>" not in (inspect.getdoc(obj) or ""):
+                no_example.append(f"{path}.{name}")
+            if id(obj) not in entries:
+                no_entry.append(f"{path}.{name}")
+        elif f"{path}.{name}" not in reference:  # a table or a primitive: named in the prose
+            no_entry.append(f"{path}.{name}")
+    assert not no_example, f"public functions and classes without a runnable example: {no_example}"
+    assert not no_entry, f"add these to docs/api.md: {no_entry}"
+    assert jax.config.jax_enable_x64  # the suite's setting is restored after each module

@@ -55,7 +55,7 @@ def interleaved(calls: dict[str, Callable[[], Any]], repeats: int, warmup: int =
     (the same number for every variant, set by the slowest in the warm-up round), so that a
     sample is not one dispatch's noise.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> t = interleaved({"a": lambda: jnp.ones(3), "b": lambda: jnp.zeros(3)}, repeats=3)
         >>> sorted(t), len(t["a"].samples)
@@ -115,7 +115,7 @@ def backward_bytes(loss: Callable[..., Any], args: Sequence[Any]) -> tuple[int, 
 
     Unrolling a solver stores every iterate; implicit differentiation stores the solution.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> f = lambda x: jnp.sum(jnp.sin(jnp.sin(x)))
         >>> stored, temp = backward_bytes(f, (jnp.ones(1000),))
@@ -133,7 +133,7 @@ def backward_bytes(loss: Callable[..., Any], args: Sequence[Any]) -> tuple[int, 
 def relative_error(value: Any, reference: Any) -> float:
     """‖value - reference‖ / ‖reference‖ over all leaves of two pytrees of the same structure.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> relative_error({"a": jnp.array([3.0, 4.0])}, {"a": jnp.array([3.0, 4.5])})
         0.0924...

@@ -25,7 +25,7 @@ def line_plot(
 ) -> Path:
     """Draws one line per series (`{label: [(x, y), ...]}`) and saves it as a PNG at `path`.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> out = pathlib.Path(tempfile.mkdtemp()) / "curve.png"
         >>> line_plot(out, {"a": [(1, 2), (2, 3)]}, title="t", xlabel="x", ylabel="y").exists()

@@ -27,7 +27,7 @@ def choose_budget(
     """`(snapshots, block)`: the blocked revolve schedule with the fewest evaluations whose
     snapshots and tape fit in `budget` bytes.
 
-    Example:
+    Examples:
         >>> from adkit import checkpoint
         >>> from adkit.checkpoint._budget import choose_budget
         >>> from adkit.checkpoint._schedule import blocked

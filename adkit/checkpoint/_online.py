@@ -150,7 +150,7 @@ def _int_dtype():
 def phase_two_start(snapshots: int) -> int:
     """The first step whose placement is phase 2's: β(s, 2) - 1 = (s + 1)(s + 2)/2 - 1.
 
-    Example:
+    Examples:
         >>> from adkit.checkpoint import _online
         >>> _online.phase_two_start(3)   # optimal for loops of up to 10 steps
         9
@@ -171,7 +171,7 @@ def placement_init(snapshots: int, max_steps: int | None = None, dtype=None) -> 
     Returns:
         A `Placement`.
 
-    Example:
+    Examples:
         >>> from adkit.checkpoint import _online
         >>> _online.placement_init(3).positions.tolist()
         [0, -1, -1]
@@ -212,7 +212,7 @@ def place(state: Placement, i) -> tuple[Placement, jax.Array]:
         `(state, slot)`: the new state and the slot to store x_i into (overwriting what it
         held), or 0 to store nothing.
 
-    Example:
+    Examples:
         >>> from adkit.checkpoint import _online
         >>> state = _online.placement_init(3)
         >>> slots = []
@@ -277,7 +277,7 @@ def reversal_init(positions, length) -> Reversal:
     Returns:
         A `Reversal`.
 
-    Example:
+    Examples:
         >>> from adkit.checkpoint import _online
         >>> _online.reversal_init(_online.placement_init(2).positions, 5).remaining.tolist()
         5
@@ -301,7 +301,7 @@ def split(length, snapshots):
     Returns:
         m, with 1 <= m < L.
 
-    Example:
+    Examples:
         >>> from adkit.checkpoint import _online
         >>> int(_online.split(10, 3))   # β(3, 2) = 10: advance β(3, 1) = 4 steps first
         4
@@ -334,7 +334,7 @@ def next_action(state: Reversal):
         `RESTORE`, `REVERSE` (codes into `_schedule.KINDS`) or `DONE`; `index`, `count` and
         `slot` are as in `Action` (0 where unused). After `DONE` the state no longer changes.
 
-    Example:
+    Examples:
         >>> from adkit.checkpoint import _online
         >>> state = _online.reversal_init(_online.placement_init(1).positions, 3)
         >>> for _ in range(6):
@@ -400,7 +400,7 @@ def online_schedule(length: int, snapshots: int) -> list[Action]:
     Returns:
         The list of `Action`s, forward pass first, as `_schedule.schedule` returns them.
 
-    Example:
+    Examples:
         >>> from adkit import checkpoint
         >>> from adkit.checkpoint import _online
         >>> for action in _online.online_schedule(4, snapshots=2):

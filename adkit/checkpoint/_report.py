@@ -27,6 +27,21 @@ class MemoryReport:
             backward pass (JAX's linearization of the function).
         by_line: the residual bytes grouped by the source line that made them, largest first.
         warnings: the known pathologies found (empty when none).
+
+    Examples:
+        >>> import jax, jax.numpy as jnp
+        >>> from adkit import checkpoint
+        >>> def f(w, xs):
+        ...     return jax.lax.scan(lambda h, x: (jnp.tanh(w * h + x), None), 0.0, xs)[0]
+        >>> report = checkpoint.memory_report(f, 0.5, jnp.ones(100))
+        >>> print(report)
+        XLA: temp ..., arguments ..., outputs ...
+        residuals: ... values, ...
+        ...
+        >>> sorted({shape for shape, _, _ in report.residuals})
+        ['float32[100]', 'float32[]']
+        >>> report.residual_bytes == sum(report.by_line.values()), report.warnings
+        (True, [])
     """
 
     temp_bytes: int
@@ -67,7 +82,7 @@ def memory_report(
         parameter-cotangent accumulator per level of nested loops, and a `jax.checkpoint`
         whose policy saves every value it computes (so it saves no memory).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from adkit import checkpoint
         >>> def f(w, xs):

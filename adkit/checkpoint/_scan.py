@@ -45,7 +45,10 @@ def scan(
 
     Args:
         f: the step, `f(carry, x) -> (carry, y)`; it may close over arrays (its parameters).
-        init, xs, length, reverse: as in `lax.scan`.
+        init: as in `lax.scan`.
+        xs: as in `lax.scan`.
+        length: as in `lax.scan`.
+        reverse: as in `lax.scan`.
         snapshots: the states held at once, the initial one among them (revolve; default
             ⌈log₂ L⌉, at least 2).
         schedule: `"revolve"` (binomial: the fewest evaluations for `snapshots`), `"sqrt"`
@@ -58,7 +61,7 @@ def scan(
     Returns:
         `(carry, ys)`, as `lax.scan`.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from adkit import checkpoint
         >>> def loss(w):

@@ -48,7 +48,24 @@ SCHEDULES = ("revolve", "sqrt")
 
 
 class Action(NamedTuple):
-    """One action of a schedule (see the module's docstring)."""
+    """One action of a schedule (see the module's docstring).
+
+    Attributes:
+        kind: `"advance"`, `"store"`, `"restore"`, `"reverse"` or `"tape"`.
+        index: i, the step (or state xᵢ) the action starts from.
+        count: the steps run, for `"advance"` and `"tape"` (0 otherwise).
+        slot: the snapshot slot, for `"store"` and `"restore"` (0 otherwise).
+
+    Examples:
+        >>> from adkit import checkpoint
+        >>> actions = checkpoint.schedule(2, snapshots=1)
+        >>> actions[0]
+        Action(kind='advance', index=0, count=2, slot=0)
+        >>> [str(a) for a in actions]
+        ['advance 0..1', 'reverse 1', 'restore x0 <- slot 0', 'reverse 0']
+        >>> print(checkpoint.Action("store", 3, slot=1))
+        store x3 -> slot 1
+    """
 
     kind: str
     index: int
@@ -74,7 +91,7 @@ def optimal_evaluations(length: int, snapshots: int) -> int:
     The forward pass evaluates all L steps; the reverse pass recomputes p(L, s) - (L - 1)
     advances and evaluates each step once more for its VJP.
 
-    Example:
+    Examples:
         >>> from adkit import checkpoint
         >>> checkpoint.optimal_evaluations(10_000, 14) / 10_000   # evaluations per step
         5.6125
@@ -97,7 +114,7 @@ def schedule(length: int, snapshots: int, kind: str = "revolve") -> list[Action]
     Returns:
         The list of `Action`s, forward pass first.
 
-    Example:
+    Examples:
         >>> from adkit import checkpoint
         >>> [str(a) for a in checkpoint.schedule(2, snapshots=1)]
         ['advance 0..1', 'reverse 1', 'restore x0 <- slot 0', 'reverse 0']
@@ -114,7 +131,7 @@ def schedule(length: int, snapshots: int, kind: str = "revolve") -> list[Action]
 def evaluations(actions: list[Action]) -> int:
     """The step evaluations a schedule costs: advanced steps plus reverses.
 
-    Example:
+    Examples:
         >>> from adkit import checkpoint
         >>> actions = checkpoint.schedule(100, 5)
         >>> checkpoint.evaluations(actions), checkpoint.optimal_evaluations(100, 5)
@@ -132,7 +149,7 @@ def blocked(length: int, snapshots: int, block: int) -> list[Action]:
     residuals. With snapshots >= N every block start is stored once and each step is evaluated
     twice (√L segment taping, `kind="sqrt"`); with block = 1 it is revolve itself.
 
-    Example:
+    Examples:
         >>> from adkit import checkpoint
         >>> from adkit.checkpoint._schedule import blocked
         >>> for action in blocked(6, snapshots=3, block=2):

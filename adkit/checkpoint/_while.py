@@ -37,8 +37,10 @@ def while_loop(
     steps, and reverse-differentiable holding at most `snapshots` states.
 
     Args:
-        cond_fun, body_fun, init_val: as in `lax.while_loop`; the functions may close over
-            arrays (the body's are its parameters, differentiated).
+        cond_fun: as in `lax.while_loop`; it may close over arrays.
+        body_fun: as in `lax.while_loop`; it may close over arrays (its parameters,
+            differentiated).
+        init_val: as in `lax.while_loop`.
         max_steps: the most steps the loop runs (it stops there even if `cond_fun` holds).
         snapshots: the states held at once, the initial one among them (default 8). The
             evaluations are revolve's optimum while the loop runs at most (s+1)(s+2)/2 steps.
@@ -46,7 +48,7 @@ def while_loop(
     Returns:
         The final loop value.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from adkit import checkpoint
         >>> def loss(w):  # halve x under a contraction until it is small

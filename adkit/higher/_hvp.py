@@ -66,7 +66,7 @@ def hvp(
         TypeError: if `tangents` does not match the differentiated arguments, or `fun` does not
             return a real scalar.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, adkit
         >>> f = lambda x: jnp.sum(x ** 3)          # H = diag(6 x)
         >>> x, v = jnp.array([1.0, 2.0]), jnp.array([1.0, 1.0])

@@ -31,7 +31,7 @@ class DEQ(eqx.Module):
         solve: the backward linear solver (`"neumann"`, or any `custom_root` method).
         on_failure: `"raise"`, `"nan"` or `"warn"`.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, equinox as eqx
         >>> from adkit import implicit
         >>> class Cell(eqx.Module):

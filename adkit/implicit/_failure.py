@@ -32,7 +32,22 @@ POLICIES = ("raise", "nan", "warn")
 
 
 class ImplicitSolveError(RuntimeError):
-    """A solve of `adkit.implicit` did not reach its tolerance (with `on_failure="raise"`)."""
+    """A solve of `adkit.implicit` did not reach its tolerance (with `on_failure="raise"`).
+
+    The message names the solve, the residual reached, the tolerance and what to try. Under
+    `jax.jit`, JAX re-raises it as a runtime error carrying the same message.
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> from adkit import implicit
+        >>> T = lambda x, a: 0.5 * x + a  # x* = 2a
+        >>> implicit.fixed_point_iteration(T, jnp.zeros(()), 1.0, maxiter=3)
+        Traceback (most recent call last):
+        ...
+        adkit.implicit._failure.ImplicitSolveError: adkit.implicit: the forward solve
+        (fixed_point_iteration) did not converge: residual 0.125 after 3 iterations, tolerance
+        0.000345. Give the solver more iterations or a better start, ...
+    """
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +62,21 @@ class SolveStats:
         tol: the tolerance asked for (after clamping to what the dtype can reach).
         iterations: the iterations taken (-1 where the solver does not count them).
         converged: whether `residual <= tol`, one per sample.
+
+    Examples:
+        >>> import jax, jax.numpy as jnp
+        >>> from adkit import implicit
+        >>> T = lambda x, a: 0.5 * x + a
+        >>> solve = lambda a: implicit.fixed_point_iteration(T, jnp.zeros(()), a).value
+        >>> with implicit.record() as stats:
+        ...     x = jax.vmap(solve)(jnp.array([1.0, 4.0]))
+        >>> s = stats[0]
+        >>> s.solve, s.method, round(s.tol, 6)
+        ('forward', 'fixed_point_iteration', 0.000345)
+        >>> s.iterations, s.converged  # one per sample
+        (array([12, 12], dtype=int32), array([ True,  True]))
+        >>> bool((s.residual <= s.tol).all())
+        True
     """
 
     solve: str
@@ -68,7 +98,7 @@ def record() -> Iterator[list[SolveStats]]:
     A jitted function returns before its computation ends: block on its result inside the
     block (`jax.block_until_ready`), or the statistics may arrive after it closed.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from adkit import implicit
         >>> T = lambda x, a: 0.5 * x + a

@@ -46,7 +46,7 @@ def fixed_point_iteration(
     Returns:
         A `Solution`: `value` (x*), `residual`, `iterations`.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from adkit import implicit
         >>> T = lambda x, a: 0.5 * x + a                   # x* = 2a, dx*/da = 2
@@ -111,8 +111,14 @@ def anderson(
     x ← Σ wᵢ (mixing · T(xᵢ) + (1 - mixing) · xᵢ). Memory: 2m copies of x.
 
     Args:
-        fixed_point_fun, init, *args, tol, maxiter, solve, on_failure, **kwargs: as in
-            `fixed_point_iteration`.
+        fixed_point_fun: as in `fixed_point_iteration`.
+        init: as in `fixed_point_iteration`.
+        *args: as in `fixed_point_iteration`.
+        tol: as in `fixed_point_iteration`.
+        maxiter: as in `fixed_point_iteration`.
+        solve: as in `fixed_point_iteration`.
+        on_failure: as in `fixed_point_iteration`.
+        **kwargs: as in `fixed_point_iteration`.
         history: m, the number of past iterates mixed.
         mixing: β, the damping (1: undamped).
         ridge: the regularisation of the weights' normal equations, relative to the largest
@@ -125,7 +131,7 @@ def anderson(
         Walker and Ni, "Anderson acceleration for fixed-point iterations", SIAM J. Numer. Anal.
         49 (2011).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from adkit import implicit
         >>> T = lambda x, a: jnp.cos(x) * a                # x* = a cos x*

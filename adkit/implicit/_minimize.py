@@ -38,12 +38,14 @@ def minimize(
         optimizer: an optax `GradientTransformation`, e.g. `optax.lbfgs()` or `optax.adam(1e-2)`.
         tol: the relative gradient norm to reach (default √ε of x's dtype).
         maxiter: the iteration limit.
-        solve, on_failure, **kwargs: as in `custom_root`.
+        solve: as in `custom_root`.
+        on_failure: as in `custom_root`.
+        **kwargs: as in `custom_root`.
 
     Returns:
         A `Solution`.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, optax
         >>> from adkit import implicit
         >>> f = lambda x, a: jnp.sum((x - a) ** 2) + 0.5 * jnp.sum(x**2)   # x* = 2a/3

@@ -30,7 +30,7 @@ def newton(
     64 unknowns, else a Krylov method on JVPs of F); the derivative of x* with respect to
     `args`/`kwargs` comes from the implicit function theorem.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from adkit import implicit
         >>> F = lambda x, a: x**3 - a                      # x* = ∛a

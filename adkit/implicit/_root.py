@@ -60,7 +60,7 @@ def custom_root(
         A decorator; the decorated solver takes the same arguments. `init` gets a zero
         derivative.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from adkit import implicit
         >>> F = lambda x, a: x**2 - a                      # the root is √a
@@ -99,7 +99,7 @@ def custom_fixed_point(
     The optimality function is x - T(x), so ∂F/∂x = I - ∂T/∂x and `solve="neumann"` sums
     Σ (∂T/∂x)ᵏ, which converges when T is a contraction at x*.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from adkit import implicit
         >>> T = lambda x, a: 0.5 * x + a                   # x* = 2a
@@ -134,7 +134,7 @@ def root_jvp(
 ) -> Any:
     """ẋ = -A⁻¹ (∂F/∂θ) θ̇ at a root `sol` of `optimality_fun(x, *args)`.
 
-    Example:
+    Examples:
         >>> from adkit import implicit
         >>> F = lambda x, a: x**2 - a
         >>> float(implicit.root_jvp(F, 2.0, (4.0,), (1.0,)))     # d√a = da / (2 √a)
@@ -168,7 +168,7 @@ def root_vjp(
 ) -> tuple:
     """θ̄ = -(∂F/∂θ)ᵀ A⁻ᵀ x̄ at a root `sol`: one cotangent per element of `args`.
 
-    Example:
+    Examples:
         >>> from adkit import implicit
         >>> F = lambda x, a: x**2 - a
         >>> [float(g) for g in implicit.root_vjp(F, 2.0, (4.0,), 1.0)]

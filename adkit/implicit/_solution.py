@@ -23,7 +23,23 @@ class Stats(eqx.Module):
 
 
 class Solution(eqx.Module):
-    """A solver's result: `value` (x*, differentiable), `residual`, `iterations`."""
+    """A solver's result: `value` (x*, differentiable), `residual`, `iterations`.
+
+    Attributes:
+        value: the solution x* (a pytree like `init`); derivatives through it use the implicit
+            function theorem, not the solver's iterations.
+        residual: the forward solve's relative residual ‖F(x*)‖ / max(1, ‖F(init)‖) (not
+            differentiated).
+        iterations: the iterations the solver took (not differentiated).
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> from adkit import implicit
+        >>> T = lambda x, a: 0.5 * x + a  # x* = 2a
+        >>> sol = implicit.fixed_point_iteration(T, jnp.zeros(()), 1.0, tol=1e-6)
+        >>> round(float(sol.value), 4), int(sol.iterations), bool(sol.residual <= 1e-6)
+        (2.0, 20, True)
+    """
 
     value: Any
     residual: jax.Array

@@ -45,7 +45,7 @@ def eval_jaxpr(closed_jaxpr: jc.ClosedJaxpr, *args: Any) -> list[Any]:
         TypeError: if `closed_jaxpr` is not a `ClosedJaxpr`, or the arguments do not match its
             input types.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, adkit
         >>> f = lambda x1, x2: jnp.log(x1) + x1 * x2 - jnp.sin(x2)
         >>> closed = jax.make_jaxpr(f)(2.0, 5.0)

@@ -45,7 +45,26 @@ from .._jax_compat import Primitive, primitive_by_name
 
 
 class MissingRuleError(NotImplementedError):
-    """Raised when adkit meets a primitive it has no rule for."""
+    """Raised when adkit meets a primitive it has no rule for.
+
+    adkit never falls back to JAX's own derivative rules: the message names the primitive, the
+    kind of rule missing and the call that registers one. It is a `NotImplementedError`.
+
+    Examples:
+        >>> import adkit
+        >>> from jax.extend.core import Primitive
+        >>> lonely_p = Primitive("lonely_example")  # a primitive with no adkit rules
+        >>> _ = lonely_p.def_impl(lambda x: x)
+        >>> _ = lonely_p.def_abstract_eval(lambda x: x)
+        >>> adkit.jvp(lonely_p.bind, (1.0,), (1.0,))
+        Traceback (most recent call last):
+        ...
+        adkit.interpreter._registry.MissingRuleError: adkit has no JVP rule for the primitive
+        'lonely_example'. ... Register one with `adkit.register_jvp(<the lonely_example
+        primitive>, rule)`, ...
+        >>> issubclass(adkit.MissingRuleError, NotImplementedError)
+        True
+    """
 
 
 class RuleTable(dict):
@@ -58,7 +77,7 @@ class RuleTable(dict):
         make: builds the stored entry from `(rule, **options)`; by default the rule itself.
         api: how errors name the registration call, e.g. `"adkit.register_jvp"`.
 
-    Example:
+    Examples:
         >>> from adkit.interpreter.rules import JVP_RULES
         >>> import jax
         >>> JVP_RULES.lookup(jax.lax.sin_p).__name__
@@ -141,6 +160,21 @@ class Residuals:
 
     `active` says which inputs depend on the differentiated arguments (only those need a
     cotangent; a rule may skip the work for the others).
+
+    Attributes:
+        inputs: the equation's input values, one per operand.
+        outputs: its output values (one for a primitive with a single result).
+        active: per input, whether it needs a cotangent (static: not a leaf of the pytree).
+
+    Examples:
+        >>> import jax, jax.numpy as jnp
+        >>> from adkit.interpreter.rules import Residuals, vjp_rule
+        >>> x, y = jnp.array(2.0), jnp.array(3.0)
+        >>> res = Residuals(inputs=(x, y), outputs=(x * y,), active=(True, True))
+        >>> len(jax.tree.leaves(res))  # a pytree: the values are its leaves
+        3
+        >>> [float(c) for c in vjp_rule(jax.lax.mul_p).backward(jnp.array(1.0), res)]
+        [3.0, 2.0]
     """
 
     inputs: tuple[Any, ...]
@@ -161,6 +195,13 @@ class VjpRule:
         symbolic_zeros: whether `backward` takes a symbolic `Zero` for an output of a
             multiple-result primitive that received no cotangent (otherwise it gets zeros).
             eigh needs it: where eigenvalues repeat, the eigenvector term is 0 · ∞.
+
+    Examples:
+        >>> import jax
+        >>> from adkit.interpreter.rules import VJP_RULES
+        >>> rule = VJP_RULES.lookup(jax.lax.mul_p)
+        >>> rule.kind, rule.forward is None, rule.symbolic_zeros
+        ('own', True, False)
     """
 
     backward: Callable[..., list[Any]]
@@ -177,6 +218,13 @@ class SplitRule:
         forward: `forward(eqn, state, reads_linear) -> record`: evaluates the primal part,
             marks the linear outputs in `state` and returns what the backward pass needs.
         backward: `backward(eqn, record, cotangents_out) -> cotangents_in`.
+
+    Examples:
+        >>> from adkit.interpreter.rules import SPLIT_RULES, SplitRule
+        >>> sorted(p.name for p in SPLIT_RULES)
+        ['cond', 'scan', ..., 'while']
+        >>> all(isinstance(rule, SplitRule) for rule in SPLIT_RULES.values())
+        True
     """
 
     forward: Callable[..., Any]

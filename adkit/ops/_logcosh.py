@@ -34,7 +34,7 @@ def logcosh(x: Any) -> Any:
     Raises:
         TypeError: for complex `x`.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, adkit
         >>> from adkit.ops import logcosh
         >>> round(float(logcosh(1000.0)), 3), float(jnp.log(jnp.cosh(1000.0)))  # 1000 - log 2

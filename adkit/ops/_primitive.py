@@ -102,7 +102,7 @@ def define_primitive(
     Returns:
         The `jax.extend.core.Primitive`; call it with `primitive.bind(*operands, **params)`.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, adkit
         >>> from adkit.ops import define_primitive, remove_adkit_rules
         >>> def cube_jvp(primals, tangents):  # d x³ = 3 x² dx
@@ -151,7 +151,7 @@ def define_primitive(
 def remove_adkit_rules(primitive: jc.Primitive) -> None:
     """Removes a primitive's rules from adkit's tables (JAX's own tables are left as they are).
 
-    Example:
+    Examples:
         >>> import adkit
         >>> from adkit.ops import define_primitive, remove_adkit_rules
         >>> twice_p = define_primitive("twice_doc_example", lambda x: 2 * x,
@@ -172,7 +172,7 @@ def elementwise_batching(primitive: jc.Primitive) -> Callable[..., tuple[Any, An
     The batched axes are moved to the front and unbatched operands broadcast along it, then the
     primitive is applied once to the whole batch (it stays one equation under `jax.vmap`).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from adkit.ops import define_primitive, elementwise_batching
         >>> hypot_p = define_primitive("hypot_doc_example", lambda a, b: jnp.sqrt(a * a + b * b))

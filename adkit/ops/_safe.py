@@ -45,7 +45,7 @@ def safe_log(x):
     Returns:
         The clamped logarithm, of `x`'s dtype.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import adkit
         >>> from adkit.ops import safe_log
@@ -78,7 +78,7 @@ def safe_sqrt(x):
     Returns:
         The guarded square root, of `x`'s dtype.
 
-    Example:
+    Examples:
         >>> import adkit
         >>> from adkit.ops import safe_sqrt
         >>> float(safe_sqrt(-4.0)), float(adkit.grad(safe_sqrt)(0.0))
@@ -135,7 +135,7 @@ def safe_norm(x, axis=None, keepdims: bool = False):
     Returns:
         The norm, of `x`'s dtype.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import adkit
         >>> from adkit.ops import safe_norm
@@ -170,7 +170,7 @@ def safe_div(a, b):
     Returns:
         The guarded quotient, of the broadcast shape and promoted dtype.
 
-    Example:
+    Examples:
         >>> import adkit
         >>> from adkit.ops import safe_div
         >>> float(safe_div(1.0, 0.0))

@@ -178,7 +178,7 @@ def logsumexp(x, axis=None, keepdims: bool = False, where=None):
     Returns:
         The log-sum-exp, of `x`'s dtype.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import adkit
         >>> from adkit.ops import logsumexp
@@ -232,7 +232,7 @@ def softplus(x):
     Returns:
         softplus(x), of `x`'s dtype.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import adkit
         >>> from adkit.ops import softplus
@@ -268,7 +268,7 @@ def log_sigmoid(x):
     Returns:
         log(sigmoid(x)), of `x`'s dtype.
 
-    Example:
+    Examples:
         >>> import adkit
         >>> from adkit.ops import log_sigmoid
         >>> float(log_sigmoid(-1000.0)), float(adkit.grad(log_sigmoid)(-1000.0))
@@ -322,7 +322,7 @@ def log1m_exp(x):
     Returns:
         log(1 - exp(x)), of `x`'s dtype.
 
-    Example:
+    Examples:
         >>> import adkit
         >>> from adkit.ops import log1m_exp
         >>> round(float(log1m_exp(-1e-20)), 2)
@@ -381,7 +381,7 @@ def logaddexp(a, b):
     Returns:
         log(exp(a) + exp(b)), of the broadcast shape and promoted dtype.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> import adkit
         >>> from adkit.ops import logaddexp
@@ -417,7 +417,7 @@ def softmax(x, axis=-1, where=None):
     Returns:
         The softmax, of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from adkit.ops import softmax
         >>> softmax(jnp.array([1000.0, 0.0, -1000.0])).tolist()
@@ -449,7 +449,7 @@ def log_softmax(x, axis=-1, where=None):
     Returns:
         The log-softmax, of `x`'s shape and dtype.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from adkit.ops import log_softmax
         >>> log_softmax(jnp.array([1000.0, 0.0, -1000.0])).tolist()

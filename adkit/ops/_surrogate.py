@@ -124,7 +124,7 @@ def straight_through(fn: Callable[[jax.Array], jax.Array]) -> Callable[[jax.Arra
         TypeError: when `fn` is not callable, when the input is not a real floating-point array,
             or when `fn` changes the shape or dtype of its input.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from adkit.ops import straight_through
         >>> st_round = straight_through(jnp.round)
@@ -219,7 +219,7 @@ def fake_quantize(x, bits: int, scale, zero_point) -> jax.Array:
             integer in range, or a shape does not broadcast to `x`'s (values checked when
             concrete).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from adkit.ops import fake_quantize
         >>> x = jnp.array([-0.3, 0.26, 0.9])
@@ -312,7 +312,7 @@ def clip_gradient(x, lo, hi) -> jax.Array:
         ValueError: when `lo > hi` somewhere, either is NaN, or a shape does not broadcast to
             `x`'s (values checked when concrete).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from adkit.ops import clip_gradient
         >>> float(jax.grad(lambda x: 10.0 * clip_gradient(x, -1.0, 1.0))(3.0))
@@ -374,7 +374,7 @@ def scale_gradient(x, s) -> jax.Array:
         ValueError: when `s` is not finite or its shape does not broadcast to `x`'s (values
             checked when concrete).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from adkit.ops import scale_gradient
         >>> float(jax.grad(lambda x: scale_gradient(x, -1.0) ** 2)(3.0))
@@ -437,7 +437,7 @@ def gumbel_softmax(logits, key, tau=1.0, hard: bool = False, axis: int = -1) -> 
         ValueError: when `tau` is not positive (checked when concrete), `logits` is a scalar,
             or `axis` is out of range.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from adkit.ops import gumbel_softmax
         >>> logits = jnp.array([1.0, 2.0, 0.5])

@@ -44,7 +44,7 @@ def tridiagonal_matvec(lower: Any, diag: Any, upper: Any, x: Any) -> Any:
     Raises:
         ValueError: if the band lengths do not match `x`.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, adkit
         >>> from adkit.ops import tridiagonal_matvec
         >>> lower, diag, upper = jnp.array([1.0, 2.0]), jnp.array([4.0, 5.0, 6.0]), jnp.zeros(2)

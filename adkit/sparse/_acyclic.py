@@ -59,7 +59,7 @@ def acyclic_greedy(neighbors: list[list[int]], order: Sequence[int]) -> np.ndarr
     Returns:
         An int64 array: the color of each vertex, from 0.
 
-    Example:
+    Examples:
         >>> square = [[1, 3], [0, 2], [1, 3], [0, 2]]  # a 4-cycle: two colors would close it
         >>> acyclic_greedy(square, [0, 1, 2, 3]).tolist()
         [0, 1, 0, 2]

@@ -45,7 +45,7 @@ def split_sizes(counts: np.ndarray, limit: int = MAX_SIZES) -> np.ndarray:
     Returns:
         Increasing sizes, starting at 0.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> split_sizes(np.array([5, 1, 1, 5, 2, 0])).tolist()  # >= 5, >= 2, >= 1 entries
         [0, 2, 3, 5]
@@ -95,7 +95,7 @@ def bidirectional(
         `(col_colors, row_colors, winner)`: the column colors (length `n`, -1 for columns not
         seeded) and row colors (length `m`, likewise), and the orders that gave them.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> arrow = np.eye(6, dtype=bool)
         >>> arrow[0, :] = arrow[:, 0] = True

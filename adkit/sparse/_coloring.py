@@ -82,7 +82,7 @@ class Coloring:
             `"bidirectional"`.
         order: the vertex order that gave the coloring (`"given"` for one built by hand).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> c = Coloring("column", (2, 3), col_colors=np.array([0, 1, 0]))
         >>> c.num_colors, c.colors.tolist()
@@ -192,7 +192,7 @@ def color(
         ValueError: for an unknown `kind` or `order`, or a `"star"` or `"acyclic"` request on a
             pattern that is not square and symmetric.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> tridiagonal = Pattern.from_dense(np.eye(6) + np.eye(6, k=1) + np.eye(6, k=-1))
         >>> coloring = color(tridiagonal)

@@ -58,7 +58,7 @@ def jacobian_sparsity(
     Raises:
         MissingRuleError: a primitive has no sparsity rule and `unknown="error"`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> p = jacobian_sparsity(lambda x: x[1:] - x[:-1], jnp.zeros(4))
         >>> p.todense().astype(int).tolist()
@@ -113,12 +113,14 @@ def hessian_sparsity(
 
     Args:
         f: a scalar-valued function.
-        *args, argnums, unknown: as for `jacobian_sparsity`.
+        *args: as for `jacobian_sparsity`.
+        argnums: as for `jacobian_sparsity`.
+        unknown: as for `jacobian_sparsity`.
 
     Returns:
         A symmetric `Pattern` of shape `(n, n)`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> p = hessian_sparsity(lambda x: jnp.sum(x[1:] * x[:-1]), jnp.zeros(3))
         >>> p.todense().astype(int).tolist()

@@ -43,7 +43,7 @@ class Graph:
         indptr: int64 array of length `n + 1`.
         indices: int64 array of length `2 * (number of edges)`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> g = Graph.from_edges(3, np.array([0, 1]), np.array([1, 2]))
         >>> g.neighbors
@@ -117,7 +117,7 @@ def intersection_graph(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int
         The column intersection graph: the pattern of `SᵀS` without its diagonal, where `S` is the
         0/1 matrix of the entries.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> intersection_graph(np.array([0, 0, 1]), np.array([0, 2, 1]), (2, 3)).neighbors
         [[2], [], [0]]
@@ -131,7 +131,7 @@ def intersection_graph(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int
 def column_graph(pattern: Pattern) -> Graph:
     """The column intersection graph of `pattern` (columns adjacent iff they share a row).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> column_graph(Pattern.from_dense(np.array([[1, 1, 0], [0, 1, 1]]))).neighbors
         [[1], [0, 2], [1]]
@@ -142,7 +142,7 @@ def column_graph(pattern: Pattern) -> Graph:
 def is_symmetric(pattern: Pattern) -> bool:
     """Whether `pattern` is square and equal to its transpose.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> is_symmetric(Pattern.from_dense(np.array([[1, 1], [0, 1]])))
         False
@@ -154,7 +154,7 @@ def is_symmetric(pattern: Pattern) -> bool:
 def adjacency_graph(pattern: Pattern) -> Graph:
     """The adjacency graph of a symmetric pattern: `i -- j` for each entry `(i, j)` with `i != j`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> adjacency_graph(Pattern.from_dense(np.ones((3, 3)))).neighbors
         [[1, 2], [0, 2], [0, 1]]
@@ -167,7 +167,7 @@ def square_graph(graph: Graph) -> Graph:
 
     A distance-1 coloring of the square is a distance-2 coloring of `graph`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> path = Graph.from_edges(4, np.array([0, 1, 2]), np.array([1, 2, 3]))
         >>> square_graph(path).neighbors

@@ -36,7 +36,7 @@ def greedy(neighbors: list[list[int]], order: Sequence[int]) -> np.ndarray:
     Returns:
         An int64 array: the color of each vertex, from 0.
 
-    Example:
+    Examples:
         >>> greedy([[1], [0, 2], [1]], [0, 1, 2]).tolist()
         [0, 1, 0]
     """
@@ -87,7 +87,7 @@ def iterated_greedy(
         `(best, improved)`: the coloring with the fewest colors seen, and whether it has fewer
         than `colors`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> path = [[1], [0, 2], [1, 3], [2]]
         >>> bad = greedy(path, [0, 3, 1, 2])  # 0 and 3 first: 1 then needs a third color

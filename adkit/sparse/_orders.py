@@ -51,7 +51,7 @@ def vertex_order(graph: Graph, name: str, rng: np.random.Generator | None = None
     Raises:
         ValueError: if `name` is not one of `ORDERS`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> star = Graph.from_edges(4, np.array([3, 3, 3]), np.array([0, 1, 2]))
         >>> vertex_order(star, "largest_first")

@@ -20,7 +20,7 @@ class Pattern:
         rows: the row of each entry, a NumPy int64 array of length `nnz`.
         cols: the column of each entry, likewise.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> p = Pattern.from_dense(np.eye(3, dtype=bool))
         >>> p.nnz, p.rows.tolist(), p.cols.tolist()

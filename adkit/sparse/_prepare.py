@@ -41,6 +41,20 @@ class Prepared(eqx.Module):
         shape: `(m, n)`.
         num_colors: the number of compressed products one evaluation computes.
         kind: the coloring's kind.
+
+    Examples:
+        >>> import jax, jax.numpy as jnp
+        >>> from adkit import sparse
+        >>> jac = sparse.prepare(lambda x: x[1:] * x[:-1], jnp.ones(5), output="dense")
+        >>> jac.mode, jac.kind, jac.shape, jac.num_colors, jac.nnz
+        ('forward', 'column', (4, 5), 2, 8)
+        >>> jac.coloring.colors.tolist()  # columns 0, 2, 4 share one JVP; 1 and 3 the other
+        [1, 0, 1, 0, 1]
+        >>> jac(jnp.arange(5.0))
+        Array([[1., 0., 0., 0., 0.],
+               [0., 2., 1., 0., 0.],
+               [0., 0., 3., 2., 0.],
+               [0., 0., 0., 4., 3.]], dtype=float32)
     """
 
     fun: Callable[..., Any] = eqx.field(static=True)
@@ -252,7 +266,7 @@ def prepare(
     Returns:
         A `Prepared`, callable like `f`'s Jacobian.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> f = lambda x: x[1:] * x[:-1]
         >>> jac = prepare(f, jnp.ones(5))

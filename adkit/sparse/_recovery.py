@@ -52,7 +52,7 @@ class Recovery:
         nnz: the number of pattern entries.
         size: the length of `flat`: `p * m + q * n`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> r = Recovery(np.array([2, 0]), np.array([0, 1]), np.array([1.0, 1.0]), nnz=2, size=3)
         >>> r.direct
@@ -85,7 +85,7 @@ def unique_reads(line: np.ndarray, color: np.ndarray) -> np.ndarray:
     Returns:
         A bool array, one per entry.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> unique_reads(np.array([0, 0, 0, 1]), np.array([0, 1, 1, -1])).tolist()
         [True, False, False, False]
@@ -122,7 +122,7 @@ def recovery(pattern: Pattern, coloring: Coloring) -> Recovery:
     Raises:
         ValueError: if the shapes differ, or the coloring does not determine every entry.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from adkit.sparse._coloring import color
         >>> pattern = Pattern.from_dense(np.array([[1, 1, 0], [0, 1, 1]]))
@@ -178,7 +178,7 @@ def decompress_numpy(pattern: Pattern, recovery: Recovery, flat) -> np.ndarray:
     Returns:
         The values of the entries, a float array of length `pattern.nnz`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from adkit.sparse._coloring import color
         >>> a = np.array([[2.0, 3.0, 0.0], [0.0, 5.0, 7.0]])

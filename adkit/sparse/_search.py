@@ -47,7 +47,7 @@ def search(
         `(colors, winner)`: the colors (from 0) and the name of the order that gave them, with
         `"+iterated_greedy"` appended when the refinement removed colors.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> path = Graph.from_edges(4, np.array([0, 1, 2]), np.array([1, 2, 3]))
         >>> colors, winner = search(path, "best")
@@ -104,7 +104,7 @@ def color_columns(
     Returns:
         `(colors, winner)` as for `search`, `colors` of length `n`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> colors, _ = color_columns(np.array([0, 0, 1]), np.array([0, 1, 1]), (2, 3), "natural")
         >>> colors.tolist()
@@ -118,7 +118,7 @@ def color_columns(
 def compact(colors: np.ndarray, used: np.ndarray) -> np.ndarray:
     """`colors` with -1 where `used` is False, the other colors renumbered `0 .. k-1` in order.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> compact(np.array([0, 1, 2, 1]), np.array([True, False, True, True])).tolist()
         [0, -1, 2, 1]

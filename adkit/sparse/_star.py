@@ -46,7 +46,7 @@ def star_greedy(neighbors: list[list[int]], order: Sequence[int]) -> np.ndarray:
     Returns:
         An int64 array: the color of each vertex, from 0.
 
-    Example:
+    Examples:
         >>> path = [[1], [0, 2], [1, 3], [2]]  # a path on four vertices needs three colors
         >>> star_greedy(path, [0, 1, 2, 3]).tolist()
         [0, 1, 0, 2]

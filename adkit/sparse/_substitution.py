@@ -88,7 +88,7 @@ def substitution_terms(
     Raises:
         ValueError: if the pattern is not symmetric or the coloring is not acyclic.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> rows, cols = np.array([0, 0, 1, 1, 2]), np.array([0, 1, 0, 2, 1])  # a path 0 - 1 - 2
         >>> index, entry, weight = substitution_terms(rows, cols, np.array([0, 1, 0]), 3)

@@ -92,7 +92,7 @@ def check_coloring(pattern: Pattern, coloring: Coloring) -> None:
     Raises:
         ValueError: if the shapes differ or the coloring breaks its kind's rule (module docstring).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> pattern = Pattern.from_dense(np.array([[1, 1], [0, 1]]))
         >>> check_coloring(pattern, Coloring("column", (2, 2), col_colors=np.array([0, 1])))

@@ -31,7 +31,25 @@ TOLERANCE = {"central": 1e-5, "richardson": 1e-8, "complex_step": 1e-11}
 
 
 class DerivativeCheckError(AssertionError):
-    """A derivative disagrees with its finite-difference reference."""
+    """A derivative disagrees with its finite-difference reference.
+
+    `check_grads` raises it. It is an `AssertionError`, so test runners report it as a failed
+    check; its message names what disagrees (see `check_grads`).
+
+    Examples:
+        >>> import jax, jax.numpy as jnp
+        >>> from adkit.testing import check_grads
+        >>> @jax.custom_jvp
+        ... def f(x):
+        ...     return jnp.sin(x)
+        >>> @f.defjvp
+        ... def f_jvp(primals, tangents):  # wrong: twice the derivative cos(x)
+        ...     return f(primals[0]), 2 * jnp.cos(primals[0]) * tangents[0]
+        >>> check_grads(f, (jnp.array(1.0),), order=1, modes=("fwd",))
+        Traceback (most recent call last):
+        ...
+        adkit.testing._check_grads.DerivativeCheckError: check_grads(f): order 1, mode 'fwd', ...
+    """
 
 
 def check_grads(
@@ -67,7 +85,7 @@ def check_grads(
             for forward mode the output leaf and element), both values, the tolerance, the
             transform, and the first primitive of `f` that fails the same check on its own.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from adkit.testing import check_grads
         >>> check_grads(lambda x: jnp.sin(x) * x, (jnp.array([0.3, 1.2]),), order=2)

@@ -58,7 +58,33 @@ class Row:
 
 @dataclasses.dataclass(frozen=True)
 class CrosscheckReport:
-    """The result of `crosscheck`: a table of errors, and `raise_if_failed()`."""
+    """The result of `crosscheck`: a table of errors, and `raise_if_failed()`.
+
+    Attributes:
+        name: the checked function's name.
+        rows: one row per quantity (`"jvp"`, `"vjp"`, `"grad"`) and leaf, with one cell (max
+            absolute and relative error, or the error raised) per path.
+        method: the finite-difference method of the reference.
+        atol, rtol: the tolerances the cells were judged by.
+        culprits: for each adkit path that failed, the first primitive that fails on its own.
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> from adkit.testing import crosscheck
+        >>> report = crosscheck(jnp.sin, 1.0)
+        >>> print(report)
+        crosscheck(sin): max abs / rel error against finite differences (richardson)
+        quantity  leaf  adkit (tape)  adkit (transpose)  jax
+        ...
+        jvp       out      ...
+        vjp       args[0]  ...
+        grad      args[0]  ...
+        >>> [(row.quantity, row.leaf) for row in report.rows]
+        [('jvp', 'out'), ('vjp', 'args[0]'), ('grad', 'args[0]')]
+        >>> report.failures, report.culprits
+        ([], {})
+        >>> report.raise_if_failed()  # nothing failed: no error
+    """
 
     name: str
     rows: tuple[Row, ...]
@@ -144,7 +170,7 @@ def crosscheck(
     Returns:
         A `CrosscheckReport`; print it for the table, or call `raise_if_failed()`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from adkit.testing import crosscheck
         >>> report = crosscheck(lambda x: jnp.sum(jnp.sin(x) ** 2), jnp.array([0.5, 1.0]))

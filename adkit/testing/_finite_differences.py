@@ -44,7 +44,7 @@ def directional_derivative(
     Returns:
         A pytree shaped like `f(*args)`: the estimated J t.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from adkit.testing import directional_derivative
         >>> with jax.enable_x64(True):

@@ -10,7 +10,7 @@ import numpy as np
 def pairing(a, b) -> float:
     """Re Σ a·b over matching leaves (JAX's convention: no conjugate), float0 leaves left out.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> pairing((jnp.array([1.0, 2.0]),), (jnp.array([3.0, 4.0]),))
         11.0

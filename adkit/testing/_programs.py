@@ -66,6 +66,23 @@ class Program:
         shapes: the shape of every value, inputs first.
         num_inputs: how many inputs `fn` takes.
         seed: the seed of the inputs (and of the program, for `random_program`).
+
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> from adkit.testing import Program
+        >>> program = Program(
+        ...     steps=(("sin", (0,), ()), ("exp", (1,), ())),  # v0 = sin(x0), v1 = exp(v0)
+        ...     shapes=((3,), (3,), (3,)),
+        ...     num_inputs=1,
+        ...     seed=0,
+        ... )
+        >>> print(program)
+        program(seed=0, inputs x0: (3,)):
+          v0 = sin(x0)  # sin, shape (3,)
+          v1 = exp(v0)  # exp, shape (3,)
+        >>> last, total = program.fn(jnp.zeros(3))  # exp(sin 0); sum(sin 0) + sum(exp(sin 0))
+        >>> last.tolist(), float(total)
+        ([1.0, 1.0, 1.0], 3.0)
     """
 
     steps: tuple[Step, ...]
@@ -74,12 +91,14 @@ class Program:
     seed: int
 
     def fn(self, *inputs):
+        """Runs the program: returns `(last value, sum of all values the steps computed)`."""
         values = list(inputs)
         for name, operands, params in self.steps:
             values.append(OPERATIONS[name].apply(*(values[i] for i in operands), **dict(params)))
         return values[-1], sum(jnp.sum(v) for v in values[self.num_inputs :])
 
     def inputs(self, dtype=np.float64) -> tuple[Any, ...]:
+        """Inputs of the program's shapes, uniform in [-1.5, 1.5], drawn with its `seed`."""
         rng = np.random.default_rng(self.seed)
         return tuple(
             jnp.asarray(rng.uniform(-1.5, 1.5, shape), dtype)
@@ -146,14 +165,37 @@ class numpy_drawer:
 
 
 def random_program(seed: int) -> Program:
-    """The program of `adkit check --programs` number `seed`."""
+    """The program of `adkit check --programs` number `seed`.
+
+    The same seed always gives the same program (and, by `Program.inputs`, the same inputs), so
+    a failure found by a sweep can be reproduced from its seed alone.
+
+    Args:
+        seed: seeds the draws of the program's inputs and steps.
+
+    Returns:
+        The `Program`.
+
+    Examples:
+        >>> import numpy as np
+        >>> from adkit.testing import random_program
+        >>> program = random_program(0)
+        >>> program == random_program(0)
+        True
+        >>> print(program)
+        program(seed=0, inputs x0: (2, 1), x1: (1,), x2: ()):
+          v0 = ...
+        >>> last, total = program.fn(*program.inputs(np.float32))
+        >>> last.shape == program.shapes[-1]
+        True
+    """
     return build_program(numpy_drawer(seed), seed)
 
 
 def programs():
     """A hypothesis strategy of random `Program`s (requires `hypothesis`).
 
-    Example:
+    Examples:
         >>> from hypothesis import given, settings
         >>> import numpy as np
         >>> from adkit.testing import programs

@@ -38,13 +38,47 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 
 def rule_check_gaps() -> dict[str, str]:
-    """The known gaps of the rule sweep: `{case id: reason}`."""
+    """The known gaps of the rule sweep: `{case id: reason}`.
+
+    A gap is a case and column where adkit cannot yet do what JAX can. `check_rules` reports it
+    in `CaseResult.gaps` rather than as a failure; the test suite checks that each gap still
+    fails, so fixing one means removing its entry.
+
+    Returns:
+        The reason of each case with a known gap (one reason per case).
+
+    Examples:
+        >>> from adkit.testing import rule_check_gaps
+        >>> rule_check_gaps()  # none at present
+        {}
+    """
     return {case: reason for (case, _), reason in KNOWN_GAPS.items()}
 
 
 @dataclasses.dataclass(frozen=True)
 class CaseResult:
-    """One case's outcome per column: the max relative error, or a message if it failed."""
+    """One case's outcome per column: the max relative error, or a message if it failed.
+
+    The columns are `"jvp"`, `"vjp-tape"`, `"vjp-transpose"` and (for cases that have it)
+    `"second order"`.
+
+    Attributes:
+        case: the case's id, e.g. `"sin-vector"`.
+        primitive: the name of the primitive the case exercises.
+        errors: per column that passed, the max relative error against the reference (-1.0
+            where neither adkit nor JAX has a rule for the case).
+        failures: per column that failed, what went wrong.
+        gaps: per column with a known gap (`rule_check_gaps`), its reason.
+
+    Examples:
+        >>> from adkit.testing import check_rules
+        >>> from adkit.testing.rule_cases import all_cases
+        >>> (result,) = check_rules([c for c in all_cases() if c.id == "sin-vector"])
+        >>> result.case, result.primitive, result.ok
+        ('sin-vector', 'sin', True)
+        >>> sorted(result.errors), result.failures, result.gaps
+        (['jvp', 'second order', 'vjp-tape', 'vjp-transpose'], {}, {})
+    """
 
     case: str
     primitive: str
@@ -54,6 +88,7 @@ class CaseResult:
 
     @property
     def ok(self) -> bool:
+        """Whether no column failed (known gaps do not count as failures)."""
         return not self.failures
 
 
@@ -70,7 +105,7 @@ def check_rules(
     Returns:
         The results, in the order of `cases`.
 
-    Example:
+    Examples:
         >>> from adkit.testing import check_rules
         >>> from adkit.testing.rule_cases import all_cases
         >>> [r.ok for r in check_rules([c for c in all_cases() if c.id == "sin-vector"])]
@@ -100,6 +135,26 @@ def check_program(program, second_order: bool = True, jit: bool = True) -> CaseR
 
     With `jit`, each path runs under `jax.jit` (one compilation per path, much faster than
     running the program's loops and branches eagerly).
+
+    The program runs in float64, on its own inputs (`program.inputs`), with a random tangent
+    and cotangent; each path's derivatives are compared with JAX's.
+
+    Args:
+        program: a `Program`, from `random_program` or the `programs` hypothesis strategy.
+        second_order: whether to check forward over reverse as well (the `"second order"`
+            column).
+        jit: whether to run each path under `jax.jit`.
+
+    Returns:
+        A `CaseResult` for the case `"program-seed-<seed>"`.
+
+    Examples:
+        >>> from adkit.testing import check_program, random_program
+        >>> result = check_program(random_program(0))
+        >>> result.case, result.ok
+        ('program-seed-0', True)
+        >>> sorted(result.errors)
+        ['jvp', 'second order', 'vjp-tape', 'vjp-transpose']
     """
     case = RuleCase(
         "program",

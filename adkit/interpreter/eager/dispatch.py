@@ -60,7 +60,7 @@ def define_by_run() -> Iterator[None]:
     needs a value; this makes every call on concrete inputs run define-by-run (to compare the
     two engines, or to see the branch taken).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, adkit
         >>> def f(x):
         ...     return jnp.sin(x) if x < 3 else jnp.cos(x)

@@ -24,7 +24,7 @@ def path_jaxpr(fun: Callable[..., Any], args: tuple[Any, ...]) -> tuple[jc.Close
     Returns:
         `(closed_jaxpr, out_tree)`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from adkit.interpreter.eager.path import path_jaxpr
         >>> f = lambda x: jnp.sin(x) if x < 3 else jnp.cos(x)

@@ -40,7 +40,7 @@ def jvp(
         TypeError: if `primals`/`tangents` are not tuples or lists, or do not match.
         adkit.MissingRuleError: if the function uses a primitive adkit has no JVP rule for.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, adkit
         >>> f = lambda x1, x2: jnp.log(x1) + x1 * x2 - jnp.sin(x2)
         >>> y, dy = adkit.jvp(f, (2.0, 5.0), (1.0, 0.0))
@@ -78,7 +78,7 @@ def linearize(fun: Callable[..., Any], *primals: Any):
     XLA folds what depends on the primals only. A function that branches in Python on values is
     linearized along the path it takes at `primals` (recorded define-by-run).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, adkit
         >>> y, f_jvp = adkit.linearize(jnp.sin, 0.0)
         >>> float(f_jvp(2.0))
@@ -115,7 +115,7 @@ def jacfwd(
     Same arguments and output structure as `jax.jacfwd`: for each output leaf of shape `S_out`
     and input leaf of shape `S_in`, an array of shape `S_out + S_in`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, adkit
         >>> adkit.jacfwd(lambda x: x**2)(jnp.array([1.0, 2.0]))
         Array([[2., 0.],

@@ -41,7 +41,7 @@ def jet(fun: Callable[..., Any], primals: Sequence[Any], series: Sequence[Sequen
         TypeError: if the arguments, the numbers of terms or the terms' shapes do not match.
         adkit.MissingRuleError: if `fun` uses a primitive adkit has no jet rule for.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, adkit
         >>> y, terms = adkit.jet(jnp.exp, (0.0,), ([1.0, 0.0, 0.0],))
         >>> [round(float(t), 6) for t in terms]   # exp's derivatives at 0
@@ -80,7 +80,7 @@ def derivatives(fun: Callable[..., Any], x: Any, order: int) -> Any:
         An array stacking f'(x), f''(x), ..., f⁽ᴷ⁾(x) along a new leading axis (for a pytree
         output, that pytree of such arrays).
 
-    Example:
+    Examples:
         >>> import adkit
         >>> float(adkit.derivatives(lambda x: 1 / x, 4.0, order=6)[5])   # 6! / 4⁷
         0.0439453125

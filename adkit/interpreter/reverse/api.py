@@ -50,7 +50,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False, method: s
         `(output, vjp_fn)` or `(output, vjp_fn, aux)`; `vjp_fn(cotangent)` returns a tuple with
         one cotangent per primal.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, adkit
         >>> f = lambda x1, x2: jnp.log(x1) + x1 * x2 - jnp.sin(x2)
         >>> y, f_vjp = adkit.vjp(f, 2.0, 5.0)
@@ -158,7 +158,7 @@ def value_and_grad(
     As in JAX, `holomorphic=True` takes complex inputs and a complex output, and
     `allow_int=True` gives integer inputs `float0` gradients instead of an error.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, adkit
         >>> value, g = adkit.value_and_grad(lambda x: jnp.sum(x**2))(jnp.array([1.0, 2.0]))
         >>> float(value), g.tolist()
@@ -186,7 +186,7 @@ def grad(
 ):
     """The gradient of a scalar function, like `jax.grad`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, adkit
         >>> float(adkit.grad(jnp.sin)(0.0))
         1.0
@@ -215,7 +215,7 @@ def jacrev(
 
     Same output structure as `jax.jacrev`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, adkit
         >>> adkit.jacrev(lambda x: x**2)(jnp.array([1.0, 2.0]))
         Array([[2., 0.],
@@ -247,7 +247,7 @@ def hessian(
 ):
     """The Hessian by forward-over-reverse, `jacfwd(jacrev(fun))`, like `jax.hessian`.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, adkit
         >>> adkit.hessian(lambda x: jnp.sum(x**3))(jnp.array([1.0, 2.0]))
         Array([[ 6.,  0.],

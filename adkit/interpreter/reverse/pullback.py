@@ -19,7 +19,7 @@ import jax
 class Pullback:
     """`vjp_fn(cotangent)`, as returned by `adkit.vjp`; a pytree of its residuals.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, adkit
         >>> y, f_vjp = adkit.vjp(jnp.sin, 0.5)
         >>> leaves = jax.tree.leaves(f_vjp)  # the residuals the backward pass reads

@@ -28,7 +28,7 @@ def register_jvp(primitive: Primitive | str, rule: JvpRule | None = None):
     Returns:
         The rule (so the function can be used as `@register_jvp(prim)`).
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, adkit
         >>> from jax.extend.core import Primitive
         >>> cube_p = Primitive("cube_example")
@@ -48,7 +48,30 @@ def register_jvp(primitive: Primitive | str, rule: JvpRule | None = None):
 
 
 def jvp_rule(primitive: Primitive) -> JvpRule:
-    """The JVP rule for `primitive`, or a `MissingRuleError` that says how to add one."""
+    """The JVP rule for `primitive`, or a `MissingRuleError` that says how to add one.
+
+    Args:
+        primitive: the primitive object (e.g. `jax.lax.mul_p`).
+
+    Returns:
+        The rule `rule(primals, tangents, **params) -> (primal_out, tangent_out)`, as
+            registered with `adkit.register_jvp`.
+
+    Raises:
+        MissingRuleError: if adkit has no JVP rule for the primitive.
+
+    Examples:
+        >>> import numpy as np, jax, jax.numpy as jnp
+        >>> from jax.extend.core import Primitive
+        >>> from adkit.interpreter.rules import Zero, jvp_rule
+        >>> x, y = jnp.array([1.0, 2.0]), jnp.array([3.0, 4.0])
+        >>> jvp_rule(jax.lax.mul_p)([x, y], [jnp.ones(2), Zero((2,), np.dtype(np.float32))])
+        (Array([3., 8.], dtype=float32), Array([3., 4.], dtype=float32))
+        >>> jvp_rule(Primitive("no_rule_example"))
+        Traceback (most recent call last):
+        ...
+        adkit.interpreter._registry.MissingRuleError: adkit has no JVP rule for the primitive ...
+    """
     return JVP_RULES.lookup(primitive)
 
 
@@ -60,7 +83,7 @@ def register_transpose(primitive: Primitive | str, rule: TransposeRule | None = 
         rule: `rule(cotangent, *operands, **params) -> input_cotangents`; linear operands
             arrive as `UndefinedPrimal`, and the rule returns None for non-linear ones.
 
-    Example:
+    Examples:
         >>> import adkit
         >>> from jax.extend.core import Primitive
         >>> double_p = Primitive("double_example")  # x -> 2x
@@ -77,7 +100,27 @@ def register_transpose(primitive: Primitive | str, rule: TransposeRule | None = 
 
 
 def transpose_rule(primitive: Primitive) -> TransposeRule:
-    """The transpose rule for `primitive`, or a `MissingRuleError` that says how to add one."""
+    """The transpose rule for `primitive`, or a `MissingRuleError` that says how to add one.
+
+    Only primitives linear in some operand have one (`coverage()` lists which).
+
+    Args:
+        primitive: the primitive object (e.g. `jax.lax.neg_p`).
+
+    Returns:
+        The rule `rule(cotangent, *operands, **params) -> input_cotangents`, as registered with
+            `adkit.register_transpose`.
+
+    Raises:
+        MissingRuleError: if adkit has no transpose rule for the primitive.
+
+    Examples:
+        >>> import jax, jax.numpy as jnp
+        >>> from adkit.interpreter.rules import UndefinedPrimal, transpose_rule
+        >>> x = UndefinedPrimal(jax.typeof(jnp.zeros(2)))
+        >>> transpose_rule(jax.lax.neg_p)(jnp.array([1.0, 2.0]), x)  # the transpose of -x
+        [Array([-1., -2.], dtype=float32)]
+    """
     return TRANSPOSE_RULES.lookup(primitive)
 
 
@@ -105,7 +148,7 @@ def register_vjp(
     Returns:
         The rule.
 
-    Example:
+    Examples:
         >>> import jax, adkit
         >>> from jax.extend.core import Primitive
         >>> cube_p = Primitive("cube_vjp_example")
@@ -124,7 +167,28 @@ def register_vjp(
 
 
 def vjp_rule(primitive: Primitive) -> VjpRule:
-    """The VJP rule for `primitive`, or a `MissingRuleError` that says how to add one."""
+    """The VJP rule for `primitive`, or a `MissingRuleError` that says how to add one.
+
+    Args:
+        primitive: the primitive object (e.g. `jax.lax.mul_p`).
+
+    Returns:
+        The `VjpRule` registered with `adkit.register_vjp` (the tape path of reverse mode).
+
+    Raises:
+        MissingRuleError: if adkit has no VJP rule for the primitive.
+
+    Examples:
+        >>> import jax, jax.numpy as jnp
+        >>> from adkit.interpreter.rules import Residuals, vjp_rule
+        >>> rule = vjp_rule(jax.lax.mul_p)
+        >>> rule.kind
+        'own'
+        >>> x, y = jnp.array([1.0, 2.0]), jnp.array([3.0, 4.0])
+        >>> res = Residuals(inputs=(x, y), outputs=(x * y,), active=(True, False))
+        >>> rule.backward(jnp.ones(2), res)  # x̄ = ȳ y; y is not active
+        [Array([3., 4.], dtype=float32), None]
+    """
     return VJP_RULES.lookup(primitive)
 
 
@@ -134,19 +198,19 @@ def coverage() -> dict[str, dict[str, Any]]:
     Returns:
         `{name: {"jvp": bool, "vjp": str | None, "transpose": str | None, "jet": str | None}}`:
 
-        - `vjp` (tape path): `"own"` for a VJP rule written for the primitive, `"transposed"`
-          for one derived from its JVP rule by linearizing and transposing it.
-        - `transpose` (transpose path): `"rule"` for a primitive linear in some operand, which
-          has a transpose rule; `"linearized"` for one whose JVP rule is linearized, its linear
-          part being made of primitives that have transpose rules.
-        - `jet` (Taylor mode, `adkit.jet`): `"own"` for a rule written for the primitive (a
-          recurrence, O(K²) in the order K), `"derived"` for one derived from its JVP rule
-          (exact, but O(2ᴷ)).
+            - `vjp` (tape path): `"own"` for a VJP rule written for the primitive, `"transposed"`
+              for one derived from its JVP rule by linearizing and transposing it.
+            - `transpose` (transpose path): `"rule"` for a primitive linear in some operand, which
+              has a transpose rule; `"linearized"` for one whose JVP rule is linearized, its linear
+              part being made of primitives that have transpose rules.
+            - `jet` (Taylor mode, `adkit.jet`): `"own"` for a rule written for the primitive (a
+              recurrence, O(K²) in the order K), `"derived"` for one derived from its JVP rule
+              (exact, but O(2ᴷ)).
 
-        The test suite runs every primitive's cases through both paths, so a filled cell is one
-        that works; an empty cell fails a test.
+            The test suite runs every primitive's cases through both paths, so a filled cell is one
+            that works; an empty cell fails a test.
 
-    Example:
+    Examples:
         >>> import adkit
         >>> adkit.rules.coverage()["sin"]
         {'jvp': True, 'vjp': 'own', 'transpose': 'linearized', 'jet': 'own'}

@@ -22,6 +22,17 @@ class TapeEntry:
         primitive: the JAX primitive applied (None for bookkeeping rows).
         input_values: the values read, in the order of `inputs`.
         rule_params: all of the equation's parameters, as its rules receive them.
+
+    Examples:
+        >>> import jax, jax.numpy as jnp, adkit
+        >>> tape = adkit.trace(lambda x, y: jnp.sin(x) * y, 0.0, 3.0, tangents=(1.0, 0.0))
+        >>> tape.inputs[0].op, tape.inputs[0].label, tape.inputs[0].outputs
+        ('input', 'x', ('v-1',))
+        >>> entry = tape[1]  # the product: v2 = v1 * v0
+        >>> entry.op, entry.inputs, entry.outputs, entry.primitive is jax.lax.mul_p
+        ('mul', ('v1', 'v0'), ('v2',), True)
+        >>> [float(v) for v in entry.values], [float(t) for t in entry.tangents]
+        ([0.0], [3.0])
     """
 
     op: str

@@ -47,6 +47,28 @@ class Tape:
         output: the function's result, a pytree equal to `f(*args)`.
         output_tangent: with `tangents=`, the tangent of the result (the JVP), else None.
         args: the arguments the function was traced with.
+
+    Examples:
+        >>> import jax.numpy as jnp, adkit
+        >>> def f(x1, x2):
+        ...     return jnp.log(x1) + x1 * x2 - jnp.sin(x2)
+        >>> tape = adkit.trace(f, 2.0, 5.0)
+        >>> print(tape)
+        Wengert list of f: 5 primitive operations
+        var  op      inputs   value
+        ---  ------  -------  -------------
+        v-1  x1               2
+        v0   x2               5
+        v1   log     v-1      0.69314...
+        v2   mul     v-1, v0  10
+        v3   add     v1, v2   10.6931...
+        v4   sin     v0       -0.95892...
+        v5   sub     v3, v4   11.6520...
+        y    output  v5
+        >>> tape.name, len(tape), [e.label for e in tape.inputs], tape.outputs
+        ('f', 5, ['x1', 'x2'], ('v5',))
+        >>> tape[1].op, tape.args, round(float(tape.output), 4)
+        ('mul', (2.0, 5.0), 11.6521)
     """
 
     name: str
@@ -82,7 +104,7 @@ class Tape:
         Returns:
             An `Adjoints`: `print` it for the table; `.gradient` is shaped like the arguments.
 
-        Example:
+        Examples:
             >>> import jax.numpy as jnp, adkit
             >>> tape = adkit.trace(lambda x1, x2: jnp.log(x1) + x1 * x2 - jnp.sin(x2), 2.0, 5.0)
             >>> [round(float(g), 4) for g in tape.backward().gradient]
@@ -110,7 +132,7 @@ def trace(fun: Callable[..., Any], *args: Any, tangents: tuple | None = None) ->
     Raises:
         TypeError: if an argument is an abstract tracer (inside `jax.jit` or `jax.vmap`).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, adkit
         >>> def f(x1, x2):
         ...     return jnp.log(x1) + x1 * x2 - jnp.sin(x2)
