@@ -5,6 +5,9 @@ Cases that exercise float32 build float32 inputs explicitly (`make_args(np.float
 behaviour users see by default matters.
 """
 
+import gc
+import os
+
 import jax
 import numpy as np
 import pytest
@@ -23,3 +26,28 @@ def dtype(request):
 def default_precision():
     with jax.enable_x64(False):
         yield
+
+
+def _resident_bytes() -> int:
+    """This process's resident memory now (Linux; 0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():
+    """Drops JAX's trace and compilation caches after a test module once the process holds
+    more than 4 GiB.
+
+    A pytest-xdist worker runs thousands of tests in one process; kept, the caches of every
+    program compiled so far grew one worker past 18 GiB and slowed the whole suite to a crawl
+    in memory pressure. Below the threshold the caches stay: modules running the same corpus
+    programs eagerly share their compiled operations.
+    """
+    yield
+    if _resident_bytes() > 4 * 2**30:
+        jax.clear_caches()
+        gc.collect()

@@ -1,6 +1,6 @@
 """adkit.jet against `jax.experimental.jet` and nested `jax.jvp`, on the rule-case table.
 
-Every rule case whose primitive has a jet rule is checked by `adkit.testing._jet_check`: the
+One rule case per primitive with a jet rule is checked by `adkit.testing._jet_check`: the
 element-wise family at order 6 and the others at order 3 against JAX's jet where JAX's jet has
 the rules (and agrees with nested JVPs: `JAX_JET_DIFFERS` says where it does not), otherwise
 against nested `jax.jvp`s (order 4 and 3: their cost doubles with each order), in float64.
@@ -19,24 +19,17 @@ from adkit.testing.rule_cases import all_cases
 
 CASES = all_cases()
 JET_NAMES = {p.name for p in JET_RULES}
-_IDS = {c.id for c in CASES}
-DERIVED = {p.name for p, rule in JET_RULES.items() if getattr(rule, "derived", False)}
 
 
 def _suite_cases():
-    """Every case of a primitive with its own jet rule, but the "-matrix" twins of element-wise
-    "-vector" cases (the same recurrence at another shape); the first case of a primitive with
-    a derived rule (one generic mechanism, and nested JVPs of a factorization are slow to
-    compile). `adkit check --jet` runs them all."""
+    """The first case of each primitive with a jet rule (a recurrence is the same at every
+    shape and parameter; the first-order tests run every case). `adkit check --jet` runs them
+    all."""
     out, seen = [], set()
     for case in CASES:
-        if case.primitive not in JET_NAMES or case.primitive in seen:
-            continue
-        if case.primitive in DERIVED:
+        if case.primitive in JET_NAMES and case.primitive not in seen:
             seen.add(case.primitive)
-        elif case.id.endswith("-matrix") and case.id.replace("-matrix", "-vector") in _IDS:
-            continue
-        out.append(case)
+            out.append(case)
     return out
 
 

@@ -7,6 +7,7 @@ import runpy
 import subprocess
 import sys
 
+import jupytext
 import nbformat
 import pytest
 from helpers import load_notebook_hook
@@ -22,6 +23,14 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 def test_there_is_something_to_run():
     assert NOTEBOOKS and EXAMPLES
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_paired_with_an_ipynb(path):
+    # opened in Jupyter with jupytext, the .py keeps an .ipynb beside it (git ignores it)
+    metadata = jupytext.read(path).metadata
+    assert metadata["jupytext"]["formats"] == "ipynb,py:percent"
+    assert metadata["kernelspec"]["name"] == "python3"
 
 
 def test_the_teaching_track_lists_every_example():
