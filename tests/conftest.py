@@ -48,6 +48,11 @@ def _release_compiled_programs():
     programs eagerly share their compiled operations.
     """
     yield
-    if _resident_bytes() > 4 * 2**30:
+    if not jax.config.jax_enable_x64:  # a module switched float64 off for the modules after it
+        jax.config.update("jax_enable_x64", True)
+        pytest.fail(
+            "a test of this module left jax_enable_x64 off; use the default_precision fixture"
+        )
+    if _resident_bytes() > float(os.environ.get("ADKIT_TEST_CACHE_LIMIT", 4 * 2**30)):
         jax.clear_caches()
         gc.collect()
