@@ -45,7 +45,8 @@ def _release_compiled_programs():
     A pytest-xdist worker runs thousands of tests in one process; kept, the caches of every
     program compiled so far grew one worker past 18 GiB and slowed the whole suite to a crawl
     in memory pressure. Below the threshold the caches stay: modules running the same corpus
-    programs eagerly share their compiled operations.
+    programs eagerly share their compiled operations. `ADKIT_TEST_CACHE_LIMIT` (bytes) moves the
+    threshold (0: drop them after every module).
     """
     yield
     if not jax.config.jax_enable_x64:  # a module switched float64 off for the modules after it

@@ -29,17 +29,15 @@ class MemoryReport:
         warnings: the known pathologies found (empty when none).
 
     Examples:
-        >>> import jax, jax.numpy as jnp
+        >>> import jax.numpy as jnp
         >>> from adkit import checkpoint
-        >>> def f(w, xs):
-        ...     return jax.lax.scan(lambda h, x: (jnp.tanh(w * h + x), None), 0.0, xs)[0]
-        >>> report = checkpoint.memory_report(f, 0.5, jnp.ones(100))
+        >>> report = checkpoint.memory_report(lambda x: jnp.sum(jnp.sin(x) ** 2), jnp.ones(100))
         >>> print(report)
         XLA: temp ..., arguments ..., outputs ...
         residuals: ... values, ...
         ...
         >>> sorted({shape for shape, _, _ in report.residuals})
-        ['float32[100]', 'float32[]']
+        ['float32[100]']
         >>> report.residual_bytes == sum(report.by_line.values()), report.warnings
         (True, [])
     """
