@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import time
 
 import jax.numpy as jnp
 import pytest
@@ -23,15 +24,19 @@ def test_interleaved_alternates_and_counts(monkeypatch):
     calls = {name: (lambda n=name: order.append(n) or jnp.zeros(())) for name in "ab"}
     monkeypatch.setattr(_measure, "SAMPLE_SECONDS", 0.0)  # one call per sample
     timings = bench.interleaved(calls, repeats=3, warmup=1)
-    assert order == ["a", "b"] * 4  # one warm-up round, then three alternating rounds
+    # one warm-up round, one call each to set the calls per sample, three alternating rounds
+    assert order == ["a", "b"] * 5
     assert all(len(t.samples) == 3 for t in timings.values())
-    # a fast call: each sample is a run of calls, the same number for both, still alternating
+    # each sample is a run of calls filling SAMPLE_SECONDS, as many as that variant's own time
+    # allows (a fast call beside a slow one is not timed one call at a time), still alternating
     order.clear()
-    monkeypatch.setattr(_measure, "SAMPLE_SECONDS", 1.0)
+    slow = lambda: order.append("b") or time.sleep(0.002) or jnp.zeros(())
+    calls = {"a": calls["a"], "b": slow}
+    monkeypatch.setattr(_measure, "SAMPLE_SECONDS", 0.05)
     bench.interleaved(calls, repeats=2, warmup=1)
-    runs = [(k, len(list(g))) for k, g in itertools.groupby(order[2:])]
+    runs = [(k, len(list(g))) for k, g in itertools.groupby(order)][-4:]  # the two rounds
     assert [k for k, _ in runs] == ["a", "b", "a", "b"]
-    assert len({n for _, n in runs}) == 1 and runs[0][1] > 1
+    assert runs[0][1] == runs[2][1] > runs[1][1] == runs[3][1] > 1
 
 
 def test_rows_report_ratios_to_the_first_variant():

@@ -278,6 +278,23 @@ def test_the_bcoo_reads_the_compressed_products_in_place():
     assert not star.in_place  # H[i, j] and H[j, i] may read one element: a gather
 
 
+def test_a_call_on_values_wraps_the_kept_index_array_without_copying_it():
+    # on values (outside jit), jacfwd runs its compiled products and wraps them around the
+    # index array the prepared function holds on the device: the same buffer on every call
+    f, x = problems.bratu(12)
+    jac = sparse.jacfwd(f)
+    first, second = jac(x), jac(2.0 * x)
+    kept = jac.prepared(x).flat_indices
+    for matrix in (first, second):
+        assert matrix.indices.unsafe_buffer_pointer() == kept.unsafe_buffer_pointer()
+    np.testing.assert_array_equal(second.todense(), jax.jacfwd(f)(2.0 * x))
+    inside = jax.jit(jac)(2.0 * x)  # traced: the same matrix, its indices a program output
+    np.testing.assert_array_equal(inside.data, second.data)
+    np.testing.assert_array_equal(inside.indices, second.indices)
+    dense = sparse.jacfwd(f, output="dense")  # other outputs are assembled after the products
+    np.testing.assert_array_equal(dense(x), jax.jacfwd(f)(x))
+
+
 def test_a_scatter_that_drops_updates_out_of_bounds():
     f = lambda x: jnp.zeros(3).at[jnp.array([0, 5, 2])].add(x**2, mode="drop")
     x = jnp.arange(1.0, 4.0)

@@ -19,33 +19,54 @@ from .._jax_compat import is_concrete
 from ._prepare import Prepared, prepare
 
 
-def _signature(args) -> tuple:
-    leaves, tree = jax.tree_util.tree_flatten(args)
-    return tree, tuple((np.shape(x), str(jax.numpy.result_type(x))) for x in leaves)
+def _signature(leaves, tree) -> tuple:
+    dtype = lambda x: x.dtype if isinstance(x, jax.Array) else jax.numpy.result_type(x)
+    return tree, tuple((np.shape(x), dtype(x)) for x in leaves)
+
+
+class _Compiled:
+    """What one argument signature needs on every call: the `Prepared`, its data function
+    compiled once, and for an in-place BCOO the output's tree structure, so that a call on
+    values wraps the compiled data and the index array kept on the device as a BCOO without
+    re-validating them (`tree_unflatten`, as JAX itself rebuilds a BCOO)."""
+
+    def __init__(self, prepared: Prepared):
+        self.prepared = prepared
+        data = prepared.flat if prepared.in_place else prepared.values
+        self.run = jax.jit(lambda *a: data(*a))  # seeds and indices as constants
+        self.treedef, self.indices = None, None
+        if prepared.in_place and prepared.output == "bcoo":
+            template = prepared.assemble(jax.numpy.zeros(prepared.flat_indices.shape[0]))
+            self.treedef = jax.tree_util.tree_structure(template)
+            self.indices = prepared.flat_indices
+
+    def __call__(self, args):
+        data = self.run(*args)
+        if self.treedef is not None:
+            return jax.tree_util.tree_unflatten(self.treedef, (data, self.indices))
+        return self.prepared.assemble(data)
 
 
 def _sparse_transform(mode: str, doc_name: str):
     def transform(
         f: Callable[..., Any], argnums: int | Sequence[int] = 0, **options: Any
     ) -> Callable[..., Any]:
-        cache: dict[tuple, tuple[Prepared, Callable[..., Any]]] = {}
+        cache: dict[tuple, _Compiled] = {}
 
         @functools.wraps(f)
         def jac(*args):
-            key = _signature(args)
+            leaves, tree = jax.tree_util.tree_flatten(args)
+            key = _signature(leaves, tree)
             if key not in cache:
                 prepared = prepare(f, *args, argnums=argnums, mode=mode, **options)
-                data = prepared.flat if prepared.in_place else prepared.values
-                compiled = jax.jit(lambda *a, data=data: data(*a))  # seeds as constants
-                cache[key] = (prepared, compiled)
-            prepared, compiled = cache[key]
-            if all(is_concrete(leaf) for leaf in jax.tree_util.tree_leaves(args)):
+                cache[key] = _Compiled(prepared)
+            if all(is_concrete(leaf) for leaf in leaves):
                 # called on values: the compiled products, assembled around the index arrays
                 # the prepared function keeps on the device (never copied out of a program)
-                return prepared.assemble(compiled(*args))
-            return prepared(*args)  # inside jit or vmap: traced like any JAX function
+                return cache[key](args)
+            return cache[key].prepared(*args)  # inside jit or vmap: traced like any function
 
-        jac.prepared = lambda *args: cache[_signature(args)][0]  # what a call prepared
+        jac.prepared = lambda *args: cache[_signature(*jax.tree_util.tree_flatten(args))].prepared
         return jac
 
     transform.__name__ = transform.__qualname__ = doc_name

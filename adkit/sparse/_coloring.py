@@ -178,7 +178,7 @@ def color(
             docstring).
         order: the greedy vertex order: `"largest_first"`, `"smallest_last"`,
             `"incidence_degree"`, `"dsatur"`, `"natural"` or `"random"`; or `"best"`, which
-            tries them (dsatur only up to 1000 vertices; above 4096 vertices only
+            tries them (dsatur only up to 1000 vertices; above 1024 vertices only
             largest_first, natural and smallest_last) and random orders, keeps the
             fewest colors and refines the winner by iterated greedy, stopping early at a
             known lower bound (for columns, the most entries in one row). For `"star"`,

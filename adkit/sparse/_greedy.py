@@ -18,6 +18,7 @@ References:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 
 import numpy as np
 
@@ -41,14 +42,13 @@ def greedy(neighbors: list[list[int]], order: Sequence[int]) -> np.ndarray:
         [0, 1, 0]
     """
     color = [-1] * len(neighbors)
-    stamp = [-1] * (len(neighbors) + 1)  # stamp[c] == v: color c is taken for vertex v
     for v in order:
-        for w in neighbors[v]:
-            c = color[w]
-            if c >= 0:
-                stamp[c] = v
+        around = neighbors[v]
+        # the neighbours' colors as one C-level gather (uncolored ones give -1, never chosen);
+        # itemgetter of one index returns the item itself, not a tuple
+        taken = set(itemgetter(*around)(color)) if len(around) > 1 else {color[w] for w in around}
         c = 0
-        while stamp[c] == v:
+        while c in taken:
             c += 1
         color[v] = c
     return np.asarray(color, dtype=np.int64)

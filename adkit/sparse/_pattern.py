@@ -95,11 +95,11 @@ class Pattern:
 
     def to_bcoo(self, values=None):
         """A `jax.experimental.sparse.BCOO` with `values` (default all ones) at the entries."""
-        import jax.numpy as jnp
+        import jax
         from jax.experimental import sparse as jsparse
 
-        values = jnp.ones(self.nnz, dtype=bool) if values is None else values
-        indices = jnp.asarray(np.stack([self.rows, self.cols], axis=1), dtype=jnp.int32)
+        values = jax.device_put(np.ones(self.nnz, dtype=bool) if values is None else values)
+        indices = jax.device_put(np.stack([self.rows, self.cols], axis=1).astype(np.int32))
         return jsparse.BCOO(
             (values, indices), shape=self.shape, indices_sorted=True, unique_indices=True
         )

@@ -291,7 +291,7 @@ def prepare(
     rec = recovery(pattern, coloring)
     chosen = mode if mode != "auto" else {v: k for k, v in _KIND.items()}[coloring.kind]
     counts = np.bincount(pattern.rows, minlength=pattern.shape[0])
-    as_int = lambda a: jnp.asarray(a, dtype=jnp.int32)
+    as_int = lambda a: _to_device(a, np.int32)
     flat_rows, flat_cols, in_place = _in_place_indices(pattern, rec)
     return Prepared(
         fun=f,
@@ -311,13 +311,19 @@ def prepare(
         indptr=as_int(np.concatenate([[0], np.cumsum(counts)])),
         col_colors=as_int(coloring.col_colors),
         row_colors=as_int(coloring.row_colors),
-        col_seeds=jnp.asarray(coloring.col_seeds(), jnp.float32),
-        row_seeds=jnp.asarray(coloring.row_seeds(), jnp.float32),
+        col_seeds=_to_device(coloring.col_seeds(), np.float32),
+        row_seeds=_to_device(coloring.row_seeds(), np.float32),
         index=as_int(rec.index),
         entry=as_int(rec.entry),
-        weight=jnp.asarray(rec.weight),
+        weight=_to_device(rec.weight, jax.dtypes.canonicalize_dtype(np.float64)),
         flat_indices=as_int(np.stack([flat_rows, flat_cols], axis=-1)),
     )
+
+
+def _to_device(a, dtype) -> jax.Array:
+    """A NumPy array on the default device as `dtype`, converted on the host: `jnp.asarray`
+    compiles a program for every new shape (about 17 ms each), a transfer does not."""
+    return jax.device_put(np.asarray(a, dtype=dtype))
 
 
 def _in_place_indices(pattern: Pattern, rec) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -330,7 +336,7 @@ def _in_place_indices(pattern: Pattern, rec) -> tuple[np.ndarray, np.ndarray, bo
     m, _ = pattern.shape
     rows = np.full(rec.size, m, dtype=np.int64)
     cols = np.zeros(rec.size, dtype=np.int64)
-    if not rec.direct or np.unique(rec.index).size != rec.index.size:
+    if not rec.direct or np.bincount(rec.index, minlength=rec.size).max(initial=0) > 1:
         return rows[:0], cols[:0], False
     rows[rec.index], cols[rec.index] = pattern.rows, pattern.cols
     return rows, cols, True

@@ -3,7 +3,7 @@
 `order="best"` colors with every deterministic order of `adkit.sparse._orders` and a few seeded
 random ones, keeps the coloring with the fewest colors (the first such in the order tried), and
 refines it by a few rounds of iterated greedy (`adkit.sparse._greedy.iterated_greedy`); above
-4096 vertices only the three cheapest orders and fewer rounds (coloring is then most of a sparse
+1024 vertices only the three cheapest orders and fewer rounds (coloring is then most of a sparse
 Jacobian's one-off cost). It stops as soon as a coloring reaches a known lower bound (for a
 column coloring, the most entries in one row: those columns all conflict), since nothing can do
 better; the cheap orders go first.
@@ -23,7 +23,7 @@ BEST_ORDERS = ("largest_first", "natural", "smallest_last", "incidence_degree", 
 NUM_RANDOM = 3  # seeded random orders tried by "best"
 DSATUR_LIMIT = 1000  # "best" tries dsatur (a heap update per colored neighbour) up to here
 PATIENCE = 5  # iterated-greedy rounds without a new best before "best" stops refining
-LARGE = 4096  # above this many vertices, "best" tries the three cheap orders and refines less
+LARGE = 1024  # above this many vertices, "best" tries the three cheap orders and refines less
 PATIENCE_LARGE = 2
 
 

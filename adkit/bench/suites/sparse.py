@@ -6,8 +6,10 @@ dense `jax.jacfwd`; dense `jax.jacrev`; asdex (its own detection, coloring and e
 forward mode); sparsejac (forward mode, given adkit's pattern: it has no detection); adkit.sparse
 (forward mode, order "best"), called as users call it: its first call prepares and compiles, the
 later ones run the compiled products and wrap them, with the index array it keeps on the device,
-as a BCOO; and adkit's compressed JVPs alone, compiled, without decompression (the floor the
-evaluation is measured against).
+as a BCOO; the same inside `jax.jit` returning the BCOO (the program then copies the constant
+index array into its outputs on every call, as for any array a jitted function returns); and
+adkit's compressed JVPs alone, compiled, without decompression (the floor the evaluation is
+measured against).
 
 Measures: colors (compressed products), detection time, coloring time, compiled evaluation time,
 and one-off time (detect, color, trace, compile and one call, from scratch). Targets (issue 15):
@@ -29,6 +31,7 @@ from . import sparse_problems as problems
 
 DENSE_FWD, DENSE_REV = "jax.jacfwd (dense)", "jax.jacrev (dense)"
 ADKIT, BARE = "adkit.sparse.jacfwd", "adkit compressed JVPs (no decompression)"
+ADKIT_JIT = "adkit.sparse.jacfwd inside jax.jit (BCOO returned)"
 ASDEX, SPARSEJAC = "asdex (fwd)", "sparsejac.jacfwd"
 
 
@@ -75,6 +78,12 @@ def _sparsejac_variant(f, x, bcoo) -> Variant:
     )
 
 
+def _called(jac, x):
+    """`jac` after its first call (which detects, colors and compiles), as users call it."""
+    jax.block_until_ready(jac(x))
+    return jac
+
+
 def workload(name: str, f, x) -> Workload:
     pattern = sparse.jacobian_sparsity(f, x)
     prepared = sparse.prepare(f, x, mode="forward", pattern=pattern)  # for the bare products
@@ -90,7 +99,8 @@ def workload(name: str, f, x) -> Workload:
         Variant(DENSE_REV, lambda: jax.jacrev(f), stages=_dense(jax.jacrev, f, x, m)),
         _asdex_variant(f, x),
         _sparsejac_variant(f, x, pattern.to_bcoo(np.ones(pattern.nnz))),
-        Variant(ADKIT, lambda: lambda v: prepared(v), stages=adkit_stages),
+        Variant(ADKIT, lambda: _called(sparse.jacfwd(f), x), compiled=True, stages=adkit_stages),
+        Variant(ADKIT_JIT, lambda: lambda v: prepared(v), only=("run",)),
         Variant(BARE, lambda: lambda v: prepared.products(v)[1], only=("run",)),
     ]
     info = {"n": n, "m": m, "nnz": pattern.nnz}
@@ -142,6 +152,9 @@ def summarize(rows) -> list[str]:
             line += (
                 f"; evaluation {ratio:.2f}x the bare JVPs [{'met' if ratio <= 1.15 else 'NOT met'}]"
             )
+            in_jit = pick(name, "run", ADKIT_JIT)
+            if in_jit:
+                line += f" (inside jit, the BCOO returned: {in_jit / bare:.2f}x)"
         one = pick(name, "one_off", ADKIT)
         dense = [
             d
