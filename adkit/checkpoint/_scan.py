@@ -223,10 +223,10 @@ def _forward(step, n_carry, program, consts, init, xs):
         i, carry, buffer, held, ys = state
         slot = forward_slot[i]
         row = jnp.where(slot > 0, slot - 1, program.slots)
-        buffer = [b.at[row].set(c) for b, c in zip(buffer, carry, strict=True)]
+        buffer = [_tangent.put(b, row, c) for b, c in zip(buffer, carry, strict=True)]
         held = [jnp.where(i == program.held, c, h) for c, h in zip(carry, held, strict=True)]
         carry, y = _tangent.call(step, n_carry, consts, carry, [a[i] for a in xs])  # xs in place
-        ys = [a.at[i].set(b) for a, b in zip(ys, y, strict=True)]
+        ys = [_tangent.put(a, i, b) for a, b in zip(ys, y, strict=True)]
         return i + 1, carry, buffer, held, ys
 
     state = (jnp.int32(0), list(init), buffer, list(init), ys)

@@ -44,6 +44,13 @@ def call(step, n_carry: int, consts, carry, x) -> tuple[list, list]:
     return list(out[:n_carry]), list(out[n_carry:])
 
 
+def put(array, index, value):
+    """`array` with row `index` set to `value`: a plain dynamic-update-slice (the index is in
+    range by construction), where `array.at[index].set(value)` is a scatter that XLA lowers
+    with a bounds check, two more kernels in every loop it is in."""
+    return lax.dynamic_update_index_in_dim(array, value, index, 0)
+
+
 def cut(values, sizes) -> list[list]:
     """`values` cut into consecutive lists of the given sizes, and the rest."""
     values, parts, start = list(values), [], 0
@@ -207,7 +214,7 @@ class ReverseSweep:
         with _seed.offering(params, acc_k) as taken:  # an inner loop may start from acc_k
             d_k, d_c, d_x = pullback((ct_carry, [a[i] for a in ct_ys]))
         acc_k = [d if t else a + d for a, d, t in zip(acc_k, d_k, taken, strict=True)]
-        ct_xs = [a.at[i].set(d) for a, d in zip(ct_xs, d_x, strict=True)]
+        ct_xs = [put(a, i, d) for a, d in zip(ct_xs, d_x, strict=True)]
         return d_c, acc_k, ct_xs
 
     # the sweep
@@ -240,7 +247,7 @@ class ReverseSweep:
                 index, slot = lax.dynamic_index_in_dim(stores, pointer, keepdims=False)
                 hit = index == i + 1  # the next store keeps x_{i+1}
                 target = jnp.where(hit, slot - 1, program.slots)  # or the spare row
-                buffer = [b.at[target].set(c) for b, c in zip(buffer, current, strict=True)]
+                buffer = [put(b, target, c) for b, c in zip(buffer, current, strict=True)]
                 return current, buffer, pointer + hit
 
             start = at["advance_start"]
@@ -291,7 +298,7 @@ class ReverseSweep:
             out = jc.jaxpr_as_fun(self.taping)(*self.consts, *current, *self.row_of(start + j))
             current, leaves = list(out[: self.n_carry]), out[self.n_carry :]
             stored = [leaf for leaf, c in zip(leaves, self.const_of, strict=True) if c is None]
-            tape = [t.at[j].set(leaf) for t, leaf in zip(tape, stored, strict=True)]
+            tape = [put(t, j, leaf) for t, leaf in zip(tape, stored, strict=True)]
             return current, tape
 
         _, tape = lax.fori_loop(0, count, record, (current, tape))

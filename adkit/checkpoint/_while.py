@@ -22,7 +22,7 @@ from jax import lax
 from .. import _jax_compat as jc
 from ..ops._primitive import define_primitive, is_undefined
 from . import _online, _seed
-from ._tangent import ReverseSweep, call, cut, is_float, linear_jvp
+from ._tangent import ReverseSweep, call, cut, is_float, linear_jvp, put
 
 
 def while_loop(
@@ -162,7 +162,7 @@ def _forward(step, test, counts, max_steps, snapshots, consts, cond_consts, init
         placement = jax.tree.map(lambda old, new: jnp.where(first, old, new), placement, placed)
         slot = jnp.where(first, 0, slot)
         row = jnp.where(slot > 0, slot - 1, snapshots - 1)  # else the spare row
-        buffer = [b.at[row].set(p) for b, p in zip(buffer, previous, strict=True)]
+        buffer = [put(b, row, p) for b, p in zip(buffer, previous, strict=True)]
         return i + 1, call(step, nc, consts, x, [])[0], x, buffer, placement
 
     state = (jnp.int32(0), list(init), list(init), buffer, placement)
@@ -249,7 +249,7 @@ def _transpose(cts, *operands, step, test, counts, perturbed, max_steps, batch):
             steps = jnp.where(kind == _online.ADVANCE, count, 0)
             current = lax.fori_loop(0, steps, sweep.advance, current)
             row = jnp.where(kind == _online.STORE, slot - 1, spare)
-            buffer = [b.at[row].set(c) for b, c in zip(buffer, current, strict=True)]
+            buffer = [put(b, row, c) for b, c in zip(buffer, current, strict=True)]
             return reversal, kind, current, buffer
 
         pending = lambda s: s[1] != _online.REVERSE
