@@ -211,7 +211,7 @@ print("seeds:", seeds.shape)
 assert np.array_equal(seeds.sum(axis=0), np.ones(x.size))  # each column in exactly one seed
 
 # %% [markdown]
-# `Prepared.products` linearizes `f` once and maps the linear map over the seeds with `vmap`:
+# `Prepared.products` maps `f`'s JVP over the seeds with `vmap` (the primal part runs once):
 # row c of `B` is J @ seeds[c], the compressed Jacobian (`C` would hold reverse products; there
 # are none in forward mode). A `Prepared` is a pytree, so it can be passed to a jitted function
 # like any array; we do that from here on, which compiles each evaluation into one program.

@@ -2,7 +2,8 @@
 execute, branch-free, inside `lax.scan` and `lax.fori_loop`.
 
 The forward sweep runs all L steps; before step i it stores xᵢ into slot `forward_slot[i]`
-(0: none) and it keeps x_held, the state the first reversed block starts from.
+(0: none) and it keeps x_held, the state the first reversed block starts from (in the spare
+row that unstored states pass through, when no later state is stored: `held_in_spare`).
 
 The reverse sweep is one row per reversed block, each of the same shape:
 
@@ -10,10 +11,11 @@ The reverse sweep is one row per reversed block, each of the same shape:
     reverse the block [block_start, block_start + block_count) (a single-step reverse, or a
     tape of the block and a sweep back)
 
-The stores of all rows are one list in order, `(store_index, store_slot)`, ending with a
-sentinel; row k's are those from `store_first[k]` on, so the advance loop follows a pointer
-(O(1) per step, and arrays the size of the schedule's stores, not rows x the most stores of a
-row). Rows that need less are padded: no restore (-1), empty advances.
+A state is stored at most once in the whole reverse sweep (a stored state stays until the
+sweep has reversed past it, and the sweep never advances past it again), so the stores are one
+table by step, like the forward sweep's: after advancing to x_j, store it into slot
+`reverse_slot[j]` (0: none). The advance loop then carries no pointer, and reads one entry per
+step. Rows that need less are padded: no restore (-1), empty advances.
 """
 
 from __future__ import annotations
@@ -33,15 +35,14 @@ class Program:
     length: int
     slots: int  # the highest slot the schedule stores into; the buffer has one spare row more
     held: int
+    held_in_spare: bool  # x_held is the spare row's last write: the first row restores it there
     block: int  # the longest reversed block: the tape's length
     evaluations: int
     forward_slot: np.ndarray  # [L]
     restore: np.ndarray  # [N]
     advance_start: np.ndarray  # [N]
     advance_count: np.ndarray  # [N]
-    store_first: np.ndarray  # [N]: row k's first store in the list below
-    store_index: np.ndarray  # [T + 1]: the state each store keeps, then a sentinel (-1)
-    store_slot: np.ndarray  # [T + 1]
+    reverse_slot: np.ndarray  # [L + 1]: where the reverse sweep stores x_j (0: not stored)
     block_start: np.ndarray  # [N]
     block_count: np.ndarray  # [N]
 
@@ -69,23 +70,32 @@ def compile_schedule(actions: list[Action], length: int) -> Program:
         else:
             row.add(action)
     slots = max((a.slot for a in actions if a.kind == "store"), default=0)
-    stores = [store for r in rows for store in r["stores"]] + [(-1, 0)]
-    store_index, store_slot = (np.array(column, np.int32) for column in zip(*stores, strict=True))
-    store_first = np.cumsum([0] + [len(r["stores"]) for r in rows[:-1]]).astype(np.int32)
     column = lambda key: np.array([r[key] for r in rows], np.int32)
+    # x_held stays in the spare row when no later state is stored (revolve: x_held = x_{L-1});
+    # the first row then restores it from there (pseudo-slot `slots + 1`), and the forward
+    # sweep need not carry it
+    held = actions[first].index
+    in_spare = bool(forward_slot[held] == 0 and (forward_slot[held + 1 :] > 0).all())
+    restore = column("restore")
+    if in_spare:
+        assert restore[0] < 0, "the first reversed block starts from x_held, restoring nothing"
+        restore[0] = slots + 1
+    reverse_slot = np.zeros(length + 1, np.int32)
+    for index, slot in (store for r in rows for store in r["stores"]):
+        assert reverse_slot[index] == 0, f"the reverse sweep stores x_{index} twice"
+        reverse_slot[index] = slot
     return Program(
         length=length,
         slots=slots,
-        held=actions[first].index,
+        held=held,
+        held_in_spare=in_spare,
         block=int(column("block_count").max()),
         evaluations=evaluations(actions),
         forward_slot=forward_slot,
-        restore=column("restore"),
+        restore=restore,
         advance_start=column("advance_start"),
         advance_count=column("advance_count"),
-        store_first=store_first,
-        store_index=store_index,
-        store_slot=store_slot,
+        reverse_slot=reverse_slot,
         block_start=column("block_start"),
         block_count=column("block_count"),
     )

@@ -224,14 +224,17 @@ def _forward(step, n_carry, program, consts, init, xs):
         slot = forward_slot[i]
         row = jnp.where(slot > 0, slot - 1, program.slots)
         buffer = [_tangent.put(b, row, c) for b, c in zip(buffer, carry, strict=True)]
-        held = [jnp.where(i == program.held, c, h) for c, h in zip(carry, held, strict=True)]
+        if not program.held_in_spare:  # else the reverse sweep restores x_held from the spare row
+            held = [jnp.where(i == program.held, c, h) for c, h in zip(carry, held, strict=True)]
         carry, y = _tangent.call(step, n_carry, consts, carry, [a[i] for a in xs])  # xs in place
         ys = [_tangent.put(a, i, b) for a, b in zip(ys, y, strict=True)]
         return i + 1, carry, buffer, held, ys
 
-    state = (jnp.int32(0), list(init), buffer, list(init), ys)
-    _, carry, buffer, held, ys = lax.while_loop(lambda s: s[0] < length, body, state)
-    return (carry, ys), buffer, held
+    held = [] if program.held_in_spare else list(init)
+    _, carry, buffer, held, ys = lax.while_loop(
+        lambda s: s[0] < length, body, (jnp.int32(0), list(init), buffer, held, ys)
+    )
+    return (carry, ys), buffer, held or list(init)  # init: a stand-in the sweep overwrites
 
 
 def _is_symbolic_zero(leaf) -> bool:

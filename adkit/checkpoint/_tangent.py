@@ -224,10 +224,9 @@ class ReverseSweep:
         ct_carry, ct_ys = list(cts[:n_cf]), list(cts[n_cf:])
         acc_k = [_seed.start(self.consts[j], jnp.zeros_like(self.consts[j])) for j in self.fk]
         ct_xs = [jnp.zeros_like(self.xs[j]) for j in self.fx]
-        names = ("restore", "advance_start", "advance_count", "store_first")
-        names += ("block_start", "block_count")
+        names = ("restore", "advance_start", "advance_count", "block_start", "block_count")
         table = jnp.asarray(np.stack([getattr(program, name) for name in names], axis=1))
-        stores = jnp.asarray(np.stack([program.store_index, program.store_slot], axis=1))
+        reverse_slot = jnp.asarray(program.reverse_slot)
         reverse_block = self.tape_block if program.block > 1 else self.reverse_one
         if program.block > 1:
             self.prepare_tape(held, self.row_of(0))
@@ -242,17 +241,16 @@ class ReverseSweep:
             ]
 
             def advance(i, state):
-                current, buffer, pointer = state
+                current, buffer = state
                 current = self.advance(i, current)
-                index, slot = lax.dynamic_index_in_dim(stores, pointer, keepdims=False)
-                hit = index == i + 1  # the next store keeps x_{i+1}
-                target = jnp.where(hit, slot - 1, program.slots)  # or the spare row
+                slot = reverse_slot[i + 1]  # where x_{i+1} is kept, if anywhere
+                target = jnp.where(slot > 0, slot - 1, program.slots)  # or the spare row
                 buffer = [put(b, target, c) for b, c in zip(buffer, current, strict=True)]
-                return current, buffer, pointer + hit
+                return current, buffer
 
             start = at["advance_start"]
-            current, buffer, _ = lax.fori_loop(
-                start, start + at["advance_count"], advance, (current, buffer, at["store_first"])
+            current, buffer = lax.fori_loop(
+                start, start + at["advance_count"], advance, (current, buffer)
             )
             ct_carry, acc_k, ct_xs = reverse_block(
                 at["block_start"], at["block_count"], current, ct_carry, acc_k, ct_xs, ct_ys
