@@ -71,6 +71,7 @@ def compile_schedule(actions: list[Action], length: int) -> Program:
             row.add(action)
     slots = max((a.slot for a in actions if a.kind == "store"), default=0)
     column = lambda key: np.array([r[key] for r in rows], np.int32)
+    assert (column("advance_start") + column("advance_count") == column("block_start")).all()
     # x_held stays in the spare row when no later state is stored (revolve: x_held = x_{L-1});
     # the first row then restores it from there (pseudo-slot `slots + 1`), and the forward
     # sweep need not carry it

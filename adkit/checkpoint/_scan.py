@@ -164,7 +164,9 @@ def _checkpointed(step, counts, program):
 
     @jax.custom_jvp
     def run(consts, init, xs):
-        body = lambda carry, i: _tangent.call(step, n_carry, consts, carry, [a[i] for a in xs])
+        body = lambda carry, i: _tangent.call(
+            step, n_carry, consts, carry, [_tangent.read_row(a, i) for a in xs]
+        )
         return lax.scan(body, init, jnp.arange(program.length))
 
     def run_jvp(primals, tangents):
@@ -221,12 +223,13 @@ def _forward(step, n_carry, program, consts, init, xs):
 
     def body(state):
         i, carry, buffer, held, ys = state
-        slot = forward_slot[i]
+        slot = _tangent.read_row(forward_slot, i)
         row = jnp.where(slot > 0, slot - 1, program.slots)
         buffer = [_tangent.put(b, row, c) for b, c in zip(buffer, carry, strict=True)]
         if not program.held_in_spare:  # else the reverse sweep restores x_held from the spare row
             held = [jnp.where(i == program.held, c, h) for c, h in zip(carry, held, strict=True)]
-        carry, y = _tangent.call(step, n_carry, consts, carry, [a[i] for a in xs])  # xs in place
+        x = [_tangent.read_row(a, i) for a in xs]  # xs read in place
+        carry, y = _tangent.call(step, n_carry, consts, carry, x)
         ys = [_tangent.put(a, i, b) for a, b in zip(ys, y, strict=True)]
         return i + 1, carry, buffer, held, ys
 

@@ -44,6 +44,12 @@ def call(step, n_carry: int, consts, carry, x) -> tuple[list, list]:
     return list(out[:n_carry]), list(out[n_carry:])
 
 
+def read_row(array, index):
+    """`array[index]` for a traced in-range index: one dynamic slice (`array[index]` also
+    wraps negative indices, three more operations to trace, lower and compile)."""
+    return lax.dynamic_index_in_dim(array, index, keepdims=False)
+
+
 def put(array, index, value):
     """`array` with row `index` set to `value`: a plain dynamic-update-slice (the index is in
     range by construction), where `array.at[index].set(value)` is a scatter that XLA lowers
@@ -182,7 +188,7 @@ class ReverseSweep:
 
     # one step, and its VJP with respect to the differentiated float leaves
     def advance(self, i, state):
-        return call(self.step, self.n_carry, self.consts, state, [a[i] for a in self.xs])[0]
+        return call(self.step, self.n_carry, self.consts, state, self.row_of(i))[0]
 
     def linearize(self, consts, x, state):
         """`(next state, pullback)` of the step at `state` with parameters `consts`, input `x`."""
@@ -207,12 +213,12 @@ class ReverseSweep:
         return carry, pullback
 
     def row_of(self, i):
-        return [a[i] for a in self.xs]
+        return [read_row(a, i) for a in self.xs]
 
     def pull(self, i, pullback, ct_carry, acc_k, ct_xs, ct_ys):
         params = [self.consts[j] for j in self.fk]
         with _seed.offering(params, acc_k) as taken:  # an inner loop may start from acc_k
-            d_k, d_c, d_x = pullback((ct_carry, [a[i] for a in ct_ys]))
+            d_k, d_c, d_x = pullback((ct_carry, [read_row(a, i) for a in ct_ys]))
         acc_k = [d if t else a + d for a, d, t in zip(acc_k, d_k, taken, strict=True)]
         ct_xs = [put(a, i, d) for a, d in zip(ct_xs, d_x, strict=True)]
         return d_c, acc_k, ct_xs
@@ -224,33 +230,38 @@ class ReverseSweep:
         ct_carry, ct_ys = list(cts[:n_cf]), list(cts[n_cf:])
         acc_k = [_seed.start(self.consts[j], jnp.zeros_like(self.consts[j])) for j in self.fk]
         ct_xs = [jnp.zeros_like(self.xs[j]) for j in self.fx]
-        names = ("restore", "advance_start", "advance_count", "block_start", "block_count")
+        names = ("restore", "advance_start", "block_start", "block_count")
         table = jnp.asarray(np.stack([getattr(program, name) for name in names], axis=1))
         reverse_slot = jnp.asarray(program.reverse_slot)
         reverse_block = self.tape_block if program.block > 1 else self.reverse_one
         if program.block > 1:
             self.prepare_tape(held, self.row_of(0))
 
+        always_restores = bool((program.restore >= 0).all())
+
         def row(k, carried):
             current, buffer, ct_carry, acc_k, ct_xs = carried
             at = dict(zip(names, lax.dynamic_index_in_dim(table, k, keepdims=False), strict=True))
-            restore = at["restore"]
-            current = [
-                jnp.where(restore >= 0, r, c)
-                for c, r in zip(current, self.read(buffer, restore), strict=True)
-            ]
+            restore, restored = at["restore"], self.read(buffer, at["restore"])
+            if always_restores:  # revolve: every row starts from a snapshot (the first: x_held)
+                current = restored
+            else:
+                current = [
+                    jnp.where(restore >= 0, r, c) for c, r in zip(current, restored, strict=True)
+                ]
 
             def advance(i, state):
                 current, buffer = state
                 current = self.advance(i, current)
-                slot = reverse_slot[i + 1]  # where x_{i+1} is kept, if anywhere
+                slot = read_row(reverse_slot, i + 1)  # where x_{i+1} is kept, if anywhere
                 target = jnp.where(slot > 0, slot - 1, program.slots)  # or the spare row
                 buffer = [put(b, target, c) for b, c in zip(buffer, current, strict=True)]
                 return current, buffer
 
-            start = at["advance_start"]
+            # the row advances up to the block it reverses: advance_start + advance_count is
+            # block_start (one table entry, not a sum: a kernel fewer in the loop)
             current, buffer = lax.fori_loop(
-                start, start + at["advance_count"], advance, (current, buffer)
+                at["advance_start"], at["block_start"], advance, (current, buffer)
             )
             ct_carry, acc_k, ct_xs = reverse_block(
                 at["block_start"], at["block_count"], current, ct_carry, acc_k, ct_xs, ct_ys
@@ -262,7 +273,7 @@ class ReverseSweep:
         return ct_carry, acc_k, ct_xs
 
     def read(self, buffer, slot):  # slot 0 is x₀, the loop's input
-        saved = [b[jnp.maximum(slot - 1, 0)] for b in buffer]
+        saved = [read_row(b, jnp.maximum(slot - 1, 0)) for b in buffer]
         return [jnp.where(slot == 0, a, b) for a, b in zip(self.init, saved, strict=True)]
 
     def reverse_one(self, index, count, current, ct_carry, acc_k, ct_xs, ct_ys):
@@ -304,7 +315,7 @@ class ReverseSweep:
         def sweep_back(n, state):
             ct_carry, acc_k, ct_xs = state
             j = count - 1 - n
-            rows = iter([t[j] for t in tape])
+            rows = iter([read_row(t, j) for t in tape])
             flat = [next(rows) if c is None else self.consts[c] for c in self.const_of]
             pullback = jax.tree.unflatten(self.treedef, flat)
             return self.pull(start + j, pullback, ct_carry, acc_k, ct_xs, ct_ys)
