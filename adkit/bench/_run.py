@@ -25,7 +25,7 @@ from ._registry import STAGES, SUITES, Suite, Workload, missing_peers
 
 REPEATS = {  # per measure: repetitions in a quick pass and a full one
     "run": (5, 30),
-    "compile": (1, 2),
+    "compile": (1, 5),
     "eager_first": (1, 3),
     "eager": (3, 10),
     "temp_bytes": (1, 1),
