@@ -36,6 +36,11 @@ from ._failure import enforce
 METHODS = ("auto", "cg", "gmres", "bicgstab", "neumann", "lu", "cholesky")
 DENSE_UP_TO = 64  # "auto" solves systems of at most this many unknowns densely
 DEFAULT_MAXITER = 1000
+# The iterative solvers aim at this fraction of the tolerance that `run` then checks: the check
+# recomputes the residual from scratch, and its rounding (or a Krylov method's recursive
+# residual drifting from the true one) must not fail a solve that stopped as converged. A
+# solve stopped at exactly `tol` failed the check by one rounding error (float32, 1 of 256).
+AIM = 0.5
 ATOL = 1e-30  # representable in float32
 
 
@@ -132,7 +137,7 @@ def _lineax(matvec, b, method, symmetric, tol, maxiter):
     operator = lx.FunctionLinearOperator(matvec, structure, tags=tags)
     steps = maxiter or DEFAULT_MAXITER
     # atol > 0: an exactly zero residual must count as converged (BiCGStab divides by it)
-    krylov = dict(rtol=tol, atol=ATOL, norm=two_norm, max_steps=steps)
+    krylov = dict(rtol=AIM * tol, atol=ATOL, norm=two_norm, max_steps=steps)
     solvers = {
         "cg": lambda: lx.CG(**krylov),
         "gmres": lambda: lx.GMRES(**krylov),
@@ -148,7 +153,8 @@ def _lineax(matvec, b, method, symmetric, tol, maxiter):
 
 
 def _neumann(matvec, b, tol, maxiter):
-    # A = I - J:  v = Σₖ Jᵏ b,  iterated as v ← b + J v = b + v - A v, until ‖b - A v‖ <= tol ‖b‖
+    # A = I - J:  v = Σₖ Jᵏ b,  iterated as v ← b + J v = b + v - A v, until
+    # ‖b - A v‖ <= AIM tol ‖b‖
     steps = maxiter or DEFAULT_MAXITER
     scale = two_norm(b)
     sub = lambda x, y: jax.tree.map(lambda p, q: p - q, x, y)
@@ -156,7 +162,7 @@ def _neumann(matvec, b, tol, maxiter):
 
     def cond(state):
         _v, r, k = state
-        return (k < steps) & (two_norm(r) > tol * scale)
+        return (k < steps) & (two_norm(r) > AIM * tol * scale)
 
     def body(state):
         v, r, k = state

@@ -36,7 +36,8 @@ class _Compiled:
         self.run = jax.jit(lambda *a: data(*a))  # seeds and indices as constants
         self.treedef, self.indices = None, None
         if prepared.in_place and prepared.output == "bcoo":
-            template = prepared.assemble(jax.numpy.zeros(prepared.flat_indices.shape[0]))
+            flat = jax.ShapeDtypeStruct(prepared.flat_indices.shape[:1], jax.numpy.float32)
+            template = jax.eval_shape(prepared.assemble, flat)  # traced only: nothing runs
             self.treedef = jax.tree_util.tree_structure(template)
             self.indices = prepared.flat_indices
 

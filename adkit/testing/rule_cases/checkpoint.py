@@ -40,9 +40,8 @@ def _scan_tangent(tw, th):
     for i in range(STEPS):
         states.append(_step(w, states[-1], xs[i]))
     buffer = jnp.zeros((program.slots + 1, *h0.shape), h0.dtype)
-    for i, slot in enumerate(program.forward_slot):
-        if slot:
-            buffer = buffer.at[slot - 1].set(states[i])
+    for i, slot in enumerate(program.forward_slot):  # as the forward sweep writes it: unstored
+        buffer = buffer.at[slot - 1 if slot else program.slots].set(states[i])  # to the spare row
     operands = (w, h0, xs, buffer, states[program.held], tw, th)
     params = dict(counts=(1, 1, 1), perturbed=(True, True, False), program=program)
     return checkpoint_tangent_p.bind(*operands, step=step, **params)
