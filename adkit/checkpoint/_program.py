@@ -1,21 +1,28 @@
 """A schedule compiled to arrays: what the forward and the reverse sweep of a checkpointed scan
-execute, branch-free, inside `lax.scan` and `lax.fori_loop`.
+execute, branch-free, inside `lax.scan` and `lax.while_loop`.
 
 The forward sweep runs all L steps; before step i it stores xᵢ into slot `forward_slot[i]`
 (0: none) and it keeps x_held, the state the first reversed block starts from (in the spare
 row that unstored states pass through, when no later state is stored: `held_in_spare`).
 
-The reverse sweep is one row per reversed block, each of the same shape:
+The reverse sweep is a list of entries read in order by one counter t, in three arrays:
+`step`, `code` and, for taped blocks, `count`. Each reversed block is a run of entries:
 
-    [restore a slot]  advance from `advance_start` for `advance_count` steps, storing on the way
-    reverse the block [block_start, block_start + block_count) (a single-step reverse, or a
-    tape of the block and a sweep back)
+    advance entries    (code ≥ 0): step from x_step to x_step+1 and write it into buffer row
+                       `code` (the spare row, `slots`, when the schedule keeps it nowhere)
+    one reverse entry  (code < 0): reverse the `count` steps from `step` (a single step, or a
+                       tape of the block and a sweep back); its code also names the snapshot
+                       the NEXT block starts from: restore = -2 - code (-1: go on from the
+                       current state; `slots + 1`: the spare row)
 
-A state is stored at most once in the whole reverse sweep (a stored state stays until the
-sweep has reversed past it, and the sweep never advances past it again), so the stores are one
-table by step, like the forward sweep's: after advancing to x_j, store it into slot
-`reverse_slot[j]` (0: none). The advance loop then carries no pointer, and reads one entry per
-step. Rows that need less are padded: no restore (-1), empty advances.
+Entry 0 is such a reverse entry for nothing, naming the first block's snapshot. The sweep is two
+nested while loops, the outer one per block and the inner one over its advances while
+code ≥ 0; both read the arrays at the counter they carry, so no loop bound is read in a kernel
+of its own. The arrays are constants of the compiled program, kept narrow (`step` int16 while
+L < 32,767, `code` int8 while s < 124): at L = 10,000 and s = 14 there are 46,000 entries.
+
+A state is stored at most once in the whole reverse sweep (a stored state stays until the sweep
+has reversed past it, and the sweep never advances past it again; asserted).
 """
 
 from __future__ import annotations
@@ -39,12 +46,10 @@ class Program:
     block: int  # the longest reversed block: the tape's length
     evaluations: int
     forward_slot: np.ndarray  # [L]
-    restore: np.ndarray  # [N]
-    advance_start: np.ndarray  # [N]
-    advance_count: np.ndarray  # [N]
-    reverse_slot: np.ndarray  # [L + 1]: where the reverse sweep stores x_j (0: not stored)
-    block_start: np.ndarray  # [N]
-    block_count: np.ndarray  # [N]
+    step: np.ndarray  # [T]: the step an entry advances or reverses from
+    code: np.ndarray  # [T]: an advance's buffer row (≥ 0), or -2 - the next block's restore
+    count: np.ndarray | None  # [T]: the reverse entries' block lengths (None: all 1)
+    always_restores: bool  # every block starts from a snapshot (revolve): no select needed
 
 
 def compile_schedule(actions: list[Action], length: int) -> Program:
@@ -81,25 +86,37 @@ def compile_schedule(actions: list[Action], length: int) -> Program:
     if in_spare:
         assert restore[0] < 0, "the first reversed block starts from x_held, restoring nothing"
         restore[0] = slots + 1
-    reverse_slot = np.zeros(length + 1, np.int32)
-    for index, slot in (store for r in rows for store in r["stores"]):
-        assert reverse_slot[index] == 0, f"the reverse sweep stores x_{index} twice"
-        reverse_slot[index] = slot
+    stored = set()
+    for index, _ in (store for r in rows for store in r["stores"]):
+        assert index not in stored, f"the reverse sweep stores x_{index} twice"
+        stored.add(index)
+    step, code, count = [0], [], [0]
+    for r, first in zip(rows, restore, strict=True):
+        code.append(-2 - first)  # on the entry before the block: entry 0, or the last reverse
+        slot_of = dict(r["stores"])  # x_j -> the slot it is stored into
+        for i in range(r["advance_start"], r["block_start"]):
+            step.append(i), code.append(slot_of.get(i + 1, slots + 1) - 1), count.append(0)
+        step.append(r["block_start"]), count.append(r["block_count"])
+    code.append(-1)  # after the last block: no restore
+    block = int(column("block_count").max())
     return Program(
         length=length,
         slots=slots,
         held=held,
         held_in_spare=in_spare,
-        block=int(column("block_count").max()),
+        block=block,
         evaluations=evaluations(actions),
         forward_slot=forward_slot,
-        restore=restore,
-        advance_start=column("advance_start"),
-        advance_count=column("advance_count"),
-        reverse_slot=reverse_slot,
-        block_start=column("block_start"),
-        block_count=column("block_count"),
+        step=np.array(step, _narrow(length)),
+        code=np.array(code, _narrow(slots + 3)),
+        count=np.array(count, _narrow(block)) if block > 1 else None,
+        always_restores=bool((restore >= 0).all()),
     )
+
+
+def _narrow(largest: int) -> np.dtype:
+    """The narrowest signed integer type that holds ±`largest`."""
+    return next(np.dtype(t) for t in (np.int8, np.int16, np.int32) if largest < np.iinfo(t).max)
 
 
 class _Row:

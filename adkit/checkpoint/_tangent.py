@@ -230,46 +230,40 @@ class ReverseSweep:
         ct_carry, ct_ys = list(cts[:n_cf]), list(cts[n_cf:])
         acc_k = [_seed.start(self.consts[j], jnp.zeros_like(self.consts[j])) for j in self.fk]
         ct_xs = [jnp.zeros_like(self.xs[j]) for j in self.fx]
-        names = ("restore", "advance_start", "block_start", "block_count")
-        table = jnp.asarray(np.stack([getattr(program, name) for name in names], axis=1))
-        reverse_slot = jnp.asarray(program.reverse_slot)
+        steps, codes = jnp.asarray(program.step), jnp.asarray(program.code)
+        counts = None if program.count is None else jnp.asarray(program.count)
         reverse_block = self.tape_block if program.block > 1 else self.reverse_one
         if program.block > 1:
             self.prepare_tape(held, self.row_of(0))
+        at = lambda array, t: read_row(array, t).astype(jnp.int32)
 
-        always_restores = bool((program.restore >= 0).all())
+        def advance(state):  # one advance entry: x_{i+1} from x_i, written into its row
+            t, current, buffer = state
+            current = self.advance(at(steps, t), current)
+            buffer = [put(b, at(codes, t), c) for b, c in zip(buffer, current, strict=True)]
+            return t + 1, current, buffer
 
-        def row(k, carried):
-            current, buffer, ct_carry, acc_k, ct_xs = carried
-            at = dict(zip(names, lax.dynamic_index_in_dim(table, k, keepdims=False), strict=True))
-            restore, restored = at["restore"], self.read(buffer, at["restore"])
-            if always_restores:  # revolve: every row starts from a snapshot (the first: x_held)
+        def block(state):  # restore, advance, then the reverse entry
+            t, current, buffer, ct_carry, acc_k, ct_xs = state
+            restore = -2 - at(codes, t - 1)  # named by the entry before the block
+            restored = self.read(buffer, restore)
+            if program.always_restores:  # revolve: every block starts from a snapshot
                 current = restored
             else:
                 current = [
                     jnp.where(restore >= 0, r, c) for c, r in zip(current, restored, strict=True)
                 ]
-
-            def advance(i, state):
-                current, buffer = state
-                current = self.advance(i, current)
-                slot = read_row(reverse_slot, i + 1)  # where x_{i+1} is kept, if anywhere
-                target = jnp.where(slot > 0, slot - 1, program.slots)  # or the spare row
-                buffer = [put(b, target, c) for b, c in zip(buffer, current, strict=True)]
-                return current, buffer
-
-            # the row advances up to the block it reverses: advance_start + advance_count is
-            # block_start (one table entry, not a sum: a kernel fewer in the loop)
-            current, buffer = lax.fori_loop(
-                at["advance_start"], at["block_start"], advance, (current, buffer)
-            )
+            advancing = lambda state: at(codes, state[0]) >= 0
+            t, current, buffer = lax.while_loop(advancing, advance, (t, current, buffer))
+            count = 1 if counts is None else at(counts, t)
             ct_carry, acc_k, ct_xs = reverse_block(
-                at["block_start"], at["block_count"], current, ct_carry, acc_k, ct_xs, ct_ys
+                at(steps, t), count, current, ct_carry, acc_k, ct_xs, ct_ys
             )
-            return current, buffer, ct_carry, acc_k, ct_xs
+            return t + 1, current, buffer, ct_carry, acc_k, ct_xs
 
-        state = (list(held), list(buffer), ct_carry, acc_k, ct_xs)
-        _, _, ct_carry, acc_k, ct_xs = lax.fori_loop(0, len(program.restore), row, state)
+        state = (jnp.int32(1), list(held), list(buffer), ct_carry, acc_k, ct_xs)
+        size = len(program.step)
+        *_, ct_carry, acc_k, ct_xs = lax.while_loop(lambda s: s[0] < size, block, state)
         return ct_carry, acc_k, ct_xs
 
     def read(self, buffer, slot):  # slot 0 is x₀, the loop's input
