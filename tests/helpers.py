@@ -1,7 +1,36 @@
 """Shared assertions for adkit's tests."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+
+
+def compiled(fn, *trees):
+    """`fn(*trees)` as ONE compiled program, its float leaves traced and every other leaf
+    (integers, keys, float0 tangents) a constant, as it is eagerly (a loop bound stays known).
+
+    Eagerly, JAX compiles every primitive on its own, about 50 ms each on CPU: most of the time
+    of a test that differentiates a whole program. The rules run the same either way; eager
+    evaluation has tests of its own (test_eval, and the define-by-run engine's)."""
+    leaves, tree = jax.tree.flatten(trees)
+    traced = [jnp.issubdtype(getattr(leaf, "dtype", type(leaf)), jnp.inexact) for leaf in leaves]
+
+    def run(*floats):
+        chosen = iter(floats)
+        rebuilt = [next(chosen) if t else leaf for leaf, t in zip(leaves, traced, strict=True)]
+        return fn(*jax.tree.unflatten(tree, rebuilt))
+
+    return jax.jit(run)(*(leaf for leaf, t in zip(leaves, traced, strict=True) if t))
+
+
+def compiled_vjp(vjp, fn, args, ct, **options):
+    """`(out, vjp of fn at args applied to ct)`, as one compiled program (see `compiled`)."""
+
+    def both(args, ct):
+        out, pull = vjp(fn, *args, **options)
+        return out, pull(ct)
+
+    return compiled(both, args, ct)
 
 
 def assert_trees_identical(actual, expected):

@@ -18,6 +18,7 @@ first-order tests run every case. `adkit check` runs every case at second order 
 import jax
 import numpy as np
 import pytest
+from helpers import compiled
 from test_jvp_rules import _inputs, assert_close, distinct, one_per_primitive
 from test_vjp_rules import _cotangent_like
 
@@ -35,13 +36,18 @@ SYMMETRIC_ONLY = {"cholesky-unsymmetrized", "cholesky-cho_factor", "custom_linea
 
 
 def _orders(case, args, t, ct, vjp, jvp, both=True):
-    pull = lambda *a: vjp(case.fn, *a)[1](ct)
-    push = lambda *a: jvp(case.fn, a, t)[1]
-    fwd_over_rev = jvp(pull, args, t)[1]
-    if not both:
-        return (fwd_over_rev,)
-    rev_over_fwd = vjp(push, *args)[1](ct)
-    return fwd_over_rev, rev_over_fwd
+    """Forward over reverse (and reverse over forward), as one compiled program."""
+
+    def run(args, t, ct):
+        pull = lambda *a: vjp(case.fn, *a)[1](ct)
+        push = lambda *a: jvp(case.fn, a, t)[1]
+        fwd_over_rev = jvp(pull, args, t)[1]
+        if not both:
+            return (fwd_over_rev,)
+        rev_over_fwd = vjp(push, *args)[1](ct)
+        return fwd_over_rev, rev_over_fwd
+
+    return compiled(run, args, t, ct)
 
 
 def _jax_cannot(err) -> bool:

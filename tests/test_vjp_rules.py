@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import compiled, compiled_vjp
 from test_jvp_rules import _inputs, assert_close, distinct, one_per_primitive
 
 import adkit
@@ -54,8 +55,7 @@ def test_vjp_matches_jax(case, method):
             adkit.vjp(case.fn, *args, method=method)[1](ct)
         return
     try:
-        out, jax_vjp = jax.vjp(case.fn, *args)
-        expected = jax_vjp(ct)
+        out, expected = compiled_vjp(jax.vjp, case.fn, args, ct)
     except TypeError:  # e.g. a custom_linear_solve without transpose_solve: both refuse
         with pytest.raises(TypeError):
             adkit.vjp(case.fn, *args, method=method)[1](ct)
@@ -72,8 +72,7 @@ def test_vjp_matches_jax(case, method):
         _check_against_own_jvp(case, args, tangents, ct, method)
         return
     try:
-        ours_out, ours_vjp = adkit.vjp(case.fn, *args, method=method)
-        ours = ours_vjp(ct)
+        ours_out, ours = compiled_vjp(adkit.vjp, case.fn, args, ct, method=method)
     except adkit.MissingRuleError as err:
         assert any(f"'{p}'" in str(err) for p in PENDING), str(err)
         return
@@ -82,7 +81,7 @@ def test_vjp_matches_jax(case, method):
     if not case.dot_product or case.raises is not None:  # (no JVP to pair the VJP with)
         return
     # dot-product test between adkit's own JVP and VJP
-    _, jt = adkit.jvp(case.fn, args, tangents)
+    _, jt = compiled(lambda a, t: adkit.jvp(case.fn, a, t), args, tangents)
     lhs, rhs = _vdot(jt, ct), _vdot(tangents, ours)
     low_precision = any(jnp.finfo(x.dtype).bits < 64 for x in _inexact_leaves(jt))
     tol = 1e-5 if low_precision else 1e-10  # a case may compute in float32 on purpose
