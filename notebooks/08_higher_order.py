@@ -56,9 +56,9 @@ jax.config.update("jax_enable_x64", True)
 f, x = mlp_loss(16)
 v = jnp.cos(jnp.arange(x.size, dtype=x.dtype))
 x, v = x.astype(jnp.float64), v.astype(jnp.float64)
-expected = jax.hessian(f)(x) @ v
+expected = jax.jit(lambda x, v: jax.hessian(f)(x) @ v)(x, v)
 for mode in adkit.higher.MODES:
-    [hv] = adkit.hvp(f, (x,), (v,), mode=mode)
+    hv = jax.jit(lambda x, v, m=mode: adkit.hvp(f, (x,), (v,), mode=m)[0])(x, v)
     error = float(jnp.max(jnp.abs(hv - expected)) / jnp.max(jnp.abs(expected)))
     print(f"{mode:<13} relative error against jax.hessian(f)(x) @ v: {error:.1e}")
     assert error < 1e-10
@@ -163,7 +163,7 @@ sizes_jet = [len(str(jax.make_jaxpr(by_jet(adkit.jet, f, k))(x, v)).splitlines()
 for k, a, b in zip(orders, sizes_nested, sizes_jet, strict=True):
     print(f"k = {k}: nested jax.jvp {a:6d} jaxpr lines, adkit.jet {b:5d}")
     np.testing.assert_allclose(
-        nested(jax.jvp, f, k)(x, v), by_jet(adkit.jet, f, k)(x, v), rtol=1e-9
+        jax.jit(nested(jax.jvp, f, k))(x, v), jax.jit(by_jet(adkit.jet, f, k))(x, v), rtol=1e-9
     )
 plt.figure(figsize=(6, 3.5))
 plt.semilogy(list(orders), sizes_nested, "o-", label="k nested jax.jvp")
