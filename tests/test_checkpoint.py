@@ -154,6 +154,33 @@ def test_reverse_and_an_integer_in_the_carry():
     np.testing.assert_allclose(got, expected, rtol=1e-12)
 
 
+def _while_depths(jaxpr, depth=0):
+    """The nesting depth of every while loop in `jaxpr` and the jaxprs inside it."""
+    depths = []
+    for eqn in jaxpr.eqns:
+        nested = depth + (eqn.primitive.name == "while")
+        if eqn.primitive.name == "while":
+            depths.append(depth)
+        for value in eqn.params.values():
+            for v in value if isinstance(value, (list, tuple)) else [value]:
+                inner = getattr(v, "jaxpr", v)
+                if hasattr(inner, "eqns"):
+                    depths += _while_depths(inner, nested)
+    return depths
+
+
+@pytest.mark.parametrize("schedule, expected", [("revolve", [0, 0, 1]), ("sqrt", [0, 0, 1, 1, 1])])
+def test_the_gradient_is_the_forward_sweep_and_one_loop_of_blocks(schedule, expected):
+    # every loop costs XLA compile time: the forward sweep, the loop over reversed blocks, and
+    # inside it the advances (and, for a taped schedule, the tape's record and sweep back)
+    w, xs = 0.5 * jnp.eye(4), jnp.ones((50, 4))
+    step = lambda w: lambda h, x: (jnp.tanh(w @ h + x), None)
+    loss = lambda w: jnp.sum(
+        checkpoint.scan(step(w), jnp.ones(4), xs, snapshots=3, schedule=schedule)[0]
+    )
+    assert _while_depths(jax.make_jaxpr(jax.grad(loss))(w).jaxpr) == expected
+
+
 @pytest.mark.parametrize("length, snapshots", [(1, 2), (2, 2), (7, 2), (30, 3), (50, 4), (64, 6)])
 def test_the_step_runs_exactly_the_optimal_number_of_times(length, snapshots):
     calls = []
