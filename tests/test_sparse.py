@@ -368,3 +368,67 @@ def test_a_prepared_jacobian_exposes_its_pattern_and_coloring():
     coloring = prepared.coloring
     sparse.check_coloring(prepared.pattern, coloring)
     assert coloring.num_colors == prepared.num_colors == 3
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        [(1, 1, 0)],
+        [(2, -3, 1)],
+        [(-1, 2, 2), (0, 0, 0)],
+        [(0, 1, 0), (-2, -1, 1)],
+        [(3, -4, 0), (1, 2, 3)],
+    ],
+)
+def test_the_pad_index_map_moves_elements_as_lax_pad_does(config):
+    # the rule pads the element numbers with NumPy; lax.pad on the same numbers is the reference
+    from adkit.interpreter.rules.sparsity.structural import _pad
+
+    shape = (5,) if len(config) == 1 else (4, 3)
+    ids = np.arange(np.prod(shape), dtype=np.int32).reshape(shape)
+    expected = lax.pad(jnp.asarray(ids), jnp.int32(-7), config)
+    np.testing.assert_array_equal(_pad(ids, np.int32(-7), padding_config=config), expected)
+
+
+def _scan_catalogue():
+    def heat(x):
+        def step(u, _):
+            p = jnp.pad(u, 1)
+            return u + 0.2 * (p[:-2] - 2.0 * u + p[2:]) - 0.01 * u**3, None
+
+        return lax.scan(step, x, None, length=5)[0]
+
+    def with_xs_and_consts(x):
+        w = jnp.sin(x[:4])  # a constant of the body that depends on the input
+
+        def step(c, xi):
+            c = c * w + jnp.roll(xi, 1)
+            return c, c[::2] * xi[1::2]
+
+        c, ys = lax.scan(step, x[:4], x.reshape(3, 4), reverse=True)
+        return jnp.concatenate([c, ys.ravel()])
+
+    def counter_in_the_carry(x):  # a known carry: the body differs per step, walked each step
+        def step(carry, _):
+            i, u = carry
+            return (i + 1, u + jnp.where(i == 1, jnp.roll(u, 1), 0.0)), None
+
+        return lax.scan(step, (0, x), None, length=3)[0][1]
+
+    return {"heat": heat, "xs and consts": with_xs_and_consts, "counter": counter_in_the_carry}
+
+
+@pytest.mark.parametrize("name", sorted(_scan_catalogue()))
+def test_a_scan_composed_as_one_step_map_equals_the_walk_of_every_step(name, monkeypatch):
+    from adkit.interpreter.sparsity import scan
+
+    f = _scan_catalogue()[name]
+    x = jnp.asarray(np.random.default_rng(3).normal(size=12))
+    found, find = [], scan._StepMap.find
+    monkeypatch.setattr(scan._StepMap, "find", lambda *a: found.append(find(*a)) or found[-1])
+    composed = sparse.jacobian_sparsity(f, x).todense()
+    assert [m is not None for m in found] == [name != "counter"]  # the path each one takes
+    monkeypatch.setattr(scan, "COMPOSE", False)
+    walked = sparse.jacobian_sparsity(f, x).todense()
+    np.testing.assert_array_equal(composed, walked)
+    np.testing.assert_array_equal(composed, _dense_nonzeros(f, x))

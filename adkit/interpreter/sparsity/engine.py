@@ -63,7 +63,7 @@ def apply_equation(eqn: jc.JaxprEqn, operands: list[IndexSets], n: int) -> list[
     """One equation: fold it, skip it, or apply its rule (see the module docstring)."""
     out_avals = [v.aval for v in eqn.outvars]
     if all(o.known for o in operands) and not eqn.effects:
-        values = jc.bind_equation(eqn, [o.value for o in operands])
+        values = _folded(eqn, [o.value for o in operands])
         return [
             known(np.asarray(v), n) if _is_array(v) else unknown(a.shape, n)
             for v, a in zip(values, out_avals, strict=True)
@@ -83,6 +83,21 @@ def apply_equation(eqn: jc.JaxprEqn, operands: list[IndexSets], n: int) -> list[
         o if _differentiable(a) else unknown(a.shape, n)
         for o, a in zip(outs, out_avals, strict=True)
     ]
+
+
+def _folded(eqn: jc.JaxprEqn, values: list) -> list:
+    """A known equation's outputs. A conversion that NumPy performs exactly as XLA does (from
+    bool or integer, or between floats) runs in NumPy: binding it would dispatch a compiled
+    program (about 100 µs) for what is often a scalar (pad's padding value)."""
+    if eqn.primitive.name == "convert_element_type":
+        (value,) = values
+        source, target = np.asarray(value).dtype, np.dtype(eqn.params["new_dtype"])
+        exact = (target.kind == "f" and source.kind in "buif") or (
+            target.kind in "iu" and source.kind == "b"
+        )
+        if exact:
+            return [np.asarray(value).astype(target)]
+    return jc.bind_equation(eqn, values)
 
 
 def _differentiable(aval) -> bool:

@@ -6,9 +6,7 @@ NumPy (or the primitive itself) to the operands' element indices.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
 from ..._registry import SPARSITY_RULES
 from ._maps import index_map
@@ -41,8 +39,22 @@ def _split(x, *, sizes, axis):
 
 
 def _pad(x, value, *, padding_config):
-    # lax.pad with its negative and interior padding; the padding value is operand 1's element
-    return np.asarray(lax.pad(jnp.asarray(x), jnp.asarray(value), padding_config))
+    # lax.pad, axis by axis: `interior` copies of the value between neighbours, then `lo` and
+    # `hi` of them at the ends (a negative `lo` or `hi` crops instead); the value is operand 1
+    out = np.asarray(x)
+    fill = np.asarray(value).reshape(())
+    for axis, (lo, hi, interior) in enumerate(padding_config):
+        n = out.shape[axis]
+        core = n + max(n - 1, 0) * interior
+        shape = list(out.shape)
+        shape[axis] = max(lo, 0) + core + max(hi, 0)
+        grown = np.full(shape, fill, dtype=out.dtype)
+        where = [slice(None)] * out.ndim
+        where[axis] = slice(max(lo, 0), max(lo, 0) + core, interior + 1)
+        grown[tuple(where)] = out
+        where[axis] = slice(max(-lo, 0), shape[axis] - max(-hi, 0))
+        out = grown[tuple(where)]
+    return out
 
 
 def _same(x, **_):
