@@ -495,3 +495,19 @@ def test_split_sizes():
     assert sizes[0] == 0 and len(sizes) <= 24 and (np.diff(sizes) > 0).all()
     assert split_sizes(np.array([3, 3, 1, 0])).tolist() == [0, 2, 3]
     assert split_sizes(np.zeros(4, dtype=np.int64)).tolist() == [0]
+
+
+def test_best_skips_an_order_equal_to_one_already_tried():
+    # on a regular graph largest-first (stable) is the natural order: one greedy pass, not two
+    from adkit.sparse._search import search
+
+    n = 2000  # above LARGE: the three cheap orders
+    graph = Graph.from_edges(n, np.arange(n), (np.arange(n) + 1) % n)
+    seen = []
+
+    def recording(neighbors, order):
+        seen.append(list(order))
+        return greedy(neighbors, order)
+
+    search(graph, "best", greedy_fn=recording)
+    assert seen.count(list(range(n))) == 1
