@@ -511,3 +511,55 @@ def test_best_skips_an_order_equal_to_one_already_tried():
 
     search(graph, "best", greedy_fn=recording)
     assert seen.count(list(range(n))) == 1
+
+
+# --- the compiled loops against the Python loops they replace ----------------------------------
+def _greedy_reference(neighbors, order):
+    color = [-1] * len(neighbors)
+    for v in order:
+        taken = {color[w] for w in neighbors[v]}
+        c = 0
+        while c in taken:
+            c += 1
+        color[v] = c
+    return np.asarray(color)
+
+
+def _smallest_last_reference(neighbors, degrees):
+    # buckets by current degree, stacks with lazy deletion, filled by decreasing degree
+    deg = degrees.tolist()
+    buckets = [[] for _ in range(max(deg, default=0) + 1)]
+    for v in np.argsort(-degrees, kind="stable").tolist():
+        buckets[deg[v]].append(v)
+    removed, removal, low = [False] * len(neighbors), [], 0
+    for _ in range(len(neighbors)):
+        while True:
+            bucket = buckets[low]
+            while bucket and (removed[bucket[-1]] or deg[bucket[-1]] != low):
+                bucket.pop()
+            if bucket:
+                break
+            low += 1
+        v = bucket.pop()
+        removed[v] = True
+        removal.append(v)
+        for w in neighbors[v]:
+            if not removed[w]:
+                deg[w] -= 1
+                buckets[deg[w]].append(w)
+        low = max(low - 1, 0)
+    return removal[::-1]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_compiled_greedy_and_smallest_last_equal_the_python_loops(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    heads, tails = rng.integers(0, n, size=(2, 3 * n))
+    graph = Graph.from_edges(n, heads, tails)
+    order = rng.permutation(n).tolist()
+    np.testing.assert_array_equal(greedy(graph, order), _greedy_reference(graph.neighbors, order))
+    np.testing.assert_array_equal(greedy(graph.neighbors, order), greedy(graph, order))
+    assert vertex_order(graph, "smallest_last") == _smallest_last_reference(
+        graph.neighbors, graph.degrees()
+    )

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ._graph import Adjacency, as_lists
+
 __all__ = ["acyclic_greedy"]
 
 
@@ -49,11 +51,11 @@ class _Forests:
             self.parent[(lo, hi, ra)] = rb
 
 
-def acyclic_greedy(neighbors: list[list[int]], order: Sequence[int]) -> np.ndarray:
+def acyclic_greedy(neighbors: Adjacency, order: Sequence[int]) -> np.ndarray:
     """Colors the vertices in `order`, each with the smallest color that keeps the coloring acyclic.
 
     Args:
-        neighbors: the neighbours of each vertex in the adjacency graph (`Graph.neighbors`).
+        neighbors: the adjacency graph (a `Graph`, or each vertex's neighbours as lists).
         order: a permutation of the vertices, as Python ints.
 
     Returns:
@@ -64,6 +66,7 @@ def acyclic_greedy(neighbors: list[list[int]], order: Sequence[int]) -> np.ndarr
         >>> acyclic_greedy(square, [0, 1, 2, 3]).tolist()
         [0, 1, 0, 2]
     """
+    neighbors = as_lists(neighbors)
     n = len(neighbors)
     color = [-1] * n
     forests = _Forests()

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
+from typing import Union
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,8 +25,11 @@ import scipy.sparse as sp
 from ._pattern import Pattern
 
 __all__ = [
+    "Adjacency",
     "Graph",
     "adjacency_graph",
+    "as_csr_arrays",
+    "as_lists",
     "column_graph",
     "intersection_graph",
     "is_symmetric",
@@ -103,6 +108,25 @@ class Graph:
         n = self.num_vertices
         data = np.ones(self.indices.size, dtype=np.int32)
         return sp.csr_array((data, self.indices, self.indptr), shape=(n, n))
+
+
+Adjacency = Union["Graph", list[list[int]]]  # a Graph, or each vertex's neighbours as lists
+
+
+def as_lists(adjacency: Adjacency) -> list[list[int]]:
+    """Each vertex's neighbours as Python lists (what the Python-loop colorings read)."""
+    return adjacency.neighbors if isinstance(adjacency, Graph) else adjacency
+
+
+def as_csr_arrays(adjacency: Adjacency) -> tuple[np.ndarray, np.ndarray]:
+    """`(indptr, indices)`, int64 (what the compiled colorings read)."""
+    if isinstance(adjacency, Graph):
+        return adjacency.indptr, adjacency.indices
+    lengths = np.fromiter((len(a) for a in adjacency), dtype=np.int64, count=len(adjacency))
+    indptr = np.zeros(len(adjacency) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    flat = np.fromiter(itertools.chain.from_iterable(adjacency), dtype=np.int64)
+    return indptr, flat
 
 
 def intersection_graph(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> Graph:

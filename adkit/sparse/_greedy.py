@@ -18,21 +18,24 @@ References:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import itemgetter
 
 import numpy as np
 
+from ._graph import Adjacency, as_csr_arrays
+
 __all__ = ["GreedyFn", "greedy", "iterated_greedy", "num_colors"]
 
-GreedyFn = Callable[[list[list[int]], Sequence[int]], np.ndarray]
+GreedyFn = Callable[[Adjacency, Sequence[int]], np.ndarray]
 
 
-def greedy(neighbors: list[list[int]], order: Sequence[int]) -> np.ndarray:
+def greedy(neighbors: Adjacency, order: Sequence[int]) -> np.ndarray:
     """Colors the vertices in `order`, each with the smallest color no colored neighbour has.
 
+    The loop runs compiled (`adkit.sparse._kernels`).
+
     Args:
-        neighbors: the neighbours of each vertex (`Graph.neighbors`).
-        order: a permutation of the vertices, as Python ints.
+        neighbors: the graph (a `Graph`, or each vertex's neighbours as lists).
+        order: a permutation of the vertices.
 
     Returns:
         An int64 array: the color of each vertex, from 0.
@@ -41,17 +44,10 @@ def greedy(neighbors: list[list[int]], order: Sequence[int]) -> np.ndarray:
         >>> greedy([[1], [0, 2], [1]], [0, 1, 2]).tolist()
         [0, 1, 0]
     """
-    color = [-1] * len(neighbors)
-    for v in order:
-        around = neighbors[v]
-        # the neighbours' colors as one C-level gather (uncolored ones give -1, never chosen);
-        # itemgetter of one index returns the item itself, not a tuple
-        taken = set(itemgetter(*around)(color)) if len(around) > 1 else {color[w] for w in around}
-        c = 0
-        while c in taken:
-            c += 1
-        color[v] = c
-    return np.asarray(color, dtype=np.int64)
+    from . import _kernels  # Numba, imported on the first coloring
+
+    indptr, indices = as_csr_arrays(neighbors)
+    return _kernels.greedy(indptr, indices, np.asarray(order, dtype=np.int64))
 
 
 def num_colors(colors: np.ndarray) -> int:
@@ -60,7 +56,7 @@ def num_colors(colors: np.ndarray) -> int:
 
 
 def iterated_greedy(
-    neighbors: list[list[int]],
+    neighbors: Adjacency,
     colors: np.ndarray,
     rng: np.random.Generator,
     greedy_fn: GreedyFn = greedy,

@@ -69,7 +69,7 @@ def vertex_order(graph: Graph, name: str, rng: np.random.Generator | None = None
         rng = np.random.default_rng() if rng is None else rng
         return rng.permutation(n).tolist()
     if name == "smallest_last":
-        return _smallest_last(graph.neighbors, degrees)
+        return _smallest_last(graph, degrees)
     if name == "incidence_degree":
         return _incidence_degree(graph.neighbors, degrees)
     if name == "dsatur":
@@ -80,34 +80,12 @@ def vertex_order(graph: Graph, name: str, rng: np.random.Generator | None = None
     )
 
 
-def _smallest_last(neighbors: list[list[int]], degrees: np.ndarray) -> list[int]:
-    # Buckets of vertices by current degree, with lazy deletion: a vertex is pushed again each
-    # time its degree drops, and stale copies are skipped when popped.
-    n = len(neighbors)
-    deg = degrees.tolist()
-    buckets: list[list[int]] = [[] for _ in range(max(deg, default=0) + 1)]
-    for v in np.argsort(-degrees, kind="stable").tolist():
-        buckets[deg[v]].append(v)
-    removed = [False] * n
-    removal = []
-    low = 0
-    for _ in range(n):
-        while True:
-            bucket = buckets[low]
-            while bucket and (removed[bucket[-1]] or deg[bucket[-1]] != low):
-                bucket.pop()
-            if bucket:
-                break
-            low += 1
-        v = bucket.pop()
-        removed[v] = True
-        removal.append(v)
-        for w in neighbors[v]:
-            if not removed[w]:
-                deg[w] -= 1
-                buckets[deg[w]].append(w)
-        low = max(low - 1, 0)  # removing one vertex lowers the least degree by at most one
-    return removal[::-1]
+def _smallest_last(graph: Graph, degrees: np.ndarray) -> list[int]:
+    # compiled (adkit.sparse._kernels): buckets by current degree, filled by decreasing degree
+    from . import _kernels  # Numba, imported on the first coloring
+
+    first = np.argsort(-degrees, kind="stable")
+    return _kernels.smallest_last(graph.indptr, graph.indices, first).tolist()
 
 
 def _incidence_degree(neighbors: list[list[int]], degrees: np.ndarray) -> list[int]:

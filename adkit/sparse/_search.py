@@ -57,9 +57,8 @@ def search(
         ([1, 0, 1, 0], 'largest_first')
     """
     rng = np.random.default_rng(seed)
-    neighbors = graph.neighbors
     if order != "best":
-        return greedy_fn(neighbors, vertex_order(graph, order, rng)), order
+        return greedy_fn(graph, vertex_order(graph, order, rng)), order
     if graph.num_vertices == 0:
         return np.zeros(0, dtype=np.int64), BEST_ORDERS[0]
     large = graph.num_vertices > LARGE
@@ -73,13 +72,13 @@ def search(
         if order in tried:  # largest_first on a regular graph is the natural order
             continue
         tried.append(order)
-        colors = greedy_fn(neighbors, order)
+        colors = greedy_fn(graph, order)
         if best is None or num_colors(colors) < num_colors(best):
             best, winner = colors, name
         if num_colors(best) <= lower_bound:
             return best, winner
     patience = PATIENCE_LARGE if large else PATIENCE
-    refined, improved = iterated_greedy(neighbors, best, rng, greedy_fn, patience=patience)
+    refined, improved = iterated_greedy(graph, best, rng, greedy_fn, patience=patience)
     return refined, winner + ("+iterated_greedy" if improved else "")
 
 

@@ -33,14 +33,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ._graph import Adjacency, as_lists
+
 __all__ = ["star_greedy"]
 
 
-def star_greedy(neighbors: list[list[int]], order: Sequence[int]) -> np.ndarray:
+def star_greedy(neighbors: Adjacency, order: Sequence[int]) -> np.ndarray:
     """Colors the vertices in `order`, each with the smallest color that keeps a star coloring.
 
     Args:
-        neighbors: the neighbours of each vertex in the adjacency graph (`Graph.neighbors`).
+        neighbors: the adjacency graph (a `Graph`, or each vertex's neighbours as lists).
         order: a permutation of the vertices, as Python ints.
 
     Returns:
@@ -51,6 +53,7 @@ def star_greedy(neighbors: list[list[int]], order: Sequence[int]) -> np.ndarray:
         >>> star_greedy(path, [0, 1, 2, 3]).tolist()
         [0, 1, 0, 2]
     """
+    neighbors = as_lists(neighbors)
     n = len(neighbors)
     color = [-1] * n
     counts: list[dict[int, int]] = [{} for _ in range(n)]  # counts[x][b]: x's neighbours colored b

@@ -1,0 +1,81 @@
+"""The coloring's two hot loops, compiled with Numba: greedy distance-1 coloring and the
+smallest-last order.
+
+Both visit every vertex and every edge once, in an order that depends on what came before, so
+neither can be written as whole-array NumPy operations; in Python they cost about half a
+microsecond per vertex (a 2D Brusselator of 2048 unknowns: 1.4 ms a greedy pass, 2.6 ms the
+order), most of a sparse Jacobian's coloring time. Compiled, they take 30 and 90 µs. They read
+the graph as CSR arrays (`Graph.indptr`, `Graph.indices`) and give exactly what the Python loops
+they replace gave (the tests keep those loops as references).
+
+Numba compiles each loop on its first call in a process (about a second the first time ever,
+then loaded from its cache next to this file in about 0.1 s); `adkit.sparse` imports this
+module only when it first colors.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True)
+def greedy(indptr, indices, order):  # pragma: no cover (compiled)
+    """Colors vertices in `order`, each with the smallest color no colored neighbour has."""
+    n = indptr.size - 1
+    color = np.full(n, -1, np.int64)
+    seen = np.full(n + 1, -1, np.int64)  # seen[c] == v: color c is taken around v
+    for v in order:
+        for k in range(indptr[v], indptr[v + 1]):
+            c = color[indices[k]]
+            if c >= 0:
+                seen[c] = v
+        c = 0
+        while seen[c] == v:
+            c += 1
+        color[v] = c
+    return color
+
+
+@numba.njit(cache=True, nogil=True)
+def smallest_last(indptr, indices, first):  # pragma: no cover (compiled)
+    """Matula and Beck's order: repeatedly remove a vertex of smallest current degree; visit
+    them in reverse. Buckets of vertices by degree are stacks with lazy deletion (a vertex is
+    pushed again when its degree drops; stale entries are skipped when popped), filled first in
+    the order `first`, exactly as the Python loop did."""
+    n = indptr.size - 1
+    degree = np.empty(n, np.int64)
+    for v in range(n):
+        degree[v] = indptr[v + 1] - indptr[v]
+    top = np.full(max(degree.max() if n else 0, 0) + 1, -1, np.int64)  # stack head per degree
+    capacity = n + indices.size  # one push per vertex, then at most one per edge end
+    vertex = np.empty(capacity, np.int64)
+    below = np.empty(capacity, np.int64)
+    pushed = 0
+    for v in first:
+        vertex[pushed], below[pushed] = v, top[degree[v]]
+        top[degree[v]] = pushed
+        pushed += 1
+    removed = np.zeros(n, np.bool_)
+    removal = np.empty(n, np.int64)
+    low = 0
+    for i in range(n):
+        while True:
+            while top[low] >= 0 and (removed[vertex[top[low]]] or degree[vertex[top[low]]] != low):
+                top[low] = below[top[low]]
+            if top[low] >= 0:
+                break
+            low += 1
+        v = vertex[top[low]]
+        top[low] = below[top[low]]
+        removed[v] = True
+        removal[i] = v
+        for k in range(indptr[v], indptr[v + 1]):
+            w = indices[k]
+            if not removed[w]:
+                degree[w] -= 1
+                vertex[pushed], below[pushed] = w, top[degree[w]]
+                top[degree[w]] = pushed
+                pushed += 1
+        low = max(low - 1, 0)
+    return removal[::-1].copy()
