@@ -408,14 +408,33 @@ def _scan_catalogue():
         c, ys = lax.scan(step, x[:4], x.reshape(3, 4), reverse=True)
         return jnp.concatenate([c, ys.ravel()])
 
-    def counter_in_the_carry(x):  # a known carry: the body differs per step, walked each step
+    def counter_in_the_carry(x):  # a known carry meets the sets: each step walks the body
         def step(carry, _):
             i, u = carry
             return (i + 1, u + jnp.where(i == 1, jnp.roll(u, 1), 0.0)), None
 
         return lax.scan(step, (0, x), None, length=3)[0][1]
 
-    return {"heat": heat, "xs and consts": with_xs_and_consts, "counter": counter_in_the_carry}
+    def fori_loop(x):  # its counter never meets the sets: composed, the counter advanced apart
+        def step(i, u):
+            return jnp.sin(jnp.roll(u, 1)) * u
+
+        return lax.fori_loop(0, 4, step, x)
+
+    def known_time(x):  # a float carry multiplies the state: zero at step 0, so walked
+        def step(carry, _):
+            t, u = carry
+            return (t + 0.5, u + t * jnp.roll(u, 1)), None
+
+        return lax.scan(step, (0.0, x), None, length=3)[0][1]
+
+    return {
+        "heat": heat,
+        "xs and consts": with_xs_and_consts,
+        "counter": counter_in_the_carry,
+        "fori_loop": fori_loop,
+        "known time": known_time,
+    }
 
 
 @pytest.mark.parametrize("name", sorted(_scan_catalogue()))
@@ -427,7 +446,8 @@ def test_a_scan_composed_as_one_step_map_equals_the_walk_of_every_step(name, mon
     found, find = [], scan._StepMap.find
     monkeypatch.setattr(scan._StepMap, "find", lambda *a: found.append(find(*a)) or found[-1])
     composed = sparse.jacobian_sparsity(f, x).todense()
-    assert [m is not None for m in found] == [name != "counter"]  # the path each one takes
+    walked = ("counter", "known time")
+    assert [m is not None for m in found] == [name not in walked]  # the path each one takes
     monkeypatch.setattr(scan, "COMPOSE", False)
     walked = sparse.jacobian_sparsity(f, x).todense()
     np.testing.assert_array_equal(composed, walked)

@@ -6,9 +6,11 @@ sets (row gathers, unions, boolean products), so while no carry and no slice of 
 known value the body is one fixed map: output element e depends on the union of the sets of
 the body inputs in row e of a boolean matrix D. The body is walked once, on identity sets (each
 body input element its own index), to find D; each step is then one sparse product `D @ sets`
-instead of a walk of every equation (heat steps: about 6x faster). Where a carry or a slice is
-known (a loop counter, a per-step constant), the body may act differently at each step, and
-each step walks it. Once the carry's sets stop changing and the remaining slices of `xs` carry
+instead of a walk of every equation (heat steps: about 6x faster). A known carry (the counter
+of a `fori_loop`) is allowed when no equation reads it together with a value that depends on
+the inputs: it is then advanced by a walk on empty sets, which only folds known values. Where
+a known carry meets the sets (a product with a step's known factor), or a slice of `xs` is
+known, the body may act differently at each step, and each step walks it. Once the carry's sets stop changing and the remaining slices of `xs` carry
 no known values, every later step repeats the last one, and the walk stops early.
 """
 
@@ -63,22 +65,47 @@ def stack_steps(steps: list[IndexSets]) -> IndexSets:
     return IndexSets(shape, as_csr(matrix))
 
 
-class _StepMap:
-    """One body step as a fixed boolean map from its inputs' sets to its outputs' sets."""
+def _apart(jaxpr: jc.Jaxpr, counters: list[bool], moving: list[bool]) -> bool:
+    """Whether the body's known carries (`counters`, a loop counter) never meet a value that
+    depends on the inputs: no equation reads both, so what the rules do with sets (a product
+    with a known zero, a gather at known indices) cannot change from one step to the next.
+    `moving` marks the body inputs whose sets are not empty."""
+    known_from = {v for v, c in zip(jaxpr.invars, counters, strict=True) if c}
+    sets_from = {v for v, m in zip(jaxpr.invars, moving, strict=True) if m}
+    for eqn in jaxpr.eqns:
+        reads = [v for v in eqn.invars if not isinstance(v, jc.Literal)]
+        counted = any(v in known_from for v in reads)
+        depends = any(v in sets_from for v in reads)
+        if counted and depends:
+            return False
+        (known_from if counted else sets_from if depends else set()).update(eqn.outvars)
+    return True
 
-    def __init__(self, outputs: list[IndexSets], fixed: list[IndexSets]):
+
+class _StepMap:
+    """One body step as a fixed boolean map from its inputs' sets to its outputs' sets.
+
+    Known carries (a loop counter) are allowed when they never meet the sets (`_apart`): they
+    are then advanced each step by a walk on empty sets (each equation either folds known
+    values or is skipped), and the map gives the other outputs.
+    """
+
+    def __init__(self, outputs, fixed, counters, known_outputs):
         self.outputs = outputs  # per body output: its sets over the body inputs' elements
         self.fixed = fixed  # the constants' sets, the same at every step
+        self.counters = counters  # which carries are known (their values change per step)
+        self.known_outputs = known_outputs  # which body outputs are known values
 
     @classmethod
     def find(cls, jaxpr, consts, carry, steps) -> _StepMap | None:
-        """The map, or None where some carry or slice has a known value."""
-        if any(c.known for c in carry) or any(x.known for x in steps):
+        """The map, or None where a slice is known or a known carry meets the sets."""
+        if any(x.known for x in steps):
             return None
+        counters = [c.known for c in carry]
         moving = [c for c in consts if not c.known and not c.independent]
-        sizes = [c.size for c in moving] + [c.size for c in [*carry, *steps]]
-        total = int(sum(sizes))
-        args, offset = [], 0
+        live = [c for c in carry if not c.known] + list(steps)
+        total = int(sum(c.size for c in [*moving, *live]))
+        args, offset, marks = [], 0, []
         for c in consts:
             if c.known:
                 args.append(known(c.value, total))
@@ -87,20 +114,43 @@ class _StepMap:
             else:
                 args.append(identity(c.shape, offset, total))
                 offset += c.size
+            marks.append(not c.known and not c.independent)
         for c in [*carry, *steps]:
-            args.append(identity(c.shape, offset, total))
-            offset += c.size
-        outs = sparsity_closed(jaxpr, args)
-        if any(o.known for o in outs):
+            if c.known:
+                args.append(known(c.value, total))
+            else:
+                args.append(identity(c.shape, offset, total))
+                offset += c.size
+            marks.append(not c.known)
+        body = jaxpr.jaxpr
+        if any(counters) and not _apart(body, [False] * len(consts) + counters, marks):
             return None
-        return cls(outs, moving)
+        outs = sparsity_closed(jaxpr, args)
+        known_outputs = [o.known for o in outs]
+        if any(k != c for k, c in zip(known_outputs, counters, strict=False)):
+            return None  # a carry would change from known to not, or back
+        return cls(outs, moving, counters, known_outputs)
 
-    def apply(self, carry, steps, canonical: bool) -> list[IndexSets]:
+    def apply(self, jaxpr, consts, carry, steps, canonical: bool) -> list[IndexSets] | None:
         """One step: each output's sets, the union over the body inputs each element reads
-        (sorted within rows if `canonical`, so that `same_sets` compares arrays)."""
-        stacked = stack_rows([*self.fixed, *carry, *steps])
+        (sorted within rows if `canonical`, so that `same_sets` compares arrays); None if the
+        carries' known values do not follow the pattern the map was found with."""
+        if [c.known for c in carry] != self.counters:
+            return None
+        values = None
+        if any(self.known_outputs):  # advance the counters: a walk on empty sets
+            operands = [*consts, *carry, *steps]
+            n = operands[0].num_inputs
+            empty = [c if c.known else unknown(c.shape, n) for c in operands]
+            values = sparsity_closed(jaxpr, empty)
+        stacked = stack_rows([*self.fixed, *(c for c in carry if not c.known), *steps])
         outs = []
-        for o in self.outputs:
+        for k, o in enumerate(self.outputs):
+            if self.known_outputs[k]:
+                if not values[k].known:
+                    return None
+                outs.append(values[k])
+                continue
             product = as_csr(o.matrix @ stacked)
             if canonical:
                 product.sort_indices()
@@ -127,9 +177,10 @@ def _scan(operands, out_avals, *, jaxpr, length, reverse, num_consts, num_carry,
             ys[i] = last  # the carry reached its fixed point: every later step is the same
             continue
         steps = [slice_step(x, i) for x in xs]
-        if step_map is not None and not any(c.known for c in carry):
-            outs = step_map.apply(carry, steps, canonical=repeat)
-        else:
+        outs = None
+        if step_map is not None:
+            outs = step_map.apply(jaxpr, consts, carry, steps, canonical=repeat)
+        if outs is None:
             outs = sparsity_closed(jaxpr, [*consts, *carry, *steps])
         new_carry, ys[i] = outs[:num_carry], outs[num_carry:]
         if repeat and same_sets(new_carry, carry):
