@@ -428,7 +428,15 @@ def _scan_catalogue():
 
         return lax.scan(step, (0.0, x), None, length=3)[0][1]
 
+    def while_counter(x):  # a while_loop with a static trip count: the same step map
+        def body(carry):
+            i, u = carry
+            return i + 1, jnp.cos(jnp.roll(u, -1)) + u
+
+        return lax.while_loop(lambda c: c[0] < 3, body, (0, x))[1]
+
     return {
+        "while counter": while_counter,
         "heat": heat,
         "xs and consts": with_xs_and_consts,
         "counter": counter_in_the_carry,
@@ -438,13 +446,13 @@ def _scan_catalogue():
 
 
 @pytest.mark.parametrize("name", sorted(_scan_catalogue()))
-def test_a_scan_composed_as_one_step_map_equals_the_walk_of_every_step(name, monkeypatch):
+def test_a_loop_composed_as_one_step_map_equals_the_walk_of_every_step(name, monkeypatch):
     from adkit.interpreter.sparsity import scan
 
     f = _scan_catalogue()[name]
     x = jnp.asarray(np.random.default_rng(3).normal(size=12))
-    found, find = [], scan._StepMap.find
-    monkeypatch.setattr(scan._StepMap, "find", lambda *a: found.append(find(*a)) or found[-1])
+    found, find = [], scan.StepMap.find
+    monkeypatch.setattr(scan.StepMap, "find", lambda *a: found.append(find(*a)) or found[-1])
     composed = sparse.jacobian_sparsity(f, x).todense()
     walked = ("counter", "known time")
     assert [m is not None for m in found] == [name not in walked]  # the path each one takes

@@ -10,8 +10,9 @@ instead of a walk of every equation (heat steps: about 6x faster). A known carry
 of a `fori_loop`) is allowed when no equation reads it together with a value that depends on
 the inputs: it is then advanced by a walk on empty sets, which only folds known values. Where
 a known carry meets the sets (a product with a step's known factor), or a slice of `xs` is
-known, the body may act differently at each step, and each step walks it. Once the carry's sets stop changing and the remaining slices of `xs` carry
-no known values, every later step repeats the last one, and the walk stops early.
+known, the body may act differently at each step, and each step walks it. Once the carry's
+sets stop changing and the remaining slices of `xs` carry no known values, every later step
+repeats the last one, and the walk stops early.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def _apart(jaxpr: jc.Jaxpr, counters: list[bool], moving: list[bool]) -> bool:
     return True
 
 
-class _StepMap:
+class StepMap:
     """One body step as a fixed boolean map from its inputs' sets to its outputs' sets.
 
     Known carries (a loop counter) are allowed when they never meet the sets (`_apart`): they
@@ -97,7 +98,7 @@ class _StepMap:
         self.known_outputs = known_outputs  # which body outputs are known values
 
     @classmethod
-    def find(cls, jaxpr, consts, carry, steps) -> _StepMap | None:
+    def find(cls, jaxpr, consts, carry, steps) -> StepMap | None:
         """The map, or None where a slice is known or a known carry meets the sets."""
         if any(x.known for x in steps):
             return None
@@ -168,7 +169,7 @@ def _scan(operands, out_avals, *, jaxpr, length, reverse, num_consts, num_carry,
     repeat = not any(x.known for x in xs) and all(x.independent for x in xs)
     last = None
     step_map = (
-        _StepMap.find(jaxpr, consts, carry, [slice_step(x, 0) for x in xs])
+        StepMap.find(jaxpr, consts, carry, [slice_step(x, 0) for x in xs])
         if (length and COMPOSE)
         else None
     )

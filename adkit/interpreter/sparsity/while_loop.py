@@ -2,9 +2,11 @@
 
 With a static trip count (a counter compared to a constant; a `fori_loop` with Python-int
 bounds is staged as a `scan`) the predicate is known at every step, and the loop runs exactly
-as the program would, giving the sets of that many unrolled steps. Where the predicate depends
-on data, any number of steps may run: the carry's sets are then widened to the union over all
-step counts, a fixed point of `carry | body(carry)` (set union), reached since sets only grow.
+as the program would, giving the sets of that many unrolled steps; when the counter never
+meets the sets, each step is one sparse product of the body's step map (see `scan.py`).
+Where the predicate depends on data, any number of steps may run: the carry's sets are then
+widened to the union over all step counts, a fixed point of `carry | body(carry)` (set
+union), reached since sets only grow.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from ... import _jax_compat as jc
 from .._registry import SPARSITY_RULES
 from .._while_predicate import batched_predicate, scalar_predicate
 from ..rules.sparsity._sets import IndexSets, union
+from . import scan
 from .engine import sparsity_closed
-from .scan import same_sets
+from .scan import StepMap, same_sets
 
 MAX_EXACT_STEPS = 100_000  # beyond this many known steps, widen to the fixed point (sound)
 
@@ -30,13 +33,17 @@ def _while(operands, out_avals, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nc
     cond_consts = operands[:cond_nconsts]
     body_consts = operands[cond_nconsts : cond_nconsts + body_nconsts]
     carry = operands[cond_nconsts + body_nconsts :]
+    step_map = StepMap.find(body_jaxpr, body_consts, carry, []) if scan.COMPOSE else None
     for _ in range(MAX_EXACT_STEPS):
         (going,) = sparsity_closed(cond_jaxpr, [*cond_consts, *carry])
         if not going.known:
             break
         if not bool(np.asarray(going.value)):
             return carry
-        carry = sparsity_closed(body_jaxpr, [*body_consts, *carry])
+        stepped = None
+        if step_map is not None:  # one sparse product, the counter advanced apart (scan.py)
+            stepped = step_map.apply(body_jaxpr, body_consts, carry, [], canonical=False)
+        carry = stepped or sparsity_closed(body_jaxpr, [*body_consts, *carry])
     # unknown number of further steps: the union over all of them
     carry = [IndexSets(c.shape, c.matrix) for c in carry]
     while True:
