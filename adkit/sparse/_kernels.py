@@ -20,7 +20,7 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True)
-def greedy(indptr, indices, order):  # pragma: no cover (compiled)
+def greedy(indptr, indices, order):
     """Colors vertices in `order`, each with the smallest color no colored neighbour has."""
     n = indptr.size - 1
     color = np.full(n, -1, np.int64)
@@ -38,7 +38,7 @@ def greedy(indptr, indices, order):  # pragma: no cover (compiled)
 
 
 @numba.njit(cache=True, nogil=True)
-def smallest_last(indptr, indices, first):  # pragma: no cover (compiled)
+def smallest_last(indptr, indices, first):
     """Matula and Beck's order: repeatedly remove a vertex of smallest current degree; visit
     them in reverse. Buckets of vertices by degree are stacks with lazy deletion (a vertex is
     pushed again when its degree drops; stale entries are skipped when popped), filled first in

@@ -123,8 +123,7 @@ class StepMap:
                 args.append(identity(c.shape, offset, total))
                 offset += c.size
             marks.append(not c.known)
-        body = jaxpr.jaxpr
-        if any(counters) and not _apart(body, [False] * len(consts) + counters, marks):
+        if any(counters) and not _apart(jaxpr.jaxpr, [False] * len(consts) + counters, marks):
             return None
         outs = sparsity_closed(jaxpr, args)
         known_outputs = [o.known for o in outs]

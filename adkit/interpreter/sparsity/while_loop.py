@@ -43,7 +43,9 @@ def _while(operands, out_avals, *, cond_jaxpr, body_jaxpr, cond_nconsts, body_nc
         stepped = None
         if step_map is not None:  # one sparse product, the counter advanced apart (scan.py)
             stepped = step_map.apply(body_jaxpr, body_consts, carry, [], canonical=False)
-        carry = stepped or sparsity_closed(body_jaxpr, [*body_consts, *carry])
+        if stepped is None:
+            stepped = sparsity_closed(body_jaxpr, [*body_consts, *carry])
+        carry = stepped
     # unknown number of further steps: the union over all of them
     carry = [IndexSets(c.shape, c.matrix) for c in carry]
     while True:
