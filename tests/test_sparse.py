@@ -295,6 +295,32 @@ def test_a_call_on_values_wraps_the_kept_index_array_without_copying_it():
     np.testing.assert_array_equal(dense(x), jax.jacfwd(f)(x))
 
 
+def _root(compiled_text: str) -> str:
+    """The root instruction of a compiled program's entry computation (its HLO text)."""
+    entry = compiled_text[compiled_text.index("\nENTRY ") :]
+    return next(line for line in entry.splitlines() if line.strip().startswith("ROOT "))
+
+
+def test_the_products_are_flattened_by_a_bitcast_behind_a_conditional():
+    # XLA fuses a reshape at a program's root into the products' loop (a slower flat loop on
+    # CPU); computed behind a conditional on a runtime switch, the products keep their (colors,
+    # n) loop and the flat BCOO data is a bitcast of the conditional's buffer
+    from adkit.sparse._api import _Compiled
+    from adkit.sparse._evaluate import behind_conditional
+
+    f, x = problems.laplacian(8)
+    prepared = sparse.prepare(f, x, mode="forward")
+    products = lambda v: prepared.products(v)[1]
+    fused = jax.jit(lambda v: products(v).ravel()).lower(x).compile().as_text()
+    assert " fusion(" in _root(fused)  # the reshape fused into the products' loop
+    apart = jax.jit(lambda on, v: behind_conditional(products, on, v).ravel())
+    assert " bitcast(" in _root(apart.lower(jnp.asarray(True), x).compile().as_text())
+    compiled = _Compiled(prepared)  # what jacfwd runs on values
+    assert " bitcast(" in _root(compiled.run.lower(compiled.on, x).compile().as_text())
+    np.testing.assert_array_equal(compiled(x).todense(), jax.jacfwd(f)(x))
+    np.testing.assert_array_equal(apart(jnp.asarray(False), x), 0.0)  # the branch never taken
+
+
 def test_a_scatter_that_drops_updates_out_of_bounds():
     f = lambda x: jnp.zeros(3).at[jnp.array([0, 5, 2])].add(x**2, mode="drop")
     x = jnp.arange(1.0, 4.0)

@@ -13,39 +13,44 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
-from .._jax_compat import is_concrete
+from .._jax_compat import bcoo_around, is_array_value, is_concrete
+from ._evaluate import behind_conditional
 from ._prepare import Prepared, prepare
 
 
 def _signature(leaves, tree) -> tuple:
-    dtype = lambda x: x.dtype if isinstance(x, jax.Array) else jax.numpy.result_type(x)
-    return tree, tuple((np.shape(x), dtype(x)) for x in leaves)
+    """The arguments' tree, shapes and dtypes: what a prepared function is valid for."""
+    return tree, tuple(
+        (x.shape, x.dtype) if isinstance(x, jax.Array) else (np.shape(x), jnp.result_type(x))
+        for x in leaves
+    )
 
 
 class _Compiled:
-    """What one argument signature needs on every call: the `Prepared`, its data function
-    compiled once, and for an in-place BCOO the output's tree structure, so that a call on
-    values wraps the compiled data and the index array kept on the device as a BCOO without
-    re-validating them (`tree_unflatten`, as JAX itself rebuilds a BCOO)."""
+    """What one argument signature needs on every call on values: the `Prepared` and its data
+    function compiled once. For an in-place BCOO, the compiled data is wrapped with the index
+    array kept on the device (the same buffer every call, never copied out of a program) by a
+    constructor that validated the BCOO's layout once (`bcoo_around`)."""
 
     def __init__(self, prepared: Prepared):
         self.prepared = prepared
-        data = prepared.flat if prepared.in_place else prepared.values
-        self.run = jax.jit(lambda *a: data(*a))  # seeds and indices as constants
-        self.treedef, self.indices = None, None
+        finish = prepared.flat_of if prepared.in_place else prepared.values_of
+        products = lambda *a: prepared.products(*a)[1:]
+        # seeds and indices as constants; the products behind a conditional, so that their
+        # flattening is a bitcast and not a slower flat loop (see `behind_conditional`)
+        self.run = jax.jit(lambda on, *a: finish(*behind_conditional(products, on, *a)))
+        self.on = jnp.asarray(True)
+        self.wrap = prepared.assemble
         if prepared.in_place and prepared.output == "bcoo":
-            flat = jax.ShapeDtypeStruct(prepared.flat_indices.shape[:1], jax.numpy.float32)
+            flat = jax.ShapeDtypeStruct(prepared.flat_indices.shape[:1], jnp.float32)
             template = jax.eval_shape(prepared.assemble, flat)  # traced only: nothing runs
-            self.treedef = jax.tree_util.tree_structure(template)
-            self.indices = prepared.flat_indices
+            self.wrap = bcoo_around(template, prepared.flat_indices)
 
-    def __call__(self, args):
-        data = self.run(*args)
-        if self.treedef is not None:
-            return jax.tree_util.tree_unflatten(self.treedef, (data, self.indices))
-        return self.prepared.assemble(data)
+    def __call__(self, *args):
+        return self.wrap(self.run(self.on, *args))
 
 
 def _sparse_transform(mode: str, doc_name: str):
@@ -53,19 +58,24 @@ def _sparse_transform(mode: str, doc_name: str):
         f: Callable[..., Any], argnums: int | Sequence[int] = 0, **options: Any
     ) -> Callable[..., Any]:
         cache: dict[tuple, _Compiled] = {}
+        single: dict[tuple, _Compiled] = {}  # one concrete array argument: by shape and dtype
 
         @functools.wraps(f)
         def jac(*args):
+            if len(args) == 1 and is_array_value(args[0]):  # the common call, looked up fast
+                compiled = single.get((args[0].shape, args[0].dtype))
+                if compiled is not None:
+                    return compiled(*args)
             leaves, tree = jax.tree_util.tree_flatten(args)
             key = _signature(leaves, tree)
             if key not in cache:
                 prepared = prepare(f, *args, argnums=argnums, mode=mode, **options)
                 cache[key] = _Compiled(prepared)
-            if all(is_concrete(leaf) for leaf in leaves):
-                # called on values: the compiled products, assembled around the index arrays
-                # the prepared function keeps on the device (never copied out of a program)
-                return cache[key](args)
-            return cache[key].prepared(*args)  # inside jit or vmap: traced like any function
+            if not all(is_concrete(leaf) for leaf in leaves):
+                return cache[key].prepared(*args)  # inside jit or vmap: traced like any function
+            if len(args) == 1 and is_array_value(args[0]):
+                single[(args[0].shape, args[0].dtype)] = cache[key]
+            return cache[key](*args)  # on values: the compiled products, wrapped
 
         jac.prepared = lambda *args: cache[_signature(*jax.tree_util.tree_flatten(args))].prepared
         return jac

@@ -138,13 +138,20 @@ class Prepared(eqx.Module):
 
     def values(self, *args):
         """The Jacobian's values at the pattern's entries, in pattern order."""
-        _, b, c = self.products(*args)
+        return self.values_of(*self.products(*args)[1:])
+
+    def values_of(self, b, c):
+        """The values at the pattern's entries, from the compressed products `B` and `C`."""
         flat = jnp.concatenate([b.ravel(), c.ravel()])
         return entry_values(flat, self.index, self.entry, self.weight, self.nnz, self.direct)
 
     def flat(self, *args):
         """The compressed products, flat: `concat(B.ravel(), C.ravel())`."""
-        _, b, c = self.products(*args)
+        return self.flat_of(*self.products(*args)[1:])
+
+    @staticmethod
+    def flat_of(b, c):
+        """`concat(B.ravel(), C.ravel())` (`B` alone, reshaped, when there is no `C`)."""
         return jnp.concatenate([b.ravel(), c.ravel()]) if c.size else b.ravel()
 
     def __call__(self, *args):
