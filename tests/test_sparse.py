@@ -321,6 +321,27 @@ def test_the_products_are_flattened_by_a_bitcast_behind_a_conditional():
     np.testing.assert_array_equal(apart(jnp.asarray(False), x), 0.0)  # the branch never taken
 
 
+def test_calls_on_values_are_keyed_on_shape_and_dtype_fast_path_or_not():
+    # one concrete array takes the fast lookup; every other call the full signature; a new
+    # shape or dtype prepares afresh; all equal the dense Jacobian
+    f = lambda x: jnp.sin(x[1:] * x[:-1])
+    jac = sparse.jacfwd(f, output="bcoo")
+    calls = [
+        jnp.arange(1.0, 6.0),  # prepares, then registered for the fast path
+        jnp.arange(1.0, 6.0) / 3,  # fast path
+        jnp.arange(1.0, 8.0),  # a new shape: prepares afresh
+        jnp.arange(1.0, 6.0, dtype=jnp.float32),  # a new dtype
+        np.arange(1.0, 6.0),  # a NumPy array: the full signature, the float64 entry
+        jnp.arange(2.0, 9.0),  # fast path, the second shape
+    ]
+    for x in calls:
+        got = jac(x)
+        assert got.dtype == jnp.asarray(x).dtype
+        np.testing.assert_allclose(got.todense(), jax.jacfwd(f)(jnp.asarray(x)), rtol=1e-6)
+    traced = jax.jit(jac)(calls[1])  # a tracer: the traced path, same matrix
+    np.testing.assert_allclose(traced.todense(), jac(calls[1]).todense(), rtol=1e-15)
+
+
 def test_a_scatter_that_drops_updates_out_of_bounds():
     f = lambda x: jnp.zeros(3).at[jnp.array([0, 5, 2])].add(x**2, mode="drop")
     x = jnp.arange(1.0, 4.0)
