@@ -148,7 +148,9 @@ def test_the_quick_pass_of_the_sparse_suite_has_every_stage_and_verdict(tmp_path
     measures = {r["measure"] for r in rows if r["variant"] == "adkit.sparse.jacfwd"}
     assert measures == {"colors", "detection", "coloring", "run", "one_off"}
     assert any("compressed JVPs" in r["variant"] for r in rows if r["measure"] == "run")
+    assert any("compiled program alone" in r["variant"] for r in rows if r["measure"] == "run")
     assert any(note.startswith("sparse: brusselator") for note in report["notes"])
+    assert any("its compiled program alone" in note for note in report["notes"])
 
 
 def test_summaries_give_each_target_a_verdict():

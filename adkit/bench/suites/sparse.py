@@ -9,7 +9,7 @@ later ones run the compiled products and wrap them, with the index array it keep
 as a BCOO; the same inside `jax.jit` returning the BCOO (the program then copies the constant
 index array into its outputs on every call, as for any array a jitted function returns); and
 adkit's compressed JVPs alone, compiled, without decompression (the floor the evaluation is
-measured against).
+measured against); and the program a call on values runs, called alone (no Python around it).
 
 Measures: colors (compressed products), detection time, coloring time, compiled evaluation time,
 and one-off time (detect, color, trace, compile and one call, from scratch). Targets (issue 15):
@@ -32,6 +32,7 @@ from . import sparse_problems as problems
 DENSE_FWD, DENSE_REV = "jax.jacfwd (dense)", "jax.jacrev (dense)"
 ADKIT, BARE = "adkit.sparse.jacfwd", "adkit compressed JVPs (no decompression)"
 ADKIT_JIT = "adkit.sparse.jacfwd inside jax.jit (BCOO returned)"
+ADKIT_PROGRAM = "adkit.sparse.jacfwd's compiled program alone (BCOO data, no Python)"
 ASDEX, SPARSEJAC = "asdex (fwd)", "sparsejac.jacfwd"
 
 
@@ -84,6 +85,15 @@ def _called(jac, x):
     return jac
 
 
+def _program(prepared):
+    """What a call on values runs, without the Python around it (the signature lookup and the
+    BCOO wrapping): the products behind their conditional, flattened, as one compiled call."""
+    from adkit.sparse._api import _Compiled
+
+    compiled = _Compiled(prepared)
+    return lambda v: compiled.run(compiled.on, v)
+
+
 def workload(name: str, f, x) -> Workload:
     pattern = sparse.jacobian_sparsity(f, x)
     prepared = sparse.prepare(f, x, mode="forward", pattern=pattern)  # for the bare products
@@ -102,6 +112,7 @@ def workload(name: str, f, x) -> Workload:
         Variant(ADKIT, lambda: _called(sparse.jacfwd(f), x), compiled=True, stages=adkit_stages),
         Variant(ADKIT_JIT, lambda: lambda v: prepared(v), only=("run",)),
         Variant(BARE, lambda: lambda v: prepared.products(v)[1], only=("run",)),
+        Variant(ADKIT_PROGRAM, lambda: _program(prepared), compiled=True, only=("run",)),
     ]
     info = {"n": n, "m": m, "nnz": pattern.nnz}
     measures = ("colors", "detection", "coloring", "run", "one_off")
@@ -153,6 +164,9 @@ def summarize(rows) -> list[str]:
                 f"; evaluation {ratio:.2f}x the bare JVPs [{'met' if ratio <= 1.15 else 'NOT met'}]"
             )
             in_jit = pick(name, "run", ADKIT_JIT)
+            program = pick(name, "run", ADKIT_PROGRAM)
+            if program:
+                line += f" (its compiled program alone: {program / bare:.2f}x)"
             if in_jit:
                 line += f" (inside jit, the BCOO returned: {in_jit / bare:.2f}x)"
         one = pick(name, "one_off", ADKIT)
