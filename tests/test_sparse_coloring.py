@@ -563,3 +563,30 @@ def test_the_compiled_greedy_and_smallest_last_equal_the_python_loops(seed):
     assert vertex_order(graph, "smallest_last") == _smallest_last_reference(
         graph.neighbors, graph.degrees()
     )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_compiled_intersection_graph_is_the_pattern_of_st_s_without_its_diagonal(seed):
+    # against SciPy's product SᵀS (the off-diagonal stored entries, rows sorted), on random
+    # patterns with an empty column, an empty row and one dense row (a column adjacent to all)
+    import scipy.sparse as sp
+
+    from adkit.sparse._graph import intersection_graph
+
+    rng = np.random.default_rng(seed)
+    m, n = 40, 60
+    dense = rng.random((m, n)) < 0.06
+    dense[3] = False  # an empty row
+    dense[11] = seed % 2 == 0  # a dense row on even seeds: all columns adjacent to each other
+    dense[:, 7] = False  # but for an isolated column
+    rows, cols = np.nonzero(dense)
+    shuffled = rng.permutation(rows.size)  # the entries in no particular order
+    graph = intersection_graph(rows[shuffled], cols[shuffled], (m, n))
+    s = sp.csr_array(dense.astype(np.float64))
+    product = (s.T @ s).tocsr()
+    product.setdiag(0)
+    product.eliminate_zeros()
+    product.sort_indices()
+    np.testing.assert_array_equal(graph.indptr, product.indptr)
+    np.testing.assert_array_equal(graph.indices, product.indices)
+    assert graph.neighbors[7] == [] and graph.indptr.dtype == graph.indices.dtype == np.int64

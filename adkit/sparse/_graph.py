@@ -146,10 +146,12 @@ def intersection_graph(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int
         >>> intersection_graph(np.array([0, 0, 1]), np.array([0, 2, 1]), (2, 3)).neighbors
         [[2], [], [0]]
     """
+    from ._kernels import column_adjacency  # compiled: imports Numba on first use
+
     m, n = shape
-    ones = np.ones(len(rows), dtype=np.float32)
-    s = sp.csr_array((ones, (np.asarray(rows), np.asarray(cols))), shape=(m, n))
-    return Graph.from_scipy(s.T @ s)
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    return Graph(*column_adjacency(rows, cols, m, n))
 
 
 def column_graph(pattern: Pattern) -> Graph:

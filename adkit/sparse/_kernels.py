@@ -79,3 +79,70 @@ def smallest_last(indptr, indices, first):
                 pushed += 1
         low = max(low - 1, 0)
     return removal[::-1].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def _by_key(keys, values, size):
+    """Counting sort of `values` by `keys` (stable): `(ptr, sorted values)`, CSR-like."""
+    ptr = np.zeros(size + 1, np.int64)
+    for k in keys:
+        ptr[k + 1] += 1
+    for i in range(size):
+        ptr[i + 1] += ptr[i]
+    fill = ptr[:-1].copy()
+    out = np.empty(keys.size, np.int64)
+    for e in range(keys.size):
+        out[fill[keys[e]]] = values[e]
+        fill[keys[e]] += 1
+    return ptr, out
+
+
+@numba.njit(cache=True, nogil=True)
+def _sort_segment(a, start, stop):
+    """Sorts `a[start:stop]` in place: insertion sort for the few neighbours a vertex has."""
+    if stop - start > 32:
+        a[start:stop] = np.sort(a[start:stop])
+        return
+    for u in range(start + 1, stop):
+        v = a[u]
+        w = u - 1
+        while w >= start and a[w] > v:
+            a[w + 1] = a[w]
+            w -= 1
+        a[w + 1] = v
+
+
+@numba.njit(cache=True, nogil=True)
+def column_adjacency(rows, cols, m, n):
+    """The columns' intersection graph as CSR `(indptr, indices)`, each row sorted: columns j
+    and k are adjacent iff some row holds both. Two passes over each column's rows' entries,
+    one to count and one to fill, a mark per column keeping each neighbour once."""
+    row_ptr, row_cols = _by_key(rows, cols, m)
+    col_ptr, col_rows = _by_key(cols, rows, n)
+    mark = np.full(n, -1, np.int64)
+    indptr = np.zeros(n + 1, np.int64)
+    for j in range(n):
+        mark[j] = j
+        for a in range(col_ptr[j], col_ptr[j + 1]):
+            r = col_rows[a]
+            for b in range(row_ptr[r], row_ptr[r + 1]):
+                if mark[row_cols[b]] != j:
+                    mark[row_cols[b]] = j
+                    indptr[j + 1] += 1
+    for j in range(n):
+        indptr[j + 1] += indptr[j]
+    indices = np.empty(indptr[n], np.int64)
+    mark[:] = -1
+    for j in range(n):
+        mark[j] = j
+        p = indptr[j]
+        for a in range(col_ptr[j], col_ptr[j + 1]):
+            r = col_rows[a]
+            for b in range(row_ptr[r], row_ptr[r + 1]):
+                k = row_cols[b]
+                if mark[k] != j:
+                    mark[k] = j
+                    indices[p] = k
+                    p += 1
+        _sort_segment(indices, indptr[j], p)
+    return indptr, indices
