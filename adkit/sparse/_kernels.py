@@ -1,5 +1,5 @@
-"""The coloring's two hot loops, compiled with Numba: greedy distance-1 coloring and the
-smallest-last order.
+"""The coloring's hot loops, compiled with Numba: greedy distance-1 coloring, the smallest-last
+order, and (at the end of this file) the column intersection graph.
 
 Both visit every vertex and every edge once, in an order that depends on what came before, so
 neither can be written as whole-array NumPy operations; in Python they cost about half a
