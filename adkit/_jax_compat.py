@@ -211,7 +211,12 @@ def bcoo_around(template: Any, indices: Any) -> Callable[[Any], Any]:
     _, aux = template.tree_flatten()
     fields = {"indices": indices, **aux}
     if set(template.__dict__) != {"data", *fields}:
-        raise TypeError(f"Unexpected BCOO layout {sorted(template.__dict__)}; update bcoo_around.")
+        raise TypeError(
+            f"This JAX's BCOO holds the attributes {sorted(template.__dict__)}, not the data, "
+            "indices and aux data `bcoo_around` builds it from. Update `bcoo_around` in "
+            "adkit/_jax_compat.py for this JAX version (or build the BCOO with "
+            "`BCOO.tree_unflatten`)."
+        )
     cls, new = type(template), object.__new__
 
     def wrap(data):
