@@ -10,6 +10,7 @@ Checked against jax 0.10.2.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -198,6 +199,15 @@ def primitive_by_name(name: str) -> Primitive:
     return table[name]
 
 
+ARRAY_TYPE = _ArrayImpl
+"""The exact type of a concrete `jax.Array` (not a tracer, not a NumPy array or a Python scalar):
+the one type the sparse transforms' fast path takes, tested as `type(x) is ARRAY_TYPE`."""
+
+aval_of = operator.attrgetter("aval")
+"""A concrete array's abstract value (shape, dtype, weak type, sharding), read in C: arrays of
+the same shape from the same program share the same object, so `is` compares signatures."""
+
+
 def is_array_value(value: Any) -> bool:
     """True when `value` is a concrete `jax.Array` (its exact type: not a tracer, not a NumPy
     array or a Python scalar): the one type the sparse transforms' fast path takes."""
@@ -221,7 +231,9 @@ def bcoo_around(template: Any, indices: Any) -> Callable[[Any], Any]:
 
     def wrap(data):
         obj = new(cls)
-        obj.__dict__ = {"data": data, **fields}
+        attributes = fields.copy()  # a copied dict is faster to make than a built one
+        attributes["data"] = data
+        obj.__dict__ = attributes
         return obj
 
     return wrap

@@ -303,8 +303,8 @@ def _root(compiled_text: str) -> str:
 
 def test_the_products_are_flattened_by_a_bitcast_behind_a_conditional():
     # XLA fuses a reshape at a program's root into the products' loop (a slower flat loop on
-    # CPU); computed behind a conditional on a runtime switch, the products keep their (colors,
-    # n) loop and the flat BCOO data is a bitcast of the conditional's buffer
+    # CPU); computed behind a conditional whose predicate is read from the data, the products
+    # keep their (colors, n) loop and the flat BCOO data is a bitcast of the conditional's buffer
     from adkit.sparse._api import _Compiled
     from adkit.sparse._evaluate import behind_conditional
 
@@ -313,17 +313,33 @@ def test_the_products_are_flattened_by_a_bitcast_behind_a_conditional():
     products = lambda v: prepared.products(v)[1]
     fused = jax.jit(lambda v: products(v).ravel()).lower(x).compile().as_text()
     assert " fusion(" in _root(fused)  # the reshape fused into the products' loop
-    apart = jax.jit(lambda on, v: behind_conditional(products, on, v).ravel())
-    assert " bitcast(" in _root(apart.lower(jnp.asarray(True), x).compile().as_text())
+    apart = jax.jit(lambda v: behind_conditional(products, v).ravel())
+    assert " bitcast(" in _root(apart.lower(x).compile().as_text())
     compiled = _Compiled(prepared)  # what jacfwd runs on values
-    assert " bitcast(" in _root(compiled.run.lower(compiled.on, x).compile().as_text())
+    text = compiled.run.lower(x).compile().as_text()
+    assert " bitcast(" in _root(text)
+    assert len(_parameters(text)) == 1  # the predicate comes from x: no extra argument
     np.testing.assert_array_equal(compiled(x).todense(), jax.jacfwd(f)(x))
-    np.testing.assert_array_equal(apart(jnp.asarray(False), x), 0.0)  # the branch never taken
+    # a NaN first element takes the other branch, which computes the same products
+    nan_first = x.at[0].set(jnp.nan)
+    np.testing.assert_array_equal(apart(nan_first), products(nan_first).ravel())
+    reference = jax.jit(lambda v: prepared(v))(nan_first).todense()  # traced: no conditional
+    assert np.isnan(reference).any()
+    np.testing.assert_array_equal(compiled(nan_first).todense(), reference)
+    # no floating argument to read a predicate from: no conditional
+    assert behind_conditional(lambda n: jnp.arange(3) * n, jnp.int32(2)).tolist() == [0, 2, 4]
+
+
+def _parameters(compiled_text: str) -> list[str]:
+    """The parameter instructions of a compiled program's entry computation (its HLO text)."""
+    entry = compiled_text[compiled_text.index("\nENTRY ") :]
+    return [line for line in entry.splitlines() if " parameter(" in line]
 
 
 def test_calls_on_values_are_keyed_on_shape_and_dtype_fast_path_or_not():
-    # one concrete array takes the fast lookup; every other call the full signature; a new
-    # shape or dtype prepares afresh; all equal the dense Jacobian
+    # one concrete array takes the fast lookup (by its aval's identity, then by shape and
+    # dtype); every other call the full signature; a new shape or dtype prepares afresh; all
+    # equal the dense Jacobian
     f = lambda x: jnp.sin(x[1:] * x[:-1])
     jac = sparse.jacfwd(f, output="bcoo")
     calls = [
@@ -333,6 +349,9 @@ def test_calls_on_values_are_keyed_on_shape_and_dtype_fast_path_or_not():
         jnp.arange(1.0, 6.0, dtype=jnp.float32),  # a new dtype
         np.arange(1.0, 6.0),  # a NumPy array: the full signature, the float64 entry
         jnp.arange(2.0, 9.0),  # fast path, the second shape
+        jnp.arange(2.0, 9.0),  # the same aval as the last call's
+        jnp.arange(1.0, 6.0) * 2,  # back to the first shape
+        jnp.arange(1.0, 6.0) * 2,
     ]
     for x in calls:
         got = jac(x)

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._jax_compat import bcoo_around, is_array_value, is_concrete
+from .._jax_compat import ARRAY_TYPE, aval_of, bcoo_around, is_concrete
 from ._evaluate import behind_conditional
 from ._prepare import Prepared, prepare
 
@@ -41,8 +41,7 @@ class _Compiled:
         products = lambda *a: prepared.products(*a)[1:]
         # seeds and indices as constants; the products behind a conditional, so that their
         # flattening is a bitcast and not a slower flat loop (see `behind_conditional`)
-        self.run = jax.jit(lambda on, *a: finish(*behind_conditional(products, on, *a)))
-        self.on = jnp.asarray(True)
+        self.run = jax.jit(lambda *a: finish(*behind_conditional(products, *a)))
         self.wrap = prepared.assemble
         if prepared.in_place and prepared.output == "bcoo":
             flat = jax.ShapeDtypeStruct(prepared.flat_indices.shape[:1], jnp.float32)
@@ -50,7 +49,7 @@ class _Compiled:
             self.wrap = bcoo_around(template, prepared.flat_indices)
 
     def __call__(self, *args):
-        return self.wrap(self.run(self.on, *args))
+        return self.wrap(self.run(*args))
 
 
 def _sparse_transform(mode: str, doc_name: str):
@@ -59,13 +58,20 @@ def _sparse_transform(mode: str, doc_name: str):
     ) -> Callable[..., Any]:
         cache: dict[tuple, _Compiled] = {}
         single: dict[tuple, _Compiled] = {}  # one concrete array argument: by shape and dtype
+        last = [None, None, None]  # the last such call's aval, program and wrapper
 
         @functools.wraps(f)
         def jac(*args):
-            if len(args) == 1 and is_array_value(args[0]):  # the common call, looked up fast
+            # the common call, one concrete array, is looked up fast: first by the identity of
+            # its aval (the same object for every array of that shape from the same program),
+            # then by shape and dtype; each Python call here costs about as much as XLA's work
+            if len(args) == 1 and type(args[0]) is ARRAY_TYPE:
+                if aval_of(args[0]) is last[0]:
+                    return last[2](last[1](args[0]))
                 compiled = single.get((args[0].shape, args[0].dtype))
                 if compiled is not None:
-                    return compiled(*args)
+                    last[:] = aval_of(args[0]), compiled.run, compiled.wrap
+                    return compiled(args[0])
             leaves, tree = jax.tree_util.tree_flatten(args)
             key = _signature(leaves, tree)
             if key not in cache:
@@ -73,7 +79,7 @@ def _sparse_transform(mode: str, doc_name: str):
                 cache[key] = _Compiled(prepared)
             if not all(is_concrete(leaf) for leaf in leaves):
                 return cache[key].prepared(*args)  # inside jit or vmap: traced like any function
-            if len(args) == 1 and is_array_value(args[0]):
+            if len(args) == 1 and type(args[0]) is ARRAY_TYPE:
                 single[(args[0].shape, args[0].dtype)] = cache[key]
             return cache[key](*args)  # on values: the compiled products, wrapped
 

@@ -81,8 +81,8 @@ def hessian_products(h, x, seeds, *, chunk_size=None, method="jax"):
     return gradient, _batched(lin, seeds, chunk_size)
 
 
-def behind_conditional(fn: Callable, switch, *args):
-    """`fn(*args)`, computed inside a `lax.cond` on `switch`, a runtime boolean that is True.
+def behind_conditional(fn: Callable, *args):
+    """`fn(*args)`, computed inside a `lax.cond` whose two branches are both `fn`.
 
     Why: XLA fuses a reshape at the root of a program into the loop that computes its operand.
     Flattening the `(colors, n)` products for a BCOO's data then turns their loop into one flat
@@ -90,16 +90,29 @@ def behind_conditional(fn: Callable, switch, *args):
     across the colors, and cannot vectorize its loads: on a 5-point Laplacian the products cost
     1.4x to 2.6x their 2-D loop. A conditional is a boundary fusion does not cross: inside it the
     products keep their own loop and layout, and the flattening outside is a bitcast of the
-    conditional's buffer, free. `switch` must be an argument of the compiled program (a value
-    XLA cannot know), else the conditional is folded away and the fusion happens anyway; the
-    false branch (zeros) never runs.
+    conditional's buffer, free.
+
+    The predicate must be a value XLA cannot know, else the conditional is folded away and the
+    fusion happens anyway. It is read from the data, `v[0] == v[0]` for the first element of the
+    first floating argument (False only for a NaN), so the program needs no extra argument and
+    its only other kernel is that one comparison. Both branches compute `fn`, so the result never
+    depends on the predicate. Without a nonempty floating argument, `fn(*args)` is returned as
+    it is.
 
     Examples:
         >>> import jax.numpy as jnp
         >>> f = lambda v: jnp.outer(jnp.arange(2.0), v)
-        >>> behind_conditional(f, jnp.asarray(True), jnp.ones(3)).ravel().tolist()
+        >>> behind_conditional(f, jnp.ones(3)).ravel().tolist()
         [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]
+        >>> behind_conditional(f, jnp.array([jnp.nan, 1.0, 1.0])).ravel().tolist()[3:]
+        [nan, 1.0, 1.0]
     """
-    shapes = jax.eval_shape(fn, *args)
-    zeros = lambda *_: jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-    return lax.cond(switch, fn, zeros, *args)
+    leaves = [
+        leaf
+        for leaf in jax.tree.leaves(args)
+        if jnp.issubdtype(jnp.result_type(leaf), jnp.inexact) and jnp.size(leaf) > 0
+    ]
+    if not leaves:
+        return fn(*args)
+    first = jnp.ravel(leaves[0])[0]
+    return lax.cond(first == first, fn, fn, *args)

@@ -90,8 +90,7 @@ def _program(prepared):
     BCOO wrapping): the products behind their conditional, flattened, as one compiled call."""
     from adkit.sparse._api import _Compiled
 
-    compiled = _Compiled(prepared)
-    return lambda v: compiled.run(compiled.on, v)
+    return _Compiled(prepared).run
 
 
 def workload(name: str, f, x) -> Workload:
