@@ -5,7 +5,6 @@ Nothing here asserts a time: speed is what the benchmarks report, not what the t
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import time
@@ -23,11 +22,15 @@ def test_interleaved_alternates_and_counts(monkeypatch):
     order = []
     calls = {name: (lambda n=name: order.append(n) or jnp.zeros(())) for name in "abc"}
     monkeypatch.setattr(_measure, "SAMPLE_SECONDS", 0.0)  # one call per sample
-    timings = bench.interleaved(calls, repeats=3, warmup=1)
-    # one warm-up round, one call each to set the calls per sample, then three rounds whose
-    # order turns by one place each time: each call follows each other one equally often
-    assert "".join(order) == "abc" + "abc" + "abc" + "bca" + "cab"
-    assert all(len(t.samples) == 3 for t in timings.values())
+    timings = bench.interleaved(calls, repeats=12, warmup=1)
+    # one warm-up round, one call each to set the calls per sample, then twelve rounds, each a
+    # new order of the three: no call always follows the same one
+    assert "".join(order[:6]) == "abcabc"
+    rounds = ["".join(order[i : i + 3]) for i in range(6, len(order), 3)]
+    assert len(rounds) == 12 and all(sorted(r) == ["a", "b", "c"] for r in rounds)
+    after = {(r[i - 1], r[i]) for r in rounds for i in (1, 2)}
+    assert after == {(p, q) for p in "abc" for q in "abc" if p != q}
+    assert all(len(t.samples) == 12 for t in timings.values())
     # each sample is a run of calls filling SAMPLE_SECONDS, as many as that variant's own time
     # allows (a fast call beside a slow one is not timed one call at a time)
     order.clear()
@@ -35,11 +38,10 @@ def test_interleaved_alternates_and_counts(monkeypatch):
     calls = {"a": calls["a"], "b": slow}
     monkeypatch.setattr(_measure, "SAMPLE_SECONDS", 0.05)
     bench.interleaved(calls, repeats=2, warmup=1)
-    runs = [(k, len(list(g))) for k, g in itertools.groupby(order)]
-    # warm-up a b; calibration a, then b (up to 3 calls each); round 1: a b; round 2: b a
-    timed_a, timed_b = runs[-3][1] + runs[-1][1], runs[-2][1]
-    assert [k for k, _ in runs[-3:]] == ["a", "b", "a"]
-    assert timed_a // 2 > timed_b // 2 > 1
+    # per call: one warm-up, three to time it (it is under SAMPLE_SECONDS), two samples
+    per_sample = {k: (order.count(k) - 4) / 2 for k in "ab"}
+    assert per_sample["a"] > per_sample["b"] > 1
+    assert per_sample["b"] <= 25  # 2 ms calls filling 50 ms
 
 
 def test_rows_report_ratios_to_the_first_variant():
