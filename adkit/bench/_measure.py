@@ -1,8 +1,9 @@
 """How the harness measures: interleaved repetitions, fresh functions, XLA's memory analysis.
 
-Two implementations of the same computation are timed *interleaved*: call A, call B, call A,
-call B, ... so that a slow spell of the machine (another process, a frequency change) lands on
-both rather than on whichever ran second. Compile times are measured on functions built afresh
+Two implementations of the same computation are timed *interleaved*: call A, call B, then B, A,
+... (each round in a shuffled order) so that a slow spell of the machine (another process, a
+frequency change) lands on both rather than on whichever ran second, and neither always runs
+right after the same neighbour. Compile times are measured on functions built afresh
 for every repetition, so that neither side profits from JAX's trace cache.
 """
 
