@@ -208,12 +208,6 @@ aval_of = operator.attrgetter("aval")
 the same shape from the same program share the same object, so `is` compares signatures."""
 
 
-def is_array_value(value: Any) -> bool:
-    """True when `value` is a concrete `jax.Array` (its exact type: not a tracer, not a NumPy
-    array or a Python scalar): the one type the sparse transforms' fast path takes."""
-    return type(value) is _ArrayImpl
-
-
 def bcoo_around(template: Any, indices: Any) -> Callable[[Any], Any]:
     """A function from data to the BCOO shaped like `template` holding `indices` (the same
     buffer every time): what `BCOO.tree_unflatten` does, with its check of the aux data made

@@ -64,7 +64,7 @@ def _sparse_transform(mode: str, doc_name: str):
         def jac(*args):
             # the common call, one concrete array, is looked up fast: first by the identity of
             # its aval (the same object for every array of that shape from the same program),
-            # then by shape and dtype; each Python call here costs about as much as XLA's work
+            # then by shape and dtype (a few hundred ns of Python are felt in a call of 10 µs)
             if len(args) == 1 and type(args[0]) is ARRAY_TYPE:
                 if aval_of(args[0]) is last[0]:
                     return last[2](last[1](args[0]))
