@@ -590,3 +590,13 @@ def test_the_compiled_intersection_graph_is_the_pattern_of_st_s_without_its_diag
     np.testing.assert_array_equal(graph.indptr, product.indptr)
     np.testing.assert_array_equal(graph.indices, product.indices)
     assert graph.neighbors[7] == [] and graph.indptr.dtype == graph.indices.dtype == np.int64
+    # the same graph from the kernel's two ways: one pass into a buffer of sum(row length²)
+    # slots (what intersection_graph took here), or count then fill (for a limit below that)
+    from adkit.sparse._kernels import ONE_PASS_LIMIT, column_adjacency
+
+    visits = int((np.bincount(rows, minlength=m) ** 2).sum())
+    assert visits <= ONE_PASS_LIMIT
+    for limit in (visits, visits - 1, 0):
+        indptr, indices = column_adjacency(rows[shuffled], cols[shuffled], m, n, limit)
+        np.testing.assert_array_equal(indptr, product.indptr)
+        np.testing.assert_array_equal(indices, product.indices)

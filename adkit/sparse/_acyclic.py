@@ -56,7 +56,7 @@ def acyclic_greedy(neighbors: Adjacency, order: Sequence[int]) -> np.ndarray:
 
     Args:
         neighbors: the adjacency graph (a `Graph`, or each vertex's neighbours as lists).
-        order: a permutation of the vertices, as Python ints.
+        order: a permutation of the vertices (a list, or an int array: read as a list).
 
     Returns:
         An int64 array: the color of each vertex, from 0.
@@ -67,6 +67,7 @@ def acyclic_greedy(neighbors: Adjacency, order: Sequence[int]) -> np.ndarray:
         [0, 1, 0, 2]
     """
     neighbors = as_lists(neighbors)
+    order = order.tolist() if isinstance(order, np.ndarray) else order  # Python ints: faster here
     n = len(neighbors)
     color = [-1] * n
     forests = _Forests()

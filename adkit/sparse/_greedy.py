@@ -47,7 +47,7 @@ def greedy(neighbors: Adjacency, order: Sequence[int]) -> np.ndarray:
     from . import _kernels  # Numba, imported on the first coloring
 
     indptr, indices = as_csr_arrays(neighbors)
-    return _kernels.greedy(indptr, indices, np.asarray(order, dtype=np.int64))
+    return _kernels.greedy(indptr, indices, np.asarray(order, dtype=np.int64))  # free for arrays
 
 
 def num_colors(colors: np.ndarray) -> int:
@@ -109,7 +109,7 @@ def iterated_greedy(
             ranking = rng.permutation(current_k)
         rank = np.empty(current_k, dtype=np.int64)
         rank[ranking] = np.arange(current_k)
-        order = np.argsort(rank[current], kind="stable").tolist()
+        order = np.argsort(rank[current], kind="stable")
         candidate = greedy_fn(neighbors, order)
         k = num_colors(candidate)
         if k <= current_k:

@@ -112,15 +112,42 @@ def _sort_segment(a, start, stop):
         a[w + 1] = v
 
 
+ONE_PASS_LIMIT = 1 << 22  # visits (int64 slots, 32 MiB) up to which one pass fills the graph
+
+
 @numba.njit(cache=True, nogil=True)
-def column_adjacency(rows, cols, m, n):
+def column_adjacency(rows, cols, m, n, one_pass_limit=ONE_PASS_LIMIT):
     """The columns' intersection graph as CSR `(indptr, indices)`, each row sorted: columns j
-    and k are adjacent iff some row holds both. Two passes over each column's rows' entries,
-    one to count and one to fill, a mark per column keeping each neighbour once."""
+    and k are adjacent iff some row holds both, a mark per column keeping each neighbour once.
+
+    Listing column j's neighbours visits every entry of every row j is in: sum(row length²)
+    visits in all. When that is at most `one_pass_limit`, one pass writes them into a buffer
+    of that size; otherwise (a dense row makes it n²) a first pass counts and a second fills,
+    with no more memory than the graph's."""
     row_ptr, row_cols = _by_key(rows, cols, m)
     col_ptr, col_rows = _by_key(cols, rows, n)
+    visits = 0
+    for r in range(m):
+        visits += (row_ptr[r + 1] - row_ptr[r]) ** 2
     mark = np.full(n, -1, np.int64)
     indptr = np.zeros(n + 1, np.int64)
+    if visits <= one_pass_limit:
+        buffer = np.empty(visits, np.int64)
+        p = 0
+        for j in range(n):
+            mark[j] = j
+            start = p
+            for a in range(col_ptr[j], col_ptr[j + 1]):
+                r = col_rows[a]
+                for b in range(row_ptr[r], row_ptr[r + 1]):
+                    k = row_cols[b]
+                    if mark[k] != j:
+                        mark[k] = j
+                        buffer[p] = k
+                        p += 1
+            _sort_segment(buffer, start, p)
+            indptr[j + 1] = p
+        return indptr, buffer[:p].copy()
     for j in range(n):
         mark[j] = j
         for a in range(col_ptr[j], col_ptr[j + 1]):

@@ -32,7 +32,7 @@ import numpy as np
 
 from ._graph import Graph
 
-__all__ = ["ORDERS", "vertex_order"]
+__all__ = ["ORDERS", "order_array", "vertex_order"]
 
 ORDERS = ("largest_first", "smallest_last", "incidence_degree", "dsatur", "natural", "random")
 
@@ -59,33 +59,39 @@ def vertex_order(graph: Graph, name: str, rng: np.random.Generator | None = None
         >>> vertex_order(star, "smallest_last")  # the last two left have degree 1 both
         [0, 3, 1, 2]
     """
+    return order_array(graph, name, rng).tolist()
+
+
+def order_array(graph: Graph, name: str, rng: np.random.Generator | None = None) -> np.ndarray:
+    """`vertex_order` as an int64 array, what the compiled greedy coloring reads: on a graph of
+    8192 vertices, a round trip through a Python list costs more than the greedy pass itself."""
     n = graph.num_vertices
     degrees = graph.degrees()
     if name == "natural":
-        return list(range(n))
+        return np.arange(n, dtype=np.int64)
     if name == "largest_first":
-        return np.argsort(-degrees, kind="stable").tolist()
+        return np.argsort(-degrees, kind="stable").astype(np.int64, copy=False)
     if name == "random":
         rng = np.random.default_rng() if rng is None else rng
-        return rng.permutation(n).tolist()
+        return rng.permutation(n).astype(np.int64, copy=False)
     if name == "smallest_last":
         return _smallest_last(graph, degrees)
     if name == "incidence_degree":
-        return _incidence_degree(graph.neighbors, degrees)
+        return np.asarray(_incidence_degree(graph.neighbors, degrees), dtype=np.int64)
     if name == "dsatur":
-        return _dsatur(graph.neighbors, degrees)
+        return np.asarray(_dsatur(graph.neighbors, degrees), dtype=np.int64)
     raise ValueError(
         f"Unknown vertex order {name!r}. Expected one of {', '.join(map(repr, ORDERS))}; "
         "pass one of these names."
     )
 
 
-def _smallest_last(graph: Graph, degrees: np.ndarray) -> list[int]:
+def _smallest_last(graph: Graph, degrees: np.ndarray) -> np.ndarray:
     # compiled (adkit.sparse._kernels): buckets by current degree, filled by decreasing degree
     from . import _kernels  # Numba, imported on the first coloring
 
     first = np.argsort(-degrees, kind="stable")
-    return _kernels.smallest_last(graph.indptr, graph.indices, first).tolist()
+    return _kernels.smallest_last(graph.indptr, graph.indices, first)
 
 
 def _incidence_degree(neighbors: list[list[int]], degrees: np.ndarray) -> list[int]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ._graph import Graph, intersection_graph
 from ._greedy import GreedyFn, greedy, iterated_greedy, num_colors
-from ._orders import ORDERS, vertex_order
+from ._orders import ORDERS, order_array
 
 __all__ = ["BEST_ORDERS", "check_order", "color_columns", "compact", "search"]
 
@@ -58,7 +58,7 @@ def search(
     """
     rng = np.random.default_rng(seed)
     if order != "best":
-        return greedy_fn(graph, vertex_order(graph, order, rng)), order
+        return greedy_fn(graph, order_array(graph, order, rng)), order
     if graph.num_vertices == 0:
         return np.zeros(0, dtype=np.int64), BEST_ORDERS[0]
     large = graph.num_vertices > LARGE
@@ -68,9 +68,9 @@ def search(
         names.append(BEST_ORDERS[4])
     best, winner, tried = None, "", []
     for name in names:
-        order = vertex_order(graph, name, rng)
-        if order in tried:  # largest_first on a regular graph is the natural order
-            continue
+        order = order_array(graph, name, rng)
+        if any(np.array_equal(order, other) for other in tried):
+            continue  # largest_first on a regular graph is the natural order
         tried.append(order)
         colors = greedy_fn(graph, order)
         if best is None or num_colors(colors) < num_colors(best):
