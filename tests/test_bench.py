@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import pytest
 
 from adkit import bench
+from adkit.bench._measure import rounds as bench_rounds
 from adkit.bench._run import _measure, _rows
 
 
@@ -42,6 +43,22 @@ def test_interleaved_alternates_and_counts(monkeypatch):
     per_sample = {k: (order.count(k) - 4) / 2 for k in "ab"}
     assert per_sample["a"] > per_sample["b"] > 1
     assert per_sample["b"] <= 25  # 2 ms calls filling 50 ms
+
+
+def test_stages_and_compile_times_are_taken_in_shuffled_rounds_too():
+    # `_alternate` (compile, trace, first-call and stage times, one call per sample) takes its
+    # rounds in the same shuffled orders as `interleaved`, after one discarded round
+    from adkit.bench import _run
+
+    order = []
+    take = {name: (lambda n=name: order.append(n) or 0.0) for name in "abc"}
+    timings = _run._alternate(take, repeats=12)
+    assert "".join(order[:3]) == "abc"  # the discarded first round
+    rounds = ["".join(order[i : i + 3]) for i in range(3, len(order), 3)]
+    assert rounds == ["".join(r) for r in bench_rounds("abc", 12)]
+    after = {(r[i - 1], r[i]) for r in rounds for i in (1, 2)}
+    assert after == {(p, q) for p in "abc" for q in "abc" if p != q}
+    assert all(len(t.samples) == 12 for t in timings.values())
 
 
 def test_rows_report_ratios_to_the_first_variant():

@@ -80,12 +80,26 @@ def interleaved(calls: dict[str, Callable[[], Any]], repeats: int, warmup: int =
             took = min(took, _seconds(call), _seconds(call))
         number[name] = max(1, min(MAX_CALLS, int(SAMPLE_SECONDS / max(took, 1e-9))))
     samples: dict[str, list[float]] = {name: [] for name in calls}
-    names, shuffle = list(calls), random.Random(0).shuffle  # the same orders every run
-    for _ in range(repeats):
-        shuffle(names)  # each round in its own order: no call always follows the same one
+    for names in rounds(calls, repeats):
         for name in names:
             samples[name].append(_seconds(calls[name], number[name]))
     return {name: Timing(tuple(s)) for name, s in samples.items()}
+
+
+def rounds(names: Sequence[str], repeats: int) -> list[list[str]]:
+    """`repeats` orders of `names`, each shuffled (seeded: the same orders every run), so that
+    in interleaved measurements no variant always runs right after the same other one.
+
+    Examples:
+        >>> orders = rounds(["a", "b", "c"], 4)
+        >>> len(orders), all(sorted(o) == ["a", "b", "c"] for o in orders)
+        (4, True)
+    """
+    names, shuffle, orders = list(names), random.Random(0).shuffle, []
+    for _ in range(repeats):
+        shuffle(names)
+        orders.append(list(names))
+    return orders
 
 
 def compile_time(make: Callable[[], Callable[..., Any]], args: Sequence[Any]) -> float:

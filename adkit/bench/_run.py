@@ -18,6 +18,7 @@ from ._measure import (
     compile_time,
     interleaved,
     relative_error,
+    rounds,
     temp_bytes,
     trace_time,
 )
@@ -202,14 +203,15 @@ def _first_call(fn, args) -> float:
 
 
 def _alternate(measure: dict[str, Callable[[], float]], repeats: int) -> dict[str, Timing]:
-    """Takes each measurement `repeats` times, alternating; a first round is discarded (it pays
-    the process's one-time costs, such as compiling the primitives JAX runs eagerly)."""
+    """Takes each measurement `repeats` times, alternating, each round in a shuffled order (as
+    `interleaved`); a first round is discarded (it pays the process's one-time costs, such as
+    compiling the primitives JAX runs eagerly)."""
     for take in measure.values():
         take()
     samples: dict[str, list[float]] = {k: [] for k in measure}
-    for _ in range(repeats):
-        for k, take in measure.items():
-            samples[k].append(take())
+    for names in rounds(measure, repeats):
+        for k in names:
+            samples[k].append(measure[k]())
     return {k: Timing(tuple(s)) for k, s in samples.items()}
 
 
