@@ -61,6 +61,27 @@ def test_stages_and_compile_times_are_taken_in_shuffled_rounds_too():
     assert all(len(t.samples) == 12 for t in timings.values())
 
 
+def test_samples_are_timed_with_the_garbage_collector_paused(monkeypatch):
+    # a full collection walks the whole process's heap: it is not the timed call's own cost
+    import gc
+
+    from adkit.bench import _measure, _run
+
+    seen = []
+    probe = lambda: seen.append(gc.isenabled()) or jnp.zeros(())
+    monkeypatch.setattr(_measure, "SAMPLE_SECONDS", 0.0)
+    bench.interleaved({"a": probe}, repeats=3, warmup=1)
+    _run._alternate({"a": lambda: seen.append(gc.isenabled()) or 0.0}, repeats=3)
+    assert seen and not any(seen) and gc.isenabled()
+    gc.disable()  # and a collector that was off stays off
+    try:
+        with _measure.gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_rows_report_ratios_to_the_first_variant():
     workload = bench.Workload("w", (), [])
     timings = {

@@ -16,6 +16,7 @@ from ._measure import (
     Timing,
     backward_bytes,
     compile_time,
+    gc_paused,
     interleaved,
     relative_error,
     rounds,
@@ -204,14 +205,16 @@ def _first_call(fn, args) -> float:
 
 def _alternate(measure: dict[str, Callable[[], float]], repeats: int) -> dict[str, Timing]:
     """Takes each measurement `repeats` times, alternating, each round in a shuffled order (as
-    `interleaved`); a first round is discarded (it pays the process's one-time costs, such as
-    compiling the primitives JAX runs eagerly)."""
+    `interleaved`), with the garbage collector paused; a first round is discarded (it pays the
+    process's one-time costs, such as compiling the primitives JAX runs eagerly)."""
     for take in measure.values():
-        take()
+        with gc_paused():
+            take()
     samples: dict[str, list[float]] = {k: [] for k in measure}
     for names in rounds(measure, repeats):
         for k in names:
-            samples[k].append(measure[k]())
+            with gc_paused():  # see `gc_paused`: a full collection is the process's cost
+                samples[k].append(measure[k]())
     return {k: Timing(tuple(s)) for k, s in samples.items()}
 
 
