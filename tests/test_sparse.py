@@ -149,6 +149,80 @@ def test_a_million_unknown_stencil_is_detected_without_a_loop_per_element():
     assert pattern.nnz == 5 * 10**6 - 4 * 1000  # five per row, minus the boundary's
 
 
+def _random_rows(rng, rows, cols, canonical=True):
+    """A random boolean CSR matrix (some rows empty); canonical or with rows shuffled."""
+    dense = rng.random((rows, cols)) < 0.2
+    dense[rng.random(rows) < 0.2] = False
+    matrix = sp.csr_array(dense)
+    if not canonical:
+        for r in range(rows):  # the same sets, each row's columns in a shuffled order
+            a, b = matrix.indptr[r], matrix.indptr[r + 1]
+            matrix.indices[a:b] = rng.permutation(matrix.indices[a:b])
+        matrix.has_sorted_indices = False
+    return dense, matrix
+
+
+def test_row_gather_and_union_kernels_equal_scipy():
+    # the sets' two compiled operations against the dense sets they stand for
+    from adkit.interpreter.rules.sparsity import _sets
+
+    rng = np.random.default_rng(0)
+    for canonical in (True, False):
+        a_dense, a = _random_rows(rng, 40, 13, canonical)
+        b_dense, b = _random_rows(rng, 40, 13, canonical)
+        ids = rng.integers(-1, 40, size=57)  # repeats, and -1 for "no source"
+        taken = _sets.take_rows(a, ids)
+        expected = np.where((ids >= 0)[:, None], a_dense[np.maximum(ids, 0)], False)
+        np.testing.assert_array_equal(taken.toarray(), expected)
+        assert taken.has_canonical_format == canonical  # kept when it held
+        joined = _sets.union(a, b, _sets.empty_matrix(40, 13), a)
+        np.testing.assert_array_equal(joined.toarray(), a_dense | b_dense)
+        assert joined.has_canonical_format and joined.nnz == (a_dense | b_dense).sum()
+        stacked = _sets.stack_rows([_sets.with_matrix((40,), a), _sets.with_matrix((40,), b)])
+        np.testing.assert_array_equal(stacked.toarray(), np.vstack([a_dense, b_dense]))
+
+
+def test_sets_are_assembled_without_scipys_checks_only_where_that_builds_the_same_array():
+    # `_csr` skips SciPy's constructor when an import-time check showed the result identical
+    from adkit.interpreter.rules.sparsity import _sets
+
+    assert _sets._ASSEMBLE, "this SciPy's CSR arrays are assembled by its constructor"
+    indptr, indices = np.array([0, 2, 2, 3]), np.array([1, 4, 0])
+    fast = _sets._csr(indptr, indices, 5, canonical=True)
+    slow = sp.csr_array((np.ones(3, dtype=bool), indices, indptr), shape=(3, 5))
+    assert type(fast) is type(slow) and fast.shape == slow.shape
+    assert (fast != slow).nnz == 0 and (fast @ slow.T).nnz == (slow @ slow.T).nnz
+    np.testing.assert_array_equal((fast + slow).toarray(), slow.toarray())
+
+
+def test_a_jitted_call_that_only_moves_elements_is_one_composed_gather(monkeypatch):
+    # jnp.roll is a jit of slices and a concatenate: its index maps are composed in NumPy
+    # (`moves_through`); the pattern equals the walked one and the dense Jacobian's
+    from adkit.interpreter.rules.sparsity import _sets
+    from adkit.interpreter.sparsity import calls
+
+    def f(x):
+        u = x.reshape(6, 5)
+        return (jnp.roll(u, 1, 0) * jnp.roll(u, -2, 1) + jnp.pad(u, 1)[1:-1, 2:]).reshape(-1)
+
+    x = jnp.asarray(np.random.default_rng(1).normal(size=30))
+    composed = []
+    original = calls.moves_through
+    monkeypatch.setattr(
+        calls, "moves_through", lambda *a: composed.append(original(*a)) or composed[-1]
+    )
+    fast = sparse.jacobian_sparsity(f, x)
+    assert sum(c is not None for c in composed) == 2  # both rolls (jnp.pad's call has a fill)
+    np.testing.assert_array_equal(fast.todense(), _dense_nonzeros(f, x))
+    monkeypatch.setattr(calls, "moves_through", lambda *a: None)  # walked equation by equation
+    np.testing.assert_array_equal(sparse.jacobian_sparsity(f, x).todense(), fast.todense())
+    # a call with a known operand is walked, so that its known values are kept
+    roll = jax.make_jaxpr(lambda c: jnp.roll(c, 3))(jnp.arange(30.0)).eqns[0].params["jaxpr"]
+    avals = [jax.core.ShapedArray((30,), jnp.float32)]
+    assert original(roll, [_sets.known(np.arange(30.0), 30)], avals) is None
+    assert original(roll, [_sets.identity((30,), 0, 30)], avals) is not None
+
+
 def test_hessian_sparsity_and_the_star_colored_hessian():
     f, x = problems.gradient_energy(16)
     pattern = sparse.hessian_sparsity(f, x)

@@ -9,7 +9,7 @@ import jax
 import numpy as np
 import scipy.sparse as sp
 
-from ..interpreter.rules.sparsity._sets import IndexSets, identity, unknown
+from ..interpreter.rules.sparsity._sets import IndexSets, identity, stack_rows, unknown
 from ..interpreter.sparsity import sparsity_closed, unknown_primitives
 from ._pattern import Pattern
 
@@ -74,8 +74,11 @@ def jacobian_sparsity(
     with unknown_primitives(unknown), jax.ensure_compile_time_eval():
         outs = sparsity_closed(closed, sets)
     m = sum(o.size for o in outs)
-    matrix = sp.vstack([o.matrix for o in outs], format="coo") if outs else sp.coo_array((0, n))
-    return Pattern((m, n), matrix.row, matrix.col)
+    if not outs:
+        return Pattern((0, n), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    matrix = stack_rows(outs)  # rows in order, each row's columns sorted: the Pattern's order
+    rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(matrix.indptr))
+    return Pattern((m, n), rows, matrix.indices)
 
 
 def _input_sets(args, nums) -> tuple[list[IndexSets], int]:

@@ -42,10 +42,13 @@ class Pattern:
             )
         if rows.size and (rows.min() < 0 or rows.max() >= m or cols.min() < 0 or cols.max() >= n):
             raise ValueError(f"A Pattern's indices must lie inside its shape {(m, n)}.")
-        key = np.sort(rows * n + cols)  # sorted row-major, then duplicates dropped
-        if key.size:
+        key = rows * n + cols
+        if not np.all(key[1:] > key[:-1]):  # sorted row-major, then duplicates dropped
+            key = np.sort(key)
             key = key[np.concatenate([[True], key[1:] != key[:-1]])]
-        rows, cols = np.divmod(key, n) if n else (key, key)
+            rows, cols = np.divmod(key, n) if n else (key, key)
+        else:  # already in order: kept, as copies (the caller's arrays stay the caller's)
+            rows, cols = rows.copy(), cols.copy()
         for name, value in (("shape", (m, n)), ("rows", rows), ("cols", cols)):
             object.__setattr__(self, name, value)
         rows.flags.writeable = False

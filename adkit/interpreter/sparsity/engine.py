@@ -80,7 +80,7 @@ def apply_equation(eqn: jc.JaxprEqn, operands: list[IndexSets], n: int) -> list[
         outs = rule(operands, out_avals, **eqn.params)
     outs = list(outs) if isinstance(outs, list | tuple) else [outs]
     return [
-        o if _differentiable(a) else unknown(a.shape, n)
+        o if differentiable(a) else unknown(a.shape, n)
         for o, a in zip(outs, out_avals, strict=True)
     ]
 
@@ -100,7 +100,7 @@ def _folded(eqn: jc.JaxprEqn, values: list) -> list:
     return jc.bind_equation(eqn, values)
 
 
-def _differentiable(aval) -> bool:
+def differentiable(aval) -> bool:
     """Whether values of this type have derivatives (floating point, real or complex)."""
     try:
         return bool(jnp.issubdtype(aval.dtype, jnp.inexact))

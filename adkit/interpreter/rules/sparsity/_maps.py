@@ -31,7 +31,15 @@ def element_ids(operands: Sequence[IndexSets]) -> list[np.ndarray]:
 def from_ids(operands: Sequence[IndexSets], ids) -> IndexSets:
     """The dependency sets of an output whose element `e` is operand element `ids[e]`."""
     ids = np.asarray(ids)
-    return with_matrix(ids.shape, take_rows(stack_rows(operands), ids.reshape(-1)))
+    flat = ids.reshape(-1)
+    if len(operands) == 1 and flat.size == operands[0].size and _in_order(flat):
+        return with_matrix(ids.shape, operands[0].matrix)  # a reshape: every element stays
+    return with_matrix(ids.shape, take_rows(stack_rows(operands), flat))
+
+
+def _in_order(ids: np.ndarray) -> bool:
+    """Whether `ids` is 0, 1, 2, ... (the output is the operand, element for element)."""
+    return bool(ids[0] == 0 and ids[-1] == ids.size - 1 and np.all(ids[1:] > ids[:-1]))
 
 
 def index_map(move: Callable[..., object], moved: Sequence[int] | None = None):
@@ -53,4 +61,5 @@ def index_map(move: Callable[..., object], moved: Sequence[int] | None = None):
         outs = out if isinstance(out, list | tuple) else [out]
         return [from_ids(data, np.asarray(o)) for o in outs]
 
+    rule.move, rule.moved = move, moved  # what `moves_through` composes
     return rule
