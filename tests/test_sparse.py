@@ -180,6 +180,26 @@ def test_row_gather_and_union_kernels_equal_scipy():
         assert joined.has_canonical_format and joined.nnz == (a_dense | b_dense).sum()
         stacked = _sets.stack_rows([_sets.with_matrix((40,), a), _sets.with_matrix((40,), b)])
         np.testing.assert_array_equal(stacked.toarray(), np.vstack([a_dense, b_dense]))
+    # int32 indices while they fit; the shared data buffer is read-only
+    assert taken.indices.dtype == taken.indptr.dtype == np.int32
+    assert not taken.data.flags.writeable
+
+
+def test_row_kernels_redo_in_int64_an_index_dtype_that_overflowed(monkeypatch):
+    # with int8 indices (127 at most) the ~150 entries overflow: both operations redo in int64
+    from adkit.interpreter.rules.sparsity import _sets
+
+    rng = np.random.default_rng(2)
+    a_dense, a = _random_rows(rng, 40, 13)
+    b_dense, b = _random_rows(rng, 40, 13)
+    monkeypatch.setattr(_sets, "_index_dtype", lambda n: np.int8)
+    ids = rng.integers(0, 40, size=80)
+    taken = _sets.take_rows(a, ids)
+    assert taken.nnz > 127 and taken.indices.dtype == np.int64
+    np.testing.assert_array_equal(taken.toarray(), a_dense[ids])
+    joined = _sets.union(a, b)
+    assert joined.nnz > 127 and joined.indices.dtype == np.int64
+    np.testing.assert_array_equal(joined.toarray(), a_dense | b_dense)
 
 
 def test_sets_are_assembled_without_scipys_checks_only_where_that_builds_the_same_array():

@@ -81,10 +81,10 @@ def identity(shape: Sequence[int], offset: int, num_inputs: int) -> IndexSets:
     """An input: element `e` depends on input index `offset + e` only."""
     shape = tuple(int(d) for d in shape)
     size = int(np.prod(shape, dtype=np.int64))
-    data = np.ones(size, dtype=bool)
-    indices = np.arange(offset, offset + size, dtype=np.int64)
-    indptr = np.arange(size + 1, dtype=np.int64)
-    return IndexSets(shape, sp.csr_array((data, indices, indptr), shape=(size, num_inputs)))
+    dtype = _index_dtype(max(num_inputs, size + 1))
+    indices = np.arange(offset, offset + size, dtype=dtype)
+    indptr = np.arange(size + 1, dtype=dtype)
+    return IndexSets(shape, _csr(indptr, indices, num_inputs, canonical=True))
 
 
 def as_csr(matrix) -> sp.csr_array:
@@ -103,11 +103,13 @@ def stack_rows(operands: Sequence[IndexSets]) -> sp.csr_array:
         return operands[0].matrix
     matrices = [o.matrix for o in operands]
     shifts = np.cumsum([0, *(m.nnz for m in matrices)])
-    tails = [m.indptr[1:].astype(np.int64) + s for m, s in zip(matrices, shifts, strict=False)]
-    indptr = np.concatenate([np.zeros(1, np.int64), *tails])
-    indices = np.concatenate([m.indices.astype(np.int64, copy=False) for m in matrices])
+    n = operands[0].num_inputs
+    dtype = _index_dtype(n) if shifts[-1] < 2**31 - 1 else np.int64
+    tails = [m.indptr[1:].astype(dtype) + dtype(s) for m, s in zip(matrices, shifts, strict=False)]
+    indptr = np.concatenate([np.zeros(1, dtype), *tails])
+    indices = np.concatenate([m.indices.astype(dtype, copy=False) for m in matrices])
     canonical = all(m.has_canonical_format for m in matrices)
-    return _csr(indptr, indices, operands[0].num_inputs, canonical)
+    return _csr(indptr, indices, n, canonical)
 
 
 def _csr(indptr: np.ndarray, indices: np.ndarray, num_inputs: int, canonical: bool):
@@ -115,7 +117,7 @@ def _csr(indptr: np.ndarray, indices: np.ndarray, num_inputs: int, canonical: bo
     `canonical` (each row sorted, without duplicates) is recorded so that later rules need not
     check it."""
     shape = (indptr.size - 1, num_inputs)
-    data = np.ones(indices.size, dtype=bool)
+    data = _ones(indices.size)
     if _ASSEMBLE:
         out = object.__new__(sp.csr_array)
         out.__dict__.update(_ASSEMBLE, _shape=shape, indptr=indptr, indices=indices, data=data)
@@ -124,6 +126,19 @@ def _csr(indptr: np.ndarray, indices: np.ndarray, num_inputs: int, canonical: bo
     if canonical:
         out.has_canonical_format = True
     return out
+
+
+_ONES = np.ones(0, dtype=bool)
+
+
+def _ones(size: int) -> np.ndarray:
+    """`size` Trues, read-only: a view of one shared buffer (grown when needed), since every
+    matrix's data is all True and no rule writes to it (SciPy copies before it changes one)."""
+    global _ONES
+    if _ONES.size < size:
+        _ONES = np.ones(max(size, 2 * _ONES.size), dtype=bool)
+        _ONES.flags.writeable = False
+    return _ONES[:size]
 
 
 def _assembly_fields() -> dict:
@@ -175,11 +190,10 @@ def take_rows(matrix: sp.csr_array, ids: np.ndarray) -> sp.csr_array:
     One compiled pass over the rows it copies (`gather_rows`), no Python loop over rows.
     """
     ids = np.asarray(ids, dtype=np.int64).reshape(-1)
-    indptr, indices = gather_rows(
-        matrix.indptr.astype(np.int64, copy=False),
-        matrix.indices.astype(np.int64, copy=False),
-        ids,
-    )
+    for dtype in (_index_dtype(matrix.shape[1]), np.int64):
+        indptr, indices, total = gather_rows(*_index_arrays(matrix, dtype), ids)
+        if total == indices.size and total < np.iinfo(dtype).max:
+            break  # else int32 overflowed: again in int64
     return _csr(indptr, indices, matrix.shape[1], matrix.has_canonical_format)
 
 
@@ -193,14 +207,24 @@ def union(*matrices: sp.csr_array) -> sp.csr_array:
     out = _canonical(out)
     for m in live[1:]:
         m = _canonical(as_csr(m))
-        indptr, indices = merge_rows(
-            out.indptr.astype(np.int64, copy=False),
-            out.indices.astype(np.int64, copy=False),
-            m.indptr.astype(np.int64, copy=False),
-            m.indices.astype(np.int64, copy=False),
-        )
+        for dtype in (_index_dtype(out.shape[1]), np.int64):
+            indptr, indices, total = merge_rows(
+                *_index_arrays(out, dtype), *_index_arrays(m, dtype)
+            )
+            if total == indices.size and total < np.iinfo(dtype).max:
+                break
         out = _csr(indptr, indices, out.shape[1], True)
     return out
+
+
+def _index_dtype(num_inputs: int):
+    """int32 indices while they fit (half the memory to write and read), else int64."""
+    return np.int32 if num_inputs < 2**31 - 1 else np.int64
+
+
+def _index_arrays(matrix: sp.csr_array, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """`matrix.indptr` and `matrix.indices` as `dtype` (no copy when they are)."""
+    return matrix.indptr.astype(dtype, copy=False), matrix.indices.astype(dtype, copy=False)
 
 
 def combine(groups: np.ndarray, members: np.ndarray, rows: int, matrix: sp.csr_array):
