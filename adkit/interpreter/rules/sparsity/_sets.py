@@ -113,9 +113,9 @@ def stack_rows(operands: Sequence[IndexSets]) -> sp.csr_array:
 
 
 def _csr(indptr: np.ndarray, indices: np.ndarray, num_inputs: int, canonical: bool):
-    """A boolean CSR matrix from its int64 index arrays, as the rules' kernels make them;
-    `canonical` (each row sorted, without duplicates) is recorded so that later rules need not
-    check it."""
+    """A boolean CSR matrix from its index arrays (one integer dtype, valid as the kernels make
+    them); `canonical` (each row sorted, without duplicates) is recorded so that later rules
+    need not check it."""
     shape = (indptr.size - 1, num_inputs)
     data = _ones(indices.size)
     if _ASSEMBLE:
@@ -192,8 +192,8 @@ def take_rows(matrix: sp.csr_array, ids: np.ndarray) -> sp.csr_array:
     ids = np.asarray(ids, dtype=np.int64).reshape(-1)
     for dtype in (_index_dtype(matrix.shape[1]), np.int64):
         indptr, indices, total = gather_rows(*_index_arrays(matrix, dtype), ids)
-        if total == indices.size and total < np.iinfo(dtype).max:
-            break  # else int32 overflowed: again in int64
+        if total <= np.iinfo(dtype).max:
+            break  # else the int32 offsets overflowed: again in int64
     return _csr(indptr, indices, matrix.shape[1], matrix.has_canonical_format)
 
 
@@ -211,7 +211,7 @@ def union(*matrices: sp.csr_array) -> sp.csr_array:
             indptr, indices, total = merge_rows(
                 *_index_arrays(out, dtype), *_index_arrays(m, dtype)
             )
-            if total == indices.size and total < np.iinfo(dtype).max:
+            if total <= np.iinfo(dtype).max:
                 break
         out = _csr(indptr, indices, out.shape[1], True)
     return out
