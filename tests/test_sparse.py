@@ -414,7 +414,12 @@ def test_the_products_are_flattened_by_a_bitcast_behind_a_conditional():
     assert " bitcast(" in _root(text)
     assert len(_parameters(text)) == 1  # the predicate comes from x: no extra argument
     np.testing.assert_array_equal(compiled(x).todense(), jax.jacfwd(f)(x))
-    # a NaN first element takes the other branch, which computes the same products
+    # the predicate is true for every value, NaN included, so the branch never taken returns
+    # zeros and the products are traced and compiled once
+    traced = jax.make_jaxpr(lambda v: behind_conditional(products, v))(x)
+    (cond,) = [e for e in traced.eqns if e.primitive.name == "cond"]
+    work = [{e.primitive.name for e in b.jaxpr.eqns} for b in cond.params["branches"]]
+    assert sorted(len(names - {"broadcast_in_dim"}) > 0 for names in work) == [False, True]
     nan_first = x.at[0].set(jnp.nan)
     np.testing.assert_array_equal(apart(nan_first), products(nan_first).ravel())
     reference = jax.jit(lambda v: prepared(v))(nan_first).todense()  # traced: no conditional

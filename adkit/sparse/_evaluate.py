@@ -82,7 +82,7 @@ def hessian_products(h, x, seeds, *, chunk_size=None, method="jax"):
 
 
 def behind_conditional(fn: Callable, *args):
-    """`fn(*args)`, computed inside a `lax.cond` whose two branches are both `fn`.
+    """`fn(*args)`, computed inside a `lax.cond` whose predicate is always true.
 
     Why: XLA fuses a reshape at the root of a program into the loop that computes its operand.
     Flattening the `(colors, n)` products for a BCOO's data then turns their loop into one flat
@@ -93,11 +93,13 @@ def behind_conditional(fn: Callable, *args):
     conditional's buffer, free.
 
     The predicate must be a value XLA cannot know, else the conditional is folded away and the
-    fusion happens anyway. It is read from the data, `v[0] == v[0]` for the first element of the
-    first floating argument (False only for a NaN), so the program needs no extra argument and
-    its only other kernel is that one comparison. Both branches compute `fn`, so the result never
-    depends on the predicate. Without a nonempty floating argument, `fn(*args)` is returned as
-    it is.
+    fusion happens anyway. It is read from the data: `v == v or v != v` for the first element `v`
+    of the first floating argument, true for every value, NaN included, but not folded by XLA,
+    which does not reason about that disjunction. So the program needs no extra argument, its
+    only other kernel is that comparison, and the branch never taken returns zeros: `fn` is
+    compiled once. (Were XLA ever to fold the predicate, the result would still be `fn(*args)`,
+    only computed in the slower fused loop.) Without a nonempty floating argument, `fn(*args)`
+    is returned as it is.
 
     Examples:
         >>> import jax.numpy as jnp
@@ -115,4 +117,6 @@ def behind_conditional(fn: Callable, *args):
     if not leaves:
         return fn(*args)
     first = jnp.ravel(leaves[0])[0]
-    return lax.cond(first == first, fn, fn, *args)
+    shapes = jax.eval_shape(fn, *args)
+    never = lambda *_: jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+    return lax.cond((first == first) | (first != first), fn, never, *args)
