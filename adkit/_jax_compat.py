@@ -211,23 +211,33 @@ the same shape from the same program share the same object, so `is` compares sig
 def bcoo_around(template: Any, indices: Any) -> Callable[[Any], Any]:
     """A function from data to the BCOO shaped like `template` holding `indices` (the same
     buffer every time): what `BCOO.tree_unflatten` does, with its check of the aux data made
-    once here instead of on every call (a sparse Jacobian's call on values is a few µs)."""
+    once here instead of on every call (a sparse Jacobian's call on values is a few µs).
+
+    The attributes are set one by one, in a fixed order, rather than by assigning a dict to
+    `__dict__`: Python then keeps them in the instance's shared-key storage, which is cheaper to
+    build and to free (0.14 against 0.22 µs alone; 0.3 µs of a 9 µs call on one core)."""
     _, aux = template.tree_flatten()
-    fields = {"indices": indices, **aux}
-    if set(template.__dict__) != {"data", *fields}:
+    if set(template.__dict__) != {"data", "indices", *aux} or set(aux) != {
+        "shape",
+        "indices_sorted",
+        "unique_indices",
+    }:
         raise TypeError(
-            f"This JAX's BCOO holds the attributes {sorted(template.__dict__)}, not the data, "
-            "indices and aux data `bcoo_around` builds it from. Update `bcoo_around` in "
-            "adkit/_jax_compat.py for this JAX version (or build the BCOO with "
-            "`BCOO.tree_unflatten`)."
+            f"This JAX's BCOO holds the attributes {sorted(template.__dict__)} and the aux data "
+            f"{sorted(aux)}, not the data, indices, shape, indices_sorted and unique_indices "
+            "`bcoo_around` builds it from. Update `bcoo_around` in adkit/_jax_compat.py for "
+            "this JAX version (or build the BCOO with `BCOO.tree_unflatten`)."
         )
     cls, new = type(template), object.__new__
+    shape, ordered, unique = aux["shape"], aux["indices_sorted"], aux["unique_indices"]
 
     def wrap(data):
         obj = new(cls)
-        attributes = fields.copy()  # a copied dict is faster to make than a built one
-        attributes["data"] = data
-        obj.__dict__ = attributes
+        obj.data = data
+        obj.indices = indices
+        obj.shape = shape
+        obj.indices_sorted = ordered
+        obj.unique_indices = unique
         return obj
 
     return wrap

@@ -460,6 +460,21 @@ def test_calls_on_values_are_keyed_on_shape_and_dtype_fast_path_or_not():
     np.testing.assert_allclose(traced.todense(), jac(calls[1]).todense(), rtol=1e-15)
 
 
+def test_the_bcoo_a_call_on_values_builds_is_the_one_jax_unflattens():
+    # the fast path sets the BCOO's attributes itself; it must hold what `tree_unflatten` gives
+    f = lambda x: jnp.sin(x[1:] * x[:-1])
+    x = jnp.arange(1.0, 6.0)
+    got = sparse.jacfwd(f)(x)
+    leaves, treedef = jax.tree_util.tree_flatten(got)
+    rebuilt = jax.tree_util.tree_unflatten(treedef, leaves)
+    assert type(got) is type(rebuilt) and sorted(vars(got)) == sorted(vars(rebuilt))
+    for name, value in vars(rebuilt).items():
+        np.testing.assert_array_equal(getattr(got, name), value)
+    v = jnp.arange(5.0)
+    np.testing.assert_allclose(got @ v, jax.jacfwd(f)(x) @ v, rtol=1e-12)
+    np.testing.assert_allclose(got.T.todense(), jax.jacfwd(f)(x).T, rtol=1e-12)
+
+
 def test_a_scatter_that_drops_updates_out_of_bounds():
     f = lambda x: jnp.zeros(3).at[jnp.array([0, 5, 2])].add(x**2, mode="drop")
     x = jnp.arange(1.0, 4.0)
