@@ -221,6 +221,30 @@ def test_summaries_give_each_target_a_verdict():
     assert "jax.grad 1.50; adkit.grad (tape) 1.10 [met]" in lines[2]
 
 
+def test_the_sparse_summary_gives_each_target_a_verdict_and_the_added_time():
+    from adkit.bench.suites import sparse as suite
+
+    def row(measure, variant, median, n=8192):
+        info = {"n": n}
+        return bench.Row("sparse", "p", measure, variant, median, median, median, None, info=info)
+
+    rows = [
+        row("colors", suite.ADKIT, 5.0),
+        row("colors", suite.ASDEX, 7.0),
+        row("detection", suite.ADKIT, 1e-3),
+        row("detection", suite.ASDEX, 9e-3),  # 9x: below the 10x target
+        row("run", suite.ADKIT, 12e-6),
+        row("run", suite.BARE, 10e-6),  # 1.20x, 2 µs added: not met
+        row("one_off", suite.ADKIT, 0.05),
+        row("one_off", suite.DENSE_FWD, 0.1),
+    ]
+    (line,) = suite.summarize(rows)
+    assert "colors adkit.sparse.jacfwd 5, asdex (fwd) 7 [met]" in line
+    assert "detection 9.0x faster than asdex [NOT met]" in line
+    assert "evaluation 1.20x the bare JVPs (+2.0 µs) [NOT met]" in line
+    assert "one-off 0.50x the better dense mode [met]" in line
+
+
 def test_the_quick_pass_of_the_higher_suite_compares_jets_with_nested_jvps(tmp_path):
     report, rows = _quick_pass(tmp_path, "higher")
     variants = {r["variant"] for r in rows if r["workload"] == "taylor/k=4"}
